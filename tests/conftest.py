@@ -1,0 +1,102 @@
+"""Shared fixtures: real Chroma in temporary folders, the real embedding model.
+
+The model is loaded once per session; the ONNX query model is exported once
+per session into a temporary cache. Nothing is ever written into the repository.
+"""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot import KnowledgeBase, Settings
+
+REPO = Path(__file__).resolve().parent.parent
+CORPUS = REPO / "corpus"
+SHARED = REPO.parent / "shared"
+
+GPT_J = "open-vs-closed-source-language-models-technical-analysis.txt"
+DEBATE = "ultimate-debate-open-vs-closed-source-llms.txt"
+DOMINATE = "open-vs-closed-source-ai-which-llm-will-dominate.txt"
+
+
+@pytest.fixture(scope="session")
+def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One ONNX export per test session."""
+    return tmp_path_factory.mktemp("model-cache")
+
+
+def make_settings(home: Path, model_cache: Path, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {"home": home, "model_cache": model_cache, "corpus": CORPUS}
+    values.update(overrides)
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+@pytest.fixture
+def settings(tmp_path: Path, model_cache: Path) -> Settings:
+    return make_settings(tmp_path / "kb", model_cache)
+
+
+@pytest.fixture
+def kb(settings: Settings) -> KnowledgeBase:
+    """An empty knowledge base that does not auto-ingest."""
+    return KnowledgeBase(settings=settings.model_copy(update={"auto_ingest": False}))
+
+
+@pytest.fixture(scope="session")
+def corpus_kb(tmp_path_factory: pytest.TempPathFactory, model_cache: Path) -> KnowledgeBase:
+    """The bundled corpus, ingested once per session. Read-only for tests."""
+    home = tmp_path_factory.mktemp("corpus-kb")
+    kb = KnowledgeBase(settings=make_settings(home, model_cache))
+    report = kb.ingest([CORPUS])
+    assert report.ok, report
+    return kb
+
+
+@pytest.fixture
+def corpus_copy(tmp_path: Path) -> Path:
+    """A private copy of the corpus that a test may edit."""
+    target = tmp_path / "corpus"
+    shutil.copytree(CORPUS, target)
+    return target
+
+
+@dataclass
+class WebServer:
+    root: Path
+    base_url: str
+
+    def url(self, name: str) -> str:
+        return f"{self.base_url}/{name}"
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def web_server(tmp_path: Path) -> Iterator[WebServer]:
+    """A static HTTP server on 127.0.0.1 serving ``tmp_path/www``; stopped after the test."""
+    root = tmp_path / "www"
+    root.mkdir()
+
+    def handler(*args: Any, **kwargs: Any) -> _QuietHandler:
+        return _QuietHandler(*args, directory=str(root), **kwargs)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield WebServer(root, f"http://127.0.0.1:{server.server_address[1]}")
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)

@@ -1,0 +1,144 @@
+"""Chunking: structure-aware, exact spans, never over the model's 256-token window."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from ingest.chunk import chunk_article
+from ingest.embed import MAX_TOKENS, count_tokens
+from ingest.load import expand, read
+from ingest.models import Article, Chunk
+from ingest.parse import parse
+from ingest.structure import structure
+from tests.conftest import CORPUS, DEBATE, DOMINATE
+
+
+def _article(name: str) -> Article:
+    [pending] = [p for p in expand([CORPUS / name]).pending]
+    return parse(read(pending))
+
+
+def _model_tokens(chunk: Chunk) -> int:
+    return count_tokens(chunk.indexed_text) + 2  # [CLS] and [SEP]
+
+
+@pytest.fixture(scope="module")
+def corpus_chunks() -> dict[str, list[Chunk]]:
+    return {p.path.name: chunk_article(parse(read(p))) for p in expand([CORPUS]).pending if p.path}
+
+
+def test_every_chunk_fits_the_window_and_is_an_exact_span(
+    corpus_chunks: dict[str, list[Chunk]],
+) -> None:
+    for name, chunks in corpus_chunks.items():
+        article = _article(name)
+        assert chunks, name
+        for chunk in chunks:
+            assert _model_tokens(chunk) <= MAX_TOKENS
+            assert chunk.text.strip()
+            assert article.text[chunk.start : chunk.end] == chunk.text
+            assert chunk.sentences and len(chunk.sentence_sections) == len(chunk.sentences)
+            for span in chunk.sentences:
+                assert chunk.text[span.start : span.end].strip()
+
+
+def test_chunks_are_not_one_liners_without_context(corpus_chunks: dict[str, list[Chunk]]) -> None:
+    for chunks in corpus_chunks.values():
+        for chunk in chunks:
+            assert _model_tokens(chunk) >= 40, chunk.text
+
+
+def test_bullet_sections_keep_their_heading(corpus_chunks: dict[str, list[Chunk]]) -> None:
+    chunks = corpus_chunks[DEBATE]
+    [holder] = [c for c in chunks if "- Resource Demands:" in c.text]
+    assert "Challenges\n\n- Resource Demands:" in holder.text
+    index = next(i for i, s in enumerate(holder.sentence_texts) if "Resource Demands" in s)
+    assert holder.sentence_sections[index].endswith("Challenges")
+    assert "Open Source LLMs" in holder.sentence_sections[index]
+
+
+def test_chunks_record_title_section_and_position(corpus_chunks: dict[str, list[Chunk]]) -> None:
+    chunks = corpus_chunks[DOMINATE]
+    assert [c.position for c in chunks] == list(range(len(chunks)))
+    assert {c.title for c in chunks} == {
+        "Open Source vs. Closed Source AI: Which LLM Model Will Dominate?"
+    }
+    assert any("Hybrid Approach" in c.section for c in chunks)
+    assert all(c.header.startswith(c.title) for c in chunks)
+
+
+def test_chunk_ids_are_deterministic(corpus_chunks: dict[str, list[Chunk]]) -> None:
+    again = chunk_article(_article(DEBATE))
+    assert [c.id for c in again] == [c.id for c in corpus_chunks[DEBATE]]
+
+
+def test_a_huge_paragraph_and_a_huge_sentence_are_split_within_the_window() -> None:
+    sentence = "Open models let researchers inspect weights and reproduce results. "
+    endless = "and " * 600 + "that is all."
+    text = "A title\n\n" + sentence * 80 + "\n\n" + endless
+    article = _from_text(text)
+
+    chunks = chunk_article(article)
+
+    assert len(chunks) > 5
+    for chunk in chunks:
+        assert _model_tokens(chunk) <= MAX_TOKENS
+        assert article.text[chunk.start : chunk.end] == chunk.text
+
+
+def _from_text(text: str, markdown: bool = False) -> Article:
+    laid_out = structure(text, markdown=markdown)
+    return Article(
+        source_id="test",
+        kind="text",
+        location="test",
+        title=laid_out.title or "Test",
+        text=laid_out.text,
+        blocks=laid_out.blocks,
+        content_hash="x",
+    )
+
+
+def test_markdown_headings_and_lists_are_structure() -> None:
+    article = _from_text(
+        "# Guide\n\nIntro paragraph that is\nsoft wrapped.\n\n## Setup\n\n* one\n* two\n\n### Details\n\nMore [link](http://x) text.",
+        markdown=True,
+    )
+    kinds = [(b.kind, b.level, b.text) for b in article.blocks]
+    assert kinds == [
+        ("heading", 1, "Guide"),
+        ("paragraph", 0, "Intro paragraph that is soft wrapped."),
+        ("heading", 2, "Setup"),
+        ("list_item", 0, "- one"),
+        ("list_item", 0, "- two"),
+        ("heading", 3, "Details"),
+        ("paragraph", 0, "More link text."),
+    ]
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(
+        st.one_of(
+            st.text(
+                alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")),
+                min_size=1,
+                max_size=400,
+            ),
+            st.sampled_from(
+                ["## Heading", "- item one", "• bullet", "Short heading", "", "1. step"]
+            ),
+        ),
+        min_size=1,
+        max_size=40,
+    ),
+    st.booleans(),
+)
+def test_any_text_chunks_within_the_window(lines: list[str], markdown: bool) -> None:
+    article = _from_text("\n".join(lines), markdown=markdown)
+    for chunk in chunk_article(article):
+        assert _model_tokens(chunk) <= MAX_TOKENS
+        assert article.text[chunk.start : chunk.end] == chunk.text
+        assert chunk.sentences

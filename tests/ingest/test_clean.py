@@ -1,0 +1,79 @@
+"""Cleaning: mojibake repaired, correct typography kept, page chrome gone, text kept."""
+
+from __future__ import annotations
+
+from ingest.clean import clean, repair_encoding, strip_chrome
+from tests.conftest import CORPUS, DEBATE, GPT_J
+
+
+def test_greek_western_mojibake_becomes_a_curly_quote() -> None:
+    raw = (CORPUS / GPT_J).read_text(encoding="utf-8")
+    assert "β€œopen supply”" in raw  # the damage as received
+
+    text = clean(raw).text
+
+    assert "“open supply”" in text
+    assert "β€" not in text and "€" not in text
+
+
+def test_common_western_mojibake_is_repaired() -> None:
+    assert (
+        repair_encoding("It\u00e2\u20ac\u2122s a \u00e2\u20ac\u0153test\u00e2\u20ac\u009d")
+        == "It’s a “test”"
+    )
+    assert repair_encoding("caf\u00c3\u00a9") == "café"
+
+
+def test_correct_curly_quotes_apostrophes_and_dashes_are_kept() -> None:
+    text = "Let’s see – the “best” approach — isn’t it?"
+    assert repair_encoding(text) == text
+
+
+def test_greek_text_is_left_alone() -> None:
+    text = "Η τεχνητή νοημοσύνη (β-έκδοση) κοστίζει 5€."
+    assert repair_encoding(text) == text
+
+
+def test_page_chrome_is_removed_and_article_text_kept() -> None:
+    raw = (CORPUS / DEBATE).read_text(encoding="utf-8")
+
+    text = clean(raw).text
+    lines = set(text.split("\n"))
+
+    for chrome in ("Share", "Written By:", "Read more", "Related News"):
+        assert chrome not in lines
+    assert "Open-source LLMs allow anyone to access their code" in text
+    assert text.rstrip().endswith("creating an AI ecosystem that benefits everyone.")
+
+
+def test_comment_form_tail_is_removed() -> None:
+    raw = (CORPUS / GPT_J).read_text(encoding="utf-8")
+
+    text = clean(raw).text
+
+    for chrome in (
+        "LEAVE A REPLY",
+        "Please enter your comment!",
+        "Please enter your name here",
+        "ULTIMI POST",
+        "Most popular",
+    ):
+        assert chrome not in text
+    assert text.endswith("driving AI progress.")
+
+
+def test_a_chrome_word_inside_a_sentence_stays() -> None:
+    text = "Share\nWe share models.\nRead more about it below.\nRelated News"
+    assert strip_chrome(text).split("\n") == ["We share models.", "Read more about it below."]
+
+
+def test_leading_date_line_becomes_the_publication_date() -> None:
+    cleaned = clean((CORPUS / DEBATE).read_text(encoding="utf-8"))
+
+    assert cleaned.published == "2025-02-22"
+    assert not cleaned.text.startswith("Saturday")
+
+
+def test_whitespace_is_normalised() -> None:
+    cleaned = clean("Title\r\n\r\n\r\n\r\nA  line\u00a0with   spaces.\t\nNext\u200b line.")
+    assert cleaned.text == "Title\n\nA line with spaces.\nNext line."
