@@ -1,0 +1,431 @@
+"""The ``kb`` command: ingest articles, ask questions, run the Discord bot, evaluate.
+
+Only this module (and the Discord layer) turns errors into output: a known
+error prints its message and exits 1; anything unexpected prints a short
+apology (the traceback with ``--verbose``) and exits 2.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from bot.results import Answer, Citation
+from bot.settings import Settings
+from ingest.errors import KnowledgeBaseError
+from ingest.report import IngestReport
+
+app = typer.Typer(
+    name="kb",
+    help="Ask questions about your articles and get answers with cited passages.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+eval_app = typer.Typer(help="Measure answer and retrieval quality.", no_args_is_help=True)
+app.add_typer(eval_app, name="eval")
+
+console = Console(highlight=False)
+errors = Console(stderr=True, highlight=False)
+T = TypeVar("T")
+
+_state: dict[str, Any] = {"home": None, "verbose": False}
+
+HomeOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--home", help="Knowledge-base folder (default: KB_HOME or ./.kb).", show_default=False
+    ),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of formatted text.")]
+SourceOption = Annotated[
+    str | None,
+    typer.Option("--source", "-s", help="Only use this article (source id, path, URL or title)."),
+]
+
+
+@app.callback()
+def _main(
+    home: HomeOption = None,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Log progress and errors in detail.")
+    ] = False,
+) -> None:
+    _state["home"] = home
+    _state["verbose"] = verbose
+
+
+def settings() -> Settings:
+    """The settings for this invocation (``--home`` wins over ``KB_HOME``)."""
+    base = Settings()
+    level = "INFO" if _state["verbose"] else base.log_level
+    logging.basicConfig(level=level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    if _state["home"] is not None:
+        base = base.model_copy(update={"home": _state["home"]})
+    return base
+
+
+def knowledge_base() -> Any:
+    from bot.knowledge_base import KnowledgeBase
+
+    return KnowledgeBase(settings=settings())
+
+
+@contextmanager
+def _user_errors() -> Iterator[None]:
+    try:
+        yield
+    except KnowledgeBaseError as exc:
+        errors.print(f"[red]Error:[/red] {escape(str(exc))}")
+        raise typer.Exit(1) from exc
+    except KeyboardInterrupt:
+        errors.print("Interrupted.")
+        raise typer.Exit(130) from None
+    except (typer.Exit, typer.Abort):
+        raise
+    except Exception as exc:
+        logging.getLogger("bot.cli").debug("unexpected error", exc_info=True)
+        errors.print(
+            f"[red]Sorry, something went wrong:[/red] {escape(type(exc).__name__)}: {escape(str(exc))}"
+        )
+        if _state["verbose"]:
+            errors.print_exception()
+        else:
+            errors.print("Run again with --verbose for details.")
+        raise typer.Exit(2) from exc
+
+
+def _run(action: Callable[[], T]) -> T:
+    with _user_errors():
+        return action()
+
+
+# --- ingest / sources / forget ------------------------------------------------------
+
+
+@app.command()
+def ingest(
+    inputs: Annotated[
+        list[str], typer.Argument(help="Files, folders (recursive) or http(s) URLs.")
+    ],
+    as_json: JsonOption = False,
+) -> None:
+    """Add or update articles. Unchanged ones are skipped; failures are reported, not fatal."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    kb = _run(knowledge_base)
+    with Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=errors,
+        transient=True,
+        disable=as_json,
+    ) as bar:
+        task = bar.add_task("Ingesting", total=None)
+
+        def progress(done: int, total: int, source: str) -> None:
+            bar.update(task, completed=done, total=total, description=f"Ingesting {_short(source)}")
+
+        report: IngestReport = _run(lambda: kb.ingest(inputs, progress=progress))
+    if as_json:
+        console.print_json(data=_report_json(report))
+    else:
+        _print_report(report)
+    if report.failed:
+        raise typer.Exit(1)
+
+
+def _short(source: str, width: int = 40) -> str:
+    name = source.rsplit("/", 1)[-1] or source
+    return escape(name if len(name) <= width else name[: width - 1] + "…")
+
+
+def _report_json(report: IngestReport) -> dict[str, Any]:
+    return {
+        "summary": report.counts(),
+        "embedded": report.embedded,
+        "seconds": round(report.seconds, 3),
+        "sources": [
+            {
+                "source": s.source,
+                "status": s.status,
+                "title": s.title,
+                "chunks": s.chunks,
+                "embedded": s.embedded,
+                "reason": s.reason,
+            }
+            for s in report.sources
+        ],
+    }
+
+
+_STATUS_STYLE = {
+    "added": "green",
+    "updated": "cyan",
+    "unchanged": "dim",
+    "removed": "yellow",
+    "failed": "red",
+}
+
+
+def _print_report(report: IngestReport) -> None:
+    table = Table(title="Ingest", title_justify="left")
+    table.add_column("Status")
+    table.add_column("Source", overflow="fold")
+    table.add_column("Chunks", justify="right")
+    table.add_column("Embedded", justify="right")
+    table.add_column("Details", overflow="fold")
+    for s in report.sources:
+        style = _STATUS_STYLE[s.status]
+        table.add_row(
+            f"[{style}]{s.status}[/{style}]",
+            escape(s.title or s.source)
+            + ("" if not s.title else f"\n[dim]{escape(s.source)}[/dim]"),
+            str(s.chunks) if s.status != "failed" else "",
+            str(s.embedded) if s.status != "failed" else "",
+            escape(s.reason),
+        )
+    console.print(table)
+    console.print(f"{report.summary()} in {report.seconds:.1f} s")
+
+
+@app.command()
+def sources(as_json: JsonOption = False) -> None:
+    """List the articles in the knowledge base."""
+    records = _run(lambda: knowledge_base().sources())
+    if as_json:
+        console.print_json(data=[r.__dict__ for r in records])
+        return
+    if not records:
+        console.print(
+            "The knowledge base is empty. Add articles with [bold]kb ingest PATH_OR_URL[/bold]."
+        )
+        return
+    table = Table(title=f"{len(records)} articles", title_justify="left")
+    table.add_column("Title", overflow="fold")
+    table.add_column("Source", overflow="fold")
+    table.add_column("Chunks", justify="right")
+    table.add_column("Ingested at")
+    for r in records:
+        table.add_row(escape(r.title), escape(r.source_id), str(r.chunks), r.ingested_at)
+    console.print(table)
+
+
+@app.command()
+def forget(
+    source: Annotated[str, typer.Argument(help="Source id, path, URL or exact title.")],
+) -> None:
+    """Remove an article and all its passages from the knowledge base."""
+    report = _run(lambda: knowledge_base().forget(source))
+    console.print(f"Removed {escape(report.title or report.source)} ({report.chunks} passages).")
+
+
+# --- ask / search / chat --------------------------------------------------------------
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="Your question (quote it).")],
+    source: SourceOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Answer a question with cited passages."""
+    answer = _run(lambda: knowledge_base().ask(question, source=source))
+    if as_json:
+        sys.stdout.write(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2) + "\n")
+    else:
+        print_answer(answer)
+
+
+@app.command()
+def search(
+    query: Annotated[str, typer.Argument(help="What to look for.")],
+    k: Annotated[int, typer.Option("-k", "--k", min=1, max=100, help="How many passages.")] = 5,
+    source: SourceOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Show the passages that best match a query."""
+    results = _run(lambda: knowledge_base().search(query, k, source=source))
+    if as_json:
+        sys.stdout.write(
+            json.dumps([c.to_dict() for c in results], ensure_ascii=False, indent=2) + "\n"
+        )
+        return
+    if not results:
+        console.print("No passages found: the knowledge base is empty.")
+    for citation in results:
+        console.print(_citation_panel(citation))
+
+
+@app.command()
+def chat() -> None:
+    """Ask questions one after another (empty line or Ctrl-D to quit)."""
+    from rich.prompt import Prompt
+
+    kb = _run(knowledge_base)
+    console.print("Ask about your articles. Commands: [bold]/sources[/bold], [bold]/quit[/bold].")
+    while True:
+        try:
+            question = Prompt.ask("[bold cyan]?[/bold cyan]", console=console).strip()
+        except (EOFError, KeyboardInterrupt):
+            console.print()
+            return
+        if question in ("", "/quit", "/exit"):
+            return
+        if question == "/sources":
+            for record in _run(kb.sources):
+                console.print(f"• {escape(record.title)} [dim]({escape(record.source_id)})[/dim]")
+            continue
+        try:
+            with _user_errors():
+                print_answer(kb.ask(question))
+        except typer.Exit:
+            continue  # the error was printed; keep chatting
+
+
+def print_answer(answer: Answer) -> None:
+    """Render an answer: text with highlighted markers, then the numbered sources."""
+    text = Text(answer.text)
+    text.highlight_regex(r"\[\d+\]", "bold cyan")
+    console.print(
+        Panel(
+            text,
+            title="Answer" if answer.answered else "Not found",
+            title_align="left",
+            border_style="green" if answer.answered else "yellow",
+        )
+    )
+    if answer.notice:
+        console.print(f"[dim]{escape(answer.notice)}[/dim]")
+    for citation in answer.citations:
+        console.print(_citation_panel(citation))
+    if not answer.answered and answer.closest:
+        console.print("Closest articles:")
+        for s in answer.closest:
+            console.print(f"  • {escape(s.title)} [dim]({escape(s.url or s.source)})[/dim]")
+
+
+def _citation_panel(citation: Citation) -> Panel:
+    body = Text(citation.text)
+    for quote in filter(None, citation.quote.split(" … ")):
+        start = citation.text.find(quote)
+        if start >= 0:
+            body.stylize("bold yellow", start, start + len(quote))
+    title = f"[{citation.n}] {citation.title}"
+    if citation.section:
+        title += f" › {citation.section}"
+    return Panel(
+        body,
+        title=escape(title),
+        title_align="left",
+        subtitle=escape(citation.url or citation.source),
+        subtitle_align="left",
+        border_style="cyan",
+    )
+
+
+# --- Discord, feedback ------------------------------------------------------------------
+
+
+@app.command()
+def discord() -> None:
+    """Run the Discord bot (token from DISCORD_TOKEN or KB_DISCORD_TOKEN)."""
+    from bot.discord_bot.runner import run
+
+    _run(lambda: run(settings()))
+
+
+@app.command()
+def feedback(
+    as_json: JsonOption = False,
+    limit: Annotated[int, typer.Option(help="Most recent entries to show.")] = 50,
+) -> None:
+    """List the 👍 / 👎 feedback given in Discord."""
+    from bot.feedback import FeedbackStore
+
+    entries = _run(lambda: FeedbackStore(settings().feedback_path).recent(limit))
+    if as_json:
+        console.print_json(data=[e.__dict__ for e in entries])
+        return
+    if not entries:
+        console.print("No feedback yet.")
+        return
+    table = Table(title="Feedback", title_justify="left")
+    for column in ("When", "Vote", "User", "Question", "Answer"):
+        table.add_column(column, overflow="fold")
+    for e in entries:
+        table.add_row(
+            e.created_at,
+            "👍" if e.helpful else "👎",
+            str(e.user_id),
+            escape(e.question),
+            escape(e.answer[:200]),
+        )
+    console.print(table)
+
+
+# --- evaluation -------------------------------------------------------------------------
+
+
+@eval_app.command("qa")
+def eval_qa(
+    file: Annotated[
+        Path | None, typer.Argument(help="Question set (JSONL); default: the bundled one.")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Answer quality on a question set: evidence cited, keywords stated, abstentions."""
+    from bot.evaluation.qa import default_question_set, evaluate_qa, print_qa
+
+    kb = _run(knowledge_base)
+    result = _run(lambda: evaluate_qa(kb, file or default_question_set(), progress_console=errors))
+    if as_json:
+        console.print_json(data=result.to_dict())
+    else:
+        print_qa(result, console)
+
+
+@eval_app.command("beir")
+def eval_beir(
+    folder: Annotated[
+        Path,
+        typer.Argument(help="A BEIR dataset folder (corpus.jsonl, queries.jsonl, qrels/test.tsv)."),
+    ],
+    as_json: JsonOption = False,
+    work: Annotated[
+        Path | None,
+        typer.Option(help="Where to build the evaluation store (default: KB_HOME/eval/NAME)."),
+    ] = None,
+) -> None:
+    """Retrieval quality (nDCG@10, Recall@100) for dense, BM25 and hybrid search."""
+    from bot.evaluation.beir import evaluate_beir, print_beir
+
+    base = settings()
+    result = _run(lambda: evaluate_beir(folder, base, work_dir=work, progress_console=errors))
+    if as_json:
+        console.print_json(data=result.to_dict())
+    else:
+        print_beir(result, console)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,309 @@
+"""The front door: :class:`KnowledgeBase`."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Iterable, Sequence
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from bot.answer import Answerer, Evidence, ExtractiveAnswerer, abstain, citations_for
+from bot.lexical import LexicalIndex
+from bot.results import Answer, Citation
+from bot.retrieve import HybridRetriever, Retrieval
+from bot.settings import Settings
+from ingest.errors import InvalidQuestionError, SourceNotFoundError
+from ingest.load import Input, is_url, source_id_for
+from ingest.pipeline import Ingestor, ProgressCallback
+from ingest.report import IngestReport, SourceReport
+from ingest.store import ChromaStore, SourceRecord
+
+if TYPE_CHECKING:
+    from langchain_core.retrievers import BaseRetriever
+
+    from ingest.embed import QueryEncoder
+
+log = logging.getLogger(__name__)
+
+ANSWER_PASSAGES = 6
+
+
+def bundled_corpus() -> Path | None:
+    """The default articles: packaged with the wheel, or ``corpus/`` in a checkout."""
+    packaged = Path(str(resources.files("bot"))) / "_corpus"
+    if packaged.is_dir():
+        return packaged
+    checkout = Path(__file__).resolve().parent.parent / "corpus"
+    return checkout if checkout.is_dir() else None
+
+
+class KnowledgeBase:
+    """Articles in, cited answers out.
+
+    Opening one is cheap: the store opens on first use and the embedding model
+    loads only when a question or an ingest needs it. A knowledge base whose
+    store is empty ingests the bundled corpus (or ``KB_CORPUS``) on first use.
+
+    Args:
+        home: The knowledge-base folder; ``None`` uses ``KB_HOME`` or ``./.kb``.
+        settings: Full settings; ``home`` overrides ``settings.home`` when both are given.
+        answerer: How answers are written; default extractive (no LLM), or an
+            LLM answerer when ``KB_LLM_URL`` is set.
+
+    Example:
+        >>> kb = KnowledgeBase()
+        >>> answer = kb.ask("Why did EleutherAI take GPT-J offline?")  # doctest: +SKIP
+        >>> answer.text, answer.citations[0].title  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        home: str | Path | None = None,
+        *,
+        settings: Settings | None = None,
+        answerer: Answerer | None = None,
+    ) -> None:
+        settings = settings or Settings()
+        if home is not None:
+            settings = settings.model_copy(update={"home": Path(home)})
+        self.settings = settings
+        self._answerer = answerer
+        self._lock = threading.RLock()
+        self._store: ChromaStore | None = None
+        self._lexical = LexicalIndex(settings.index_path)
+        self._bootstrapped = False
+
+    # --- lazily opened parts ----------------------------------------------------------
+
+    @property
+    def store(self) -> ChromaStore:
+        with self._lock:
+            if self._store is None:
+                self._store = self._open_store()
+            return self._store
+
+    def _open_store(self) -> ChromaStore:
+        s = self.settings
+        if s.chroma_host:
+            headers = {}
+            if s.chroma_token is not None:
+                headers["Authorization"] = f"Bearer {s.chroma_token.get_secret_value()}"
+            return ChromaStore.server(
+                s.chroma_host,
+                s.chroma_port,
+                s.collection,
+                ssl=s.chroma_ssl,
+                headers=headers,
+                embed_query=self._embed,
+            )
+        return ChromaStore.embedded(s.store_path, s.collection, embed_query=self._embed)
+
+    @property
+    def answerer(self) -> Answerer:
+        with self._lock:
+            if self._answerer is None:
+                self._answerer = self._default_answerer()
+            return self._answerer
+
+    def _default_answerer(self) -> Answerer:
+        extractive = ExtractiveAnswerer()
+        if self.settings.llm_url:
+            from bot.generative import GenerativeAnswerer
+
+            return GenerativeAnswerer.from_settings(self.settings, fallback=extractive)
+        return extractive
+
+    def _query_encoder(self) -> QueryEncoder:
+        from ingest.embed import query_encoder
+
+        return query_encoder(self.settings.model_cache)
+
+    def _embed(self, texts: list[str]) -> Any:
+        return self._query_encoder().encode(texts)
+
+    def _ingestor(self) -> Ingestor:
+        return Ingestor(self.store, fetch_timeout=self.settings.fetch_timeout)
+
+    def _ensure_content(self) -> None:
+        """Ingest the default corpus the first time an empty knowledge base is used."""
+        if self._bootstrapped:
+            return
+        with self._lock:
+            if self._bootstrapped:
+                return
+            self._bootstrapped = True
+            if not self.settings.auto_ingest or self.store.count() > 0:
+                return
+            corpus = self.settings.corpus or bundled_corpus()
+            if corpus is None:
+                log.warning("the knowledge base is empty and no corpus was found to ingest")
+                return
+            log.info("empty knowledge base: ingesting %s", corpus)
+            report = self._ingestor().ingest([corpus])
+            for failure in report.failed:
+                log.warning("could not ingest %s: %s", failure.source, failure.reason)
+
+    # --- public API ---------------------------------------------------------------------
+
+    def ingest(
+        self, inputs: Input | Iterable[Input], progress: ProgressCallback | None = None
+    ) -> IngestReport:
+        """Add or update articles: files, folders (recursively), URLs or ``TextDocument``s.
+
+        Unchanged sources are skipped without embedding; a changed source has its
+        chunks replaced; a file deleted from an ingested folder is removed.
+
+        Args:
+            inputs: One input or several.
+            progress: Called as ``progress(done, total, source)`` after each source.
+
+        Returns:
+            The per-source report; failures carry a reason and never stop the others.
+
+        Example:
+            >>> kb.ingest(["corpus/", "https://example.org/post.html"]).summary()  # doctest: +SKIP
+            '3 unchanged, 1 added (6 chunks embedded)'
+        """
+        items: list[Input] = (
+            [inputs]
+            if isinstance(inputs, (str, Path)) or not isinstance(inputs, Iterable)
+            else list(inputs)
+        )
+        with self._lock:
+            self._bootstrapped = True  # an explicit ingest decides what the knowledge base holds
+        return self._ingestor().ingest(items, progress)
+
+    def ask(self, question: str, *, source: str | None = None) -> Answer:
+        """Answer a question from the knowledge base, with cited passages.
+
+        Args:
+            question: Any language; at most ``KB_MAX_QUESTION_CHARS`` characters.
+            source: Only use this article (a source id, path or URL).
+
+        Returns:
+            An :class:`Answer`; ``answered`` is False when nothing relevant is found.
+
+        Raises:
+            InvalidQuestionError: The question is empty or too long.
+            SourceNotFoundError: ``source`` is not in the knowledge base.
+        """
+        question = self._validated(question)
+        retrieval = self._retrieve(question, ANSWER_PASSAGES, source)
+        evidence = self._evidence(retrieval)
+        if not evidence.passages:
+            return abstain(evidence)
+        return self.answerer.answer(evidence)
+
+    async def aask(self, question: str, *, source: str | None = None) -> Answer:
+        """:meth:`ask` in a worker thread, so an event loop never blocks."""
+        return await asyncio.to_thread(self.ask, question, source=source)
+
+    def search(self, query: str, k: int = 5, *, source: str | None = None) -> list[Citation]:
+        """The ``k`` passages that best match ``query``, best first.
+
+        Raises:
+            InvalidQuestionError: The query is empty or too long.
+        """
+        query = self._validated(query)
+        if k < 1:
+            raise InvalidQuestionError("k must be at least 1")
+        return citations_for(self._evidence(self._retrieve(query, k, source)))
+
+    async def asearch(self, query: str, k: int = 5, *, source: str | None = None) -> list[Citation]:
+        return await asyncio.to_thread(self.search, query, k, source=source)
+
+    def sources(self) -> list[SourceRecord]:
+        """The articles in the knowledge base, sorted by title."""
+        self._ensure_content()
+        return sorted(self.store.sources().values(), key=lambda r: (r.title.lower(), r.source_id))
+
+    def forget(self, source: str) -> SourceReport:
+        """Remove one article (by source id, path, URL or exact title) and all its chunks.
+
+        Raises:
+            SourceNotFoundError: Nothing in the knowledge base matches ``source``.
+        """
+        source_id = self.resolve_source(source)
+        return self._ingestor().forget(source_id)
+
+    def resolve_source(self, source: str) -> str:
+        """Find the source id a user means: an id, a path, a URL or an exact title.
+
+        Raises:
+            SourceNotFoundError: No match, or a title shared by several sources.
+        """
+        records = self.store.sources()
+        if source in records:
+            return source
+        if not is_url(source):
+            resolved = source_id_for(source)
+            if resolved in records:
+                return resolved
+        by_title = [
+            r.source_id for r in records.values() if r.title.casefold() == source.casefold()
+        ]
+        by_name = [r for r in records if Path(r).name == source]
+        matches = by_title or by_name
+        if len(matches) == 1:
+            return matches[0]
+        raise SourceNotFoundError(source, [r.title for r in records.values()])
+
+    def as_retriever(self, k: int = 4) -> BaseRetriever:
+        """A LangChain retriever over the same hybrid search (Documents with citation metadata)."""
+        from bot.langchain import KnowledgeBaseRetriever
+
+        return KnowledgeBaseRetriever(kb=self, k=k)
+
+    def close(self) -> None:
+        """Release the store (embedded mode holds files open)."""
+        with self._lock:
+            self._store = None
+
+    # --- internals ----------------------------------------------------------------------
+
+    def _validated(self, question: str) -> str:
+        if not isinstance(question, str):
+            raise InvalidQuestionError("The question must be text.")
+        cleaned = "".join(ch for ch in question if ch.isprintable() or ch in "\n\t").strip()
+        if not cleaned:
+            raise InvalidQuestionError("Please ask a question: the text is empty.")
+        limit = self.settings.max_question_chars
+        if len(cleaned) > limit:
+            raise InvalidQuestionError(
+                f"The question is {len(cleaned):,} characters long; the limit is {limit:,}. "
+                "Please shorten it."
+            )
+        return cleaned
+
+    def _retrieve(self, query: str, k: int, source: str | None) -> Retrieval:
+        self._ensure_content()
+        source_id = self.resolve_source(source) if source else None
+        vector = self._embed([query])[0]
+        return HybridRetriever(self.store, self._lexical).retrieve(query, vector, k, source_id)
+
+    def _evidence(self, retrieval: Retrieval) -> Evidence:
+        chunks = [p.chunk for p in retrieval.passages]
+        sentence_vectors = self.store.sentence_vectors(chunks) if chunks else {}
+        records = self._source_urls([c.source_id for c in chunks])
+        return Evidence(
+            question=retrieval.query,
+            vector=retrieval.vector,
+            passages=retrieval.passages,
+            sentence_vectors=sentence_vectors,
+            idf=self._lexical.idf,
+            known=self._lexical.known,
+            urls=records,
+        )
+
+    def _source_urls(self, source_ids: Sequence[str]) -> dict[str, str | None]:
+        urls: dict[str, str | None] = {}
+        for source_id in dict.fromkeys(source_ids):
+            if is_url(source_id):
+                urls[source_id] = source_id
+            else:
+                record = self.store.source(source_id)
+                urls[source_id] = record.url if record else None
+        return urls

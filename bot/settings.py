@@ -1,0 +1,130 @@
+"""All configuration, read once at each entry point (``KB_*`` variables or ``.env``).
+
+Every setting is listed in the README's settings table; a test keeps the two in sync.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+def _default_model_cache() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "kb-bot"
+
+
+class Settings(BaseSettings):
+    """Knowledge-base settings.
+
+    Example:
+        >>> Settings(home=Path("/tmp/kb")).store_path
+        PosixPath('/tmp/kb/chroma')
+    """
+
+    model_config = SettingsConfigDict(
+        env_prefix="KB_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    # --- knowledge base
+    home: Path = Field(
+        Path(".kb"), description="Folder of the knowledge base (embedded store, indexes, feedback)."
+    )
+    corpus: Path | None = Field(
+        None, description="Articles ingested when the store is empty; default: the bundled corpus."
+    )
+    auto_ingest: bool = Field(
+        True, description="Ingest the corpus on first use when the store is empty."
+    )
+    collection: str = Field(
+        "kb", description="Name of the knowledge base inside Chroma (several can share a server)."
+    )
+    model_cache: Path = Field(
+        default_factory=_default_model_cache,
+        description="Where the exported ONNX query model is cached.",
+    )
+    fetch_timeout: float = Field(20.0, gt=0, description="Seconds to wait when downloading a URL.")
+    log_level: str = Field("WARNING", description="Logging level (DEBUG, INFO, WARNING, ERROR).")
+
+    # --- Chroma server mode (off unless a host is set)
+    chroma_host: str | None = Field(
+        None, description="Chroma server host; unset = embedded store under KB_HOME."
+    )
+    chroma_port: int = Field(8000, description="Chroma server port.")
+    chroma_ssl: bool = Field(False, description="Use HTTPS for the Chroma server.")
+    chroma_token: SecretStr | None = Field(
+        None, description="Bearer token for the Chroma server, if it needs one."
+    )
+
+    # --- answering
+    max_question_chars: int = Field(
+        2000, gt=0, description="Longer questions are rejected with a clear error."
+    )
+    answer_sentences: int = Field(
+        3, ge=1, le=6, description="Most sentences an extractive answer quotes."
+    )
+    llm_url: str | None = Field(
+        None, description="OpenAI-compatible chat endpoint base URL; set to answer with an LLM."
+    )
+    llm_model: str = Field("gpt-4o-mini", description="Model name sent to the LLM endpoint.")
+    llm_api_key: SecretStr | None = Field(None, description="API key for the LLM endpoint.")
+    llm_timeout: float = Field(60.0, gt=0, description="Seconds to wait for the LLM.")
+
+    # --- Discord
+    discord_token: SecretStr | None = Field(
+        None,
+        validation_alias=AliasChoices("KB_DISCORD_TOKEN", "DISCORD_TOKEN", "discord_token"),
+        description="Bot token (also read from DISCORD_TOKEN).",
+    )
+    discord_guild: int | None = Field(
+        None, description="Sync slash commands to this guild only (instant, for setup)."
+    )
+    discord_channels: Annotated[list[int], NoDecode] = Field(
+        default_factory=list,
+        description="Channel ids the bot answers mentions in (comma-separated); empty = all.",
+    )
+    discord_dms: bool = Field(True, description="Answer direct messages.")
+    discord_admin_role: str | None = Field(
+        None, description="Role allowed to /ingest and /forget besides Manage Server."
+    )
+    discord_cooldown_uses: int = Field(
+        3, ge=1, description="Questions a user may ask per cooldown window."
+    )
+    discord_cooldown_seconds: float = Field(
+        30.0, ge=0, description="Length of the per-user cooldown window (0 = off)."
+    )
+
+    @field_validator("discord_channels", mode="before")
+    @classmethod
+    def _split_ids(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [int(part) for part in re.split(r"[,\s]+", value.strip()) if part]
+        if isinstance(value, int):
+            return [value]
+        return value
+
+    @field_validator("collection")
+    @classmethod
+    def _collection_name(cls, value: str) -> str:
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,40}", value):
+            raise ValueError("use letters, digits, '.', '_' or '-' (at most 41 characters)")
+        return value
+
+    @property
+    def store_path(self) -> Path:
+        """The embedded Chroma folder."""
+        return self.home / "chroma"
+
+    @property
+    def index_path(self) -> Path:
+        """Derived, per-machine indexes (lexical), rebuilt from the store when stale."""
+        return self.home / "index" / self.collection
+
+    @property
+    def feedback_path(self) -> Path:
+        return self.home / "feedback.sqlite3"

@@ -1,0 +1,116 @@
+"""Lexical terms: lower-cased, stemmed word tokens without stopwords.
+
+The BM25 index and the answerer's term overlap share this one definition.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Any
+
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+_CLITICS = frozenset({"s", "t", "d", "ll", "re", "ve", "m"})  # split off "it's", "don't"...
+
+
+@lru_cache(maxsize=1)
+def _stemmer() -> Any:
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+@lru_cache(maxsize=1)
+def stopwords() -> frozenset[str]:
+    from bm25s.stopwords import STOPWORDS_EN
+
+    return frozenset(STOPWORDS_EN)
+
+
+def terms(text: str) -> list[str]:
+    """Stemmed content terms of ``text``, in order, duplicates kept.
+
+    Example:
+        >>> terms("Why did EleutherAI take GPT-J offline?")
+        ['eleutherai', 'take', 'gpt', 'j', 'offlin']
+    """
+    stop = stopwords()
+    words = [w for w in _WORD.findall(text.lower()) if w not in stop and w not in _CLITICS]
+    return list(_stemmer().stemWords(words))
+
+
+# Words that shape a question but are not what it is about. Dropped from queries
+# only: "how" or "did" in a question should not have to appear in the answer.
+_QUESTION_WORDS = frozenset(
+    [
+        "what",
+        "which",
+        "who",
+        "whom",
+        "whose",
+        "why",
+        "how",
+        "when",
+        "where",
+        "do",
+        "does",
+        "did",
+        "done",
+        "can",
+        "could",
+        "would",
+        "should",
+        "will",
+        "shall",
+        "may",
+        "might",
+        "must",
+        "has",
+        "have",
+        "had",
+        "was",
+        "were",
+        "been",
+        "being",
+        "am",
+        "i",
+        "you",
+        "me",
+        "my",
+        "we",
+        "our",
+        "us",
+        "your",
+        "tell",
+        "explain",
+        "describe",
+        "about",
+        "please",
+        "anyone",
+        "someone",
+        "something",
+        "thing",
+        "things",
+        "know",
+        "give",
+        "list",
+        "kind",
+        "kinds",
+        "type",
+        "types",
+        "way",
+        "ways",
+    ]
+)
+
+
+def query_terms(question: str) -> list[str]:
+    """Content terms of a question: :func:`terms` without question words.
+
+    Example:
+        >>> query_terms("How big is DeepMind's Gopher model?")
+        ['big', 'deepmind', 'gopher', 'model']
+    """
+    stop = stopwords() | _QUESTION_WORDS | _CLITICS
+    words = [w for w in _WORD.findall(question.lower()) if w not in stop]
+    return list(_stemmer().stemWords(words))
