@@ -10,10 +10,17 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bot.answer import Answerer, Evidence, ExtractiveAnswerer, abstain, citations_for
+from bot.answer import (
+    Answerer,
+    Evidence,
+    ExtractiveAnswerer,
+    ExtractiveSettings,
+    abstain,
+    citations_for,
+)
 from bot.lexical import LexicalIndex
 from bot.results import Answer, Citation
-from bot.retrieve import HybridRetriever, Retrieval
+from bot.retrieve import CANDIDATES, HybridRetriever, Mode, Retrieval, rank_sources
 from bot.settings import Settings
 from ingest.errors import InvalidQuestionError, SourceNotFoundError
 from ingest.load import Input, is_url, source_id_for
@@ -109,7 +116,9 @@ class KnowledgeBase:
             return self._answerer
 
     def _default_answerer(self) -> Answerer:
-        extractive = ExtractiveAnswerer()
+        extractive = ExtractiveAnswerer(
+            ExtractiveSettings(max_sentences=self.settings.answer_sentences)
+        )
         if self.settings.llm_url:
             from bot.generative import GenerativeAnswerer
 
@@ -190,7 +199,7 @@ class KnowledgeBase:
             InvalidQuestionError: The question is empty or too long.
             SourceNotFoundError: ``source`` is not in the knowledge base.
         """
-        question = self._validated(question)
+        question = self.validate_question(question)
         retrieval = self._retrieve(question, ANSWER_PASSAGES, source)
         evidence = self._evidence(retrieval)
         if not evidence.passages:
@@ -207,13 +216,28 @@ class KnowledgeBase:
         Raises:
             InvalidQuestionError: The query is empty or too long.
         """
-        query = self._validated(query)
+        query = self.validate_question(query)
         if k < 1:
             raise InvalidQuestionError("k must be at least 1")
         return citations_for(self._evidence(self._retrieve(query, k, source)))
 
     async def asearch(self, query: str, k: int = 5, *, source: str | None = None) -> list[Citation]:
         return await asyncio.to_thread(self.search, query, k, source=source)
+
+    def rank_sources(
+        self, query: str, k: int = 100, *, mode: Mode = "hybrid"
+    ) -> list[tuple[str, float]]:
+        """Sources ranked for ``query`` by their best passage (for retrieval evaluation).
+
+        Args:
+            mode: ``hybrid`` (what :meth:`search` uses), ``dense`` or ``lexical`` alone.
+        """
+        query = self.validate_question(query)
+        self._ensure_content()
+        vector = self._embed([query])[0]
+        retriever = HybridRetriever(self.store, self._lexical)
+        depth = max(CANDIDATES, 3 * k)
+        return rank_sources(retriever.rank(query, vector, mode=mode, depth=depth), k)
 
     def sources(self) -> list[SourceRecord]:
         """The articles in the knowledge base, sorted by title."""
@@ -264,7 +288,18 @@ class KnowledgeBase:
 
     # --- internals ----------------------------------------------------------------------
 
-    def _validated(self, question: str) -> str:
+    def warm_up(self) -> None:
+        """Load what the first question needs (store, corpus, query model, lexical index)."""
+        self._ensure_content()
+        self._query_encoder()
+        self._lexical.refresh(self.store)
+
+    def validate_question(self, question: str) -> str:
+        """The question, cleaned, or a clear error.
+
+        Raises:
+            InvalidQuestionError: Empty, or longer than ``KB_MAX_QUESTION_CHARS``.
+        """
         if not isinstance(question, str):
             raise InvalidQuestionError("The question must be text.")
         cleaned = "".join(ch for ch in question if ch.isprintable() or ch in "\n\t").strip()

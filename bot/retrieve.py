@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 
@@ -42,6 +43,9 @@ class Retrieval:
     passages: list[Passage]
 
 
+Mode = Literal["hybrid", "dense", "lexical"]
+
+
 class HybridRetriever:
     """Retrieves passages for a query vector and text from one store."""
 
@@ -53,39 +57,75 @@ class HybridRetriever:
         self, query: str, vector: np.ndarray, k: int, source: str | None = None
     ) -> Retrieval:
         """The ``k`` best passages, best first, without near-duplicates."""
+        ranked = self.rank(query, vector, source, depth=max(CANDIDATES, 2 * k))
+        return Retrieval(query, vector, _without_duplicates(ranked, k))
+
+    def rank(
+        self,
+        query: str,
+        vector: np.ndarray,
+        source: str | None = None,
+        mode: Mode = "hybrid",
+        depth: int = CANDIDATES,
+    ) -> list[Passage]:
+        """Every candidate passage, best first, scored by ``mode``.
+
+        Each ranker proposes ``depth`` candidates (``hybrid`` uses both);
+        every candidate gets both scores.
+        """
         self.lexical.refresh(self.store)
         table = self.lexical
         if not len(table):
-            return Retrieval(query, vector, [])
+            return []
         bm25 = table.scores(query, source)
-        dense_hits = self.store.dense_search(vector, CANDIDATES, source)
-        dense = {hit.chunk.id: hit.similarity for hit in dense_hits}
-        lexical_top = np.argsort(-bm25)[:CANDIDATES]
-        candidates = [table.position[i] for i in dense if i in table.position]
-        candidates += [int(i) for i in lexical_top if bm25[i] > 0]
+        candidates: list[int] = []
+        dense: dict[str, float] = {}
+        if mode != "lexical":
+            hits = self.store.dense_search(vector, depth, source)
+            dense = {hit.chunk.id: hit.similarity for hit in hits}
+            candidates += [table.position[i] for i in dense if i in table.position]
+        if mode != "dense":
+            top = np.argsort(-bm25, kind="stable")[:depth]
+            candidates += [int(i) for i in top if bm25[i] > 0]
         candidates = list(dict.fromkeys(candidates))
+        if not candidates:
+            return []
         missing = [table.chunks[i].id for i in candidates if table.chunks[i].id not in dense]
         dense.update(self._similarities(vector, missing))
         dense_scores = np.array([dense.get(table.chunks[i].id, 0.0) for i in candidates])
-        lexical_scores = bm25[candidates]
-        fused = fuse(dense_scores, lexical_scores)
-        order = np.argsort(-fused, kind="stable")
-        passages = [
+        lexical_scores = bm25[candidates].astype(np.float64)
+        if mode == "dense":
+            scores = dense_scores
+        elif mode == "lexical":
+            scores = lexical_scores
+        else:
+            scores = fuse(dense_scores, lexical_scores)
+        order = np.argsort(-scores, kind="stable")
+        return [
             Passage(
                 table.chunks[candidates[j]],
-                float(fused[j]),
+                float(scores[j]),
                 float(dense_scores[j]),
                 float(lexical_scores[j]),
             )
             for j in order
         ]
-        return Retrieval(query, vector, _without_duplicates(passages, k))
 
     def _similarities(self, vector: np.ndarray, ids: list[str]) -> dict[str, float]:
         if not ids:
             return {}
         stored = self.store.chunk_vectors(ids)
         return {i: float(np.dot(v, vector)) for i, v in stored.items()}
+
+
+def rank_sources(passages: list[Passage], k: int) -> list[tuple[str, float]]:
+    """Sources ranked by their best passage (the order ``kb.search`` shows them in)."""
+    best: dict[str, float] = {}
+    for passage in passages:
+        best.setdefault(passage.chunk.source_id, passage.score)
+        if len(best) == k:
+            break
+    return list(best.items())
 
 
 def _without_duplicates(passages: list[Passage], k: int) -> list[Passage]:

@@ -1,0 +1,306 @@
+"""Slash commands and message handling. Each handler is a few lines: check,
+defer, ask the knowledge base in a worker thread, render, send."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.discord_bot.render import (
+    Message,
+    escape_mentions,
+    render_answer,
+    render_error,
+    render_report,
+    render_sources,
+    trim,
+)
+from bot.discord_bot.views import NONE, answer_view
+from bot.results import Answer
+from ingest.errors import KnowledgeBaseError
+from ingest.load import MEDIA_TYPES, SUPPORTED_SUFFIXES
+
+if TYPE_CHECKING:
+    from bot.discord_bot.client import KnowledgeBot
+
+log = logging.getLogger(__name__)
+
+MAX_UPLOAD_BYTES = 25 * 1024 * 1024
+_MENTION = re.compile(r"<@[!&]?\d+>")
+_SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+Interaction = discord.Interaction[Any]
+_NEW_THREAD = object()
+
+
+class KnowledgeCog(commands.Cog):
+    """/ask, /sources, /ingest, /forget, and answers to mentions, DMs and thread follow-ups."""
+
+    def __init__(self, bot: KnowledgeBot) -> None:
+        self.bot = bot
+
+    # --- /ask -----------------------------------------------------------------------------
+
+    @app_commands.command(name="ask", description="Ask the knowledge base a question.")
+    @app_commands.describe(question="Your question", source="Only use this article")
+    async def ask(self, interaction: Interaction, question: str, source: str | None = None) -> None:
+        wait = self.bot.cooldown.try_acquire(interaction.user.id)
+        if wait:
+            await interaction.response.send_message(_cooldown_text(wait), ephemeral=True)
+            return
+        kb = self.bot.kb
+        question = kb.validate_question(question)  # errors go out ephemerally, before deferring
+        if source:
+            source = await asyncio.to_thread(kb.resolve_source, source)
+        await interaction.response.defer(thinking=True)
+        answer = await kb.aask(question, source=source)
+        messages, view = await self._prepare(answer, interaction.user.id)
+        first, *rest = messages
+        await interaction.edit_original_response(
+            embeds=first.embeds, view=None if rest else view, allowed_mentions=NONE
+        )
+        for i, message in enumerate(rest, start=1):
+            last = i == len(rest)
+            await interaction.followup.send(
+                embeds=message.embeds,
+                view=view if last else discord.utils.MISSING,
+                allowed_mentions=NONE,
+            )
+
+    @ask.autocomplete("source")
+    async def _ask_source(
+        self, interaction: Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return await self._source_choices(current)
+
+    async def _prepare(self, answer: Answer, user_id: int) -> tuple[list[Message], discord.ui.View]:
+        answer_id = await asyncio.to_thread(self.bot.feedback.remember, answer, user_id)
+        return render_answer(answer), answer_view(answer_id, with_passages=bool(answer.citations))
+
+    # --- /sources -------------------------------------------------------------------------
+
+    @app_commands.command(name="sources", description="List the articles in the knowledge base.")
+    async def sources(self, interaction: Interaction) -> None:
+        await interaction.response.defer(thinking=True, ephemeral=True)
+        records = await asyncio.to_thread(self.bot.kb.sources)
+        for message in render_sources(records):
+            await interaction.followup.send(
+                embeds=message.embeds, ephemeral=True, allowed_mentions=NONE
+            )
+
+    # --- /ingest, /forget (admins) ----------------------------------------------------------
+
+    @app_commands.command(
+        name="ingest", description="Add an article from a URL or an attached file (admins)."
+    )
+    @app_commands.describe(
+        url="An http(s) link to an article", file=f"A file ({SUPPORTED_SUFFIXES})"
+    )
+    @app_commands.guild_only()
+    async def ingest(
+        self,
+        interaction: Interaction,
+        url: str | None = None,
+        file: discord.Attachment | None = None,
+    ) -> None:
+        if not self._is_admin(interaction):
+            await interaction.response.send_message(self._admin_only(), ephemeral=True)
+            return
+        if (url is None) == (file is None):
+            await interaction.response.send_message(
+                "Give either a `url` or a `file` to ingest.", ephemeral=True
+            )
+            return
+        if file is not None:
+            problem = _upload_problem(file)
+            if problem:
+                await interaction.response.send_message(problem, ephemeral=True)
+                return
+        name = url or (file.filename if file else "")
+        await interaction.response.send_message(
+            f"Ingesting {escape_mentions(trim(name, 200))} in the background; I will report back here.",
+            ephemeral=True,
+            allowed_mentions=NONE,
+        )
+        self.bot.spawn(self._ingest_in_background(interaction, url, file))
+
+    async def _ingest_in_background(
+        self, interaction: Interaction, url: str | None, file: discord.Attachment | None
+    ) -> None:
+        try:
+            target: str | Path = url or ""
+            if file is not None:
+                target = await self._save_upload(file)
+            report = await asyncio.to_thread(self.bot.kb.ingest, [target])
+            await interaction.followup.send(
+                embed=render_report(report), ephemeral=True, allowed_mentions=NONE
+            )
+        except KnowledgeBaseError as exc:
+            await interaction.followup.send(
+                render_error(str(exc)), ephemeral=True, allowed_mentions=NONE
+            )
+        except Exception:
+            log.exception("background ingest failed")
+            await interaction.followup.send(
+                "Sorry, the ingest failed unexpectedly. The error was logged.", ephemeral=True
+            )
+
+    async def _save_upload(self, file: discord.Attachment) -> Path:
+        data = await file.read()
+        folder = self.bot.kb.settings.home / "uploads"
+        path = folder / (_SAFE_NAME.sub("-", file.filename).strip("-.") or "upload.txt")
+        await asyncio.to_thread(_write, path, data)
+        return path
+
+    @app_commands.command(
+        name="forget", description="Remove an article from the knowledge base (admins)."
+    )
+    @app_commands.describe(source="The article to remove")
+    @app_commands.guild_only()
+    async def forget(self, interaction: Interaction, source: str) -> None:
+        if not self._is_admin(interaction):
+            await interaction.response.send_message(self._admin_only(), ephemeral=True)
+            return
+        await interaction.response.defer(thinking=True, ephemeral=True)
+        report = await asyncio.to_thread(self.bot.kb.forget, source)
+        title = escape_mentions(report.title or report.source)
+        await interaction.followup.send(
+            f"Removed **{title}** ({report.chunks} passages).",
+            ephemeral=True,
+            allowed_mentions=NONE,
+        )
+
+    @forget.autocomplete("source")
+    async def _forget_source(
+        self, interaction: Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return await self._source_choices(current)
+
+    def _is_admin(self, interaction: Interaction) -> bool:
+        member = interaction.user
+        if not isinstance(member, discord.Member):
+            return False
+        if member.guild_permissions.manage_guild:
+            return True
+        role = self.bot.settings.discord_admin_role
+        return bool(role) and any(r.name == role for r in member.roles)
+
+    def _admin_only(self) -> str:
+        role = self.bot.settings.discord_admin_role
+        who = "members with the Manage Server permission" + (
+            f" or the **{role}** role" if role else ""
+        )
+        return f"Sorry, only {who} can change the knowledge base."
+
+    async def _source_choices(self, current: str) -> list[app_commands.Choice[str]]:
+        records = await asyncio.to_thread(self.bot.kb.sources)
+        needle = current.casefold()
+        choices = []
+        for record in records:
+            if (
+                needle
+                and needle not in record.title.casefold()
+                and needle not in record.source_id.casefold()
+            ):
+                continue
+            value = _choice_value(record.title, record.source_id)
+            choices.append(app_commands.Choice(name=trim(record.title, 100), value=value))
+        return choices[:25]
+
+    # --- mentions, DMs and thread follow-ups --------------------------------------------------
+
+    @commands.Cog.listener()
+    async def on_message(self, message: discord.Message) -> None:
+        if message.author.bot or self.bot.user is None:
+            return
+        place = self._conversation(message)
+        if place is None:
+            return
+        question = _MENTION.sub("", message.content).strip()
+        if not question:
+            await message.reply(
+                "Ask me a question after the mention, for example: *Why did EleutherAI take GPT-J offline?*",
+                allowed_mentions=NONE,
+            )
+            return
+        wait = self.bot.cooldown.try_acquire(message.author.id)
+        if wait:
+            await message.reply(_cooldown_text(wait), allowed_mentions=NONE)
+            return
+        target: discord.abc.Messageable = place
+        if place is _NEW_THREAD:
+            target = await message.create_thread(
+                name=trim(question, 90), auto_archive_duration=1440
+            )
+        try:
+            async with target.typing():
+                answer = await self.bot.kb.aask(question)
+                messages, view = await self._prepare(answer, message.author.id)
+        except KnowledgeBaseError as exc:
+            await target.send(render_error(str(exc)), allowed_mentions=NONE)
+            return
+        except Exception:
+            log.exception("could not answer a message")
+            await target.send("Sorry, something went wrong while answering. The error was logged.")
+            return
+        for i, reply in enumerate(messages):
+            last = i == len(messages) - 1
+            await target.send(
+                embeds=reply.embeds,
+                view=view if last else discord.utils.MISSING,
+                allowed_mentions=NONE,
+            )
+
+    def _conversation(self, message: discord.Message) -> Any:
+        """Where to answer: a channel, ``_NEW_THREAD`` (start one from the message), or None."""
+        settings = self.bot.settings
+        me = self.bot.user
+        assert me is not None
+        channel = message.channel
+        if isinstance(channel, discord.DMChannel):
+            return channel if settings.discord_dms else None
+        if isinstance(channel, discord.Thread):
+            if not self._listens_in(channel.parent_id):
+                return None
+            ours = channel.owner_id == me.id
+            return channel if ours or me in message.mentions else None
+        if me not in message.mentions or not self._listens_in(channel.id):
+            return None
+        return _NEW_THREAD if isinstance(channel, discord.TextChannel) else channel
+
+    def _listens_in(self, channel_id: int | None) -> bool:
+        allowed = self.bot.settings.discord_channels
+        return not allowed or channel_id in allowed
+
+
+def _cooldown_text(wait: float) -> str:
+    return f"You are asking quickly. Please try again in {math.ceil(wait)} s."
+
+
+def _upload_problem(file: discord.Attachment) -> str | None:
+    suffix = Path(file.filename).suffix.lower()
+    if suffix not in MEDIA_TYPES:
+        return f"I cannot read `{escape_mentions(trim(file.filename, 100))}`: supported files are {SUPPORTED_SUFFIXES}."
+    if file.size > MAX_UPLOAD_BYTES:
+        return f"That file is too large ({file.size // 2**20} MiB); the limit is {MAX_UPLOAD_BYTES // 2**20} MiB."
+    return None
+
+
+def _choice_value(title: str, source_id: str) -> str:
+    """A value of at most 100 characters that :meth:`KnowledgeBase.resolve_source` understands."""
+    for candidate in (title, source_id, Path(source_id).name):
+        if len(candidate) <= 100:
+            return candidate
+    return title[:100]
+
+
+def _write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)

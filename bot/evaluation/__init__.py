@@ -1,0 +1,1 @@
+"""Quality evaluation: ``kb eval qa`` (answers) and ``kb eval beir`` (retrieval)."""

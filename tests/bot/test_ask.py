@@ -1,0 +1,143 @@
+"""Asking: grounded answers with citations that hold what the answer says."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from bot import Answer, InvalidQuestionError, KnowledgeBase
+from tests.conftest import GPT_J
+
+_SENTENCE_WITH_MARKERS = re.compile(r"(.+?)((?:\s*\[\d+\])+)(?=\s|$)")
+
+
+def _claims(answer: Answer) -> list[tuple[str, list[int]]]:
+    """(sentence, [cited numbers]) for every sentence of the answer."""
+    return [
+        (m.group(1).strip(), [int(n) for n in re.findall(r"\d+", m.group(2))])
+        for m in _SENTENCE_WITH_MARKERS.finditer(answer.text)
+    ]
+
+
+def assert_grounded(answer: Answer) -> None:
+    """Every sentence has a marker, and the cited passage contains that sentence."""
+    assert answer.answered and answer.citations
+    claims = _claims(answer)
+    assert claims and "".join(s for s, _ in claims)
+    assert [c.n for c in answer.citations] == list(range(1, len(answer.citations) + 1))
+    for sentence, numbers in claims:
+        for n in numbers:
+            passage = answer.citations[n - 1].text
+            assert sentence.rstrip(".") in passage, (sentence, passage)
+
+
+@pytest.mark.parametrize(
+    ("question", "fact"),
+    [
+        ("Why did EleutherAI take GPT-J offline?", "internet hosting prices"),
+        ("How big is DeepMind's Gopher model?", "280 billion parameter"),
+        ("How much did Anthropic spend on GPUs for ConstitutionalAI?", "$10 million"),
+    ],
+)
+def test_spun_text_questions_are_answered_from_the_third_article(
+    corpus_kb: KnowledgeBase, question: str, fact: str
+) -> None:
+    answer = corpus_kb.ask(question)
+
+    assert_grounded(answer)
+    assert fact in answer.text
+    assert answer.citations[0].source.endswith(GPT_J)
+    assert fact in answer.citations[0].quote
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What are the challenges of open-source LLMs?",
+        "What is vendor lock-in?",
+        "How can companies balance innovation and safety?",
+        "What does ONNX allow?",
+    ],
+)
+def test_answers_are_grounded_in_their_citations(corpus_kb: KnowledgeBase, question: str) -> None:
+    assert_grounded(corpus_kb.ask(question))
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Who won the 2022 World Cup?",
+        "How do I bake sourdough bread?",
+        "What is the capital of Australia?",
+        "¿Quién ganó el mundial de 2022?",
+        "🤖🤖🤖",
+        "Who founded Cohere?",
+        "What is Baidu's annual revenue?",
+    ],
+)
+def test_out_of_scope_questions_abstain_honestly(corpus_kb: KnowledgeBase, question: str) -> None:
+    answer = corpus_kb.ask(question)
+
+    assert not answer.answered
+    assert answer.citations == []
+    assert answer.text.startswith("I could not find this in the knowledge base.")
+    assert answer.closest  # still points at the nearest articles
+
+
+def test_empty_and_overlong_questions_get_clear_errors(corpus_kb: KnowledgeBase) -> None:
+    with pytest.raises(InvalidQuestionError, match="empty"):
+        corpus_kb.ask("   \n ")
+    with pytest.raises(InvalidQuestionError, match="limit is 2,000"):
+        corpus_kb.ask("why " * 600)
+
+
+def test_search_ranks_passages_and_filters_by_source(corpus_kb: KnowledgeBase) -> None:
+    results = corpus_kb.search("GPT-J hosting costs", k=5)
+
+    assert [c.n for c in results] == [1, 2, 3, 4, 5]
+    assert results[0].source.endswith(GPT_J)
+    assert "GPT-J" in results[0].text
+    assert [c.score for c in results] == sorted((c.score for c in results), reverse=True)
+    assert len({c.text for c in results}) == 5
+
+    only = corpus_kb.search("hybrid approach", k=3, source=GPT_J)
+    assert only and all(c.source.endswith(GPT_J) for c in only)
+
+
+def test_source_filter_applies_to_ask(corpus_kb: KnowledgeBase) -> None:
+    answer = corpus_kb.ask("What is a hybrid approach?", source=GPT_J)
+    assert all(c.source.endswith(GPT_J) for c in answer.citations)
+
+
+def test_as_retriever_works_in_a_langchain_runnable(corpus_kb: KnowledgeBase) -> None:
+    from langchain_core.runnables import RunnableLambda
+
+    chain = corpus_kb.as_retriever(k=2) | RunnableLambda(
+        lambda docs: [(d.metadata["n"], d.metadata["title"], d.page_content) for d in docs]
+    )
+
+    rows = chain.invoke("Why was GPT-J taken down?")
+
+    assert [n for n, _, _ in rows] == [1, 2]
+    assert "GPT-J" in rows[0][2]
+
+
+@pytest.mark.asyncio
+async def test_aask_answers_concurrently(corpus_kb: KnowledgeBase) -> None:
+    import asyncio
+
+    answers = await asyncio.gather(
+        corpus_kb.aask("How big is Gopher?"), corpus_kb.aask("What is vendor lock-in?")
+    )
+    assert all(a.answered for a in answers)
+
+
+def test_an_empty_knowledge_base_ingests_the_bundled_corpus_on_first_use(settings) -> None:  # type: ignore[no-untyped-def]
+    kb = KnowledgeBase(settings=settings)
+    assert kb.store.count() == 0
+
+    answer = kb.ask("Why did EleutherAI take GPT-J offline?")
+
+    assert answer.answered
+    assert len(kb.sources()) == 3

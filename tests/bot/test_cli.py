@@ -1,0 +1,119 @@
+"""The kb command as a user runs it (in a subprocess, with its own environment)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot import KnowledgeBase
+from tests.conftest import GPT_J, REPO
+
+
+def _kb(
+    args: list[str], home: Path, model_cache: Path, **extra_env: str
+) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "KB_HOME": str(home), "KB_MODEL_CACHE": str(model_cache), **extra_env}
+    env.pop("KB_COLLECTION", None)
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=REPO,
+        timeout=300,
+    )
+
+
+@pytest.fixture(scope="module")
+def cli_home(corpus_kb: KnowledgeBase) -> Path:
+    return corpus_kb.settings.home
+
+
+def test_ask_json_matches_the_documented_schema(cli_home: Path, model_cache: Path) -> None:
+    result = _kb(["ask", "Why did EleutherAI take GPT-J offline?", "--json"], cli_home, model_cache)
+
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert {"question", "answer", "answered", "citations"} <= set(data)
+    assert data["answered"] is True and "[1]" in data["answer"]
+    citation = data["citations"][0]
+    assert {"n", "source", "title", "section", "text", "score"} <= set(citation)
+    assert citation["n"] == 1 and citation["source"].endswith(GPT_J)
+    assert isinstance(citation["score"], float) and "GPT-J" in citation["text"]
+
+
+def test_ask_prints_the_answer_and_numbered_sources(cli_home: Path, model_cache: Path) -> None:
+    result = _kb(["ask", "How big is DeepMind's Gopher model?"], cli_home, model_cache)
+
+    assert result.returncode == 0, result.stderr
+    assert "280 billion" in result.stdout
+    assert "[1] The Battle of Open Source" in result.stdout
+
+
+def test_unanswerable_question_says_so(cli_home: Path, model_cache: Path) -> None:
+    result = _kb(["ask", "Who won the 2022 World Cup?", "--json"], cli_home, model_cache)
+
+    data = json.loads(result.stdout)
+    assert data["answered"] is False and data["citations"] == []
+
+
+def test_search_json_and_sources(cli_home: Path, model_cache: Path) -> None:
+    result = _kb(["search", "GPT-J hosting", "-k", "2", "--json"], cli_home, model_cache)
+    assert [c["n"] for c in json.loads(result.stdout)] == [1, 2]
+
+    listing = _kb(["sources", "--json"], cli_home, model_cache)
+    assert len(json.loads(listing.stdout)) == 3
+
+
+def test_user_errors_print_a_message_and_exit_1(cli_home: Path, model_cache: Path) -> None:
+    result = _kb(["ask", "   "], cli_home, model_cache)
+    assert result.returncode == 1
+    assert "Please ask a question" in result.stderr
+    assert "Traceback" not in result.stderr
+
+    forget = _kb(["forget", "no-such-article"], cli_home, model_cache)
+    assert forget.returncode == 1 and "not in the knowledge base" in forget.stderr
+
+
+def test_ingest_reports_each_source_and_fails_on_bad_input(
+    tmp_path: Path, model_cache: Path
+) -> None:
+    good = tmp_path / "note.md"
+    good.write_text(
+        "# Tidal power\n\nTidal turbines turn the rise and fall of the sea into electricity.\n"
+    )
+    bad = tmp_path / "broken.pdf"
+    bad.write_bytes(b"%PDF-1.4 truncated")
+
+    result = _kb(["ingest", str(good), str(bad), "--json"], tmp_path / "home", model_cache)
+
+    assert result.returncode == 1  # one source failed
+    report = json.loads(result.stdout)
+    statuses = {Path(s["source"]).name: s for s in report["sources"]}
+    assert statuses["note.md"]["status"] == "added"
+    assert (
+        statuses["broken.pdf"]["status"] == "failed"
+        and "corrupt" in statuses["broken.pdf"]["reason"]
+    )
+
+
+def test_importing_bot_and_kb_help_do_not_load_torch(tmp_path: Path) -> None:
+    probe = (
+        "import sys, bot, bot.cli; "
+        "heavy = [m for m in ('torch', 'chromadb', 'sentence_transformers', 'discord', 'langchain_core') "
+        "if m in sys.modules]; print(heavy)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60
+    )
+    assert result.stdout.strip() == "[]", result.stderr
+
+    help_text = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "--help"], capture_output=True, text=True, timeout=60
+    )
+    assert help_text.returncode == 0 and "ingest" in help_text.stdout

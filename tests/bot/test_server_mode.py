@@ -1,0 +1,102 @@
+"""Several knowledge-base processes sharing one `chroma run` server on loopback."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from bot import KnowledgeBase
+from tests.conftest import GPT_J, make_settings
+
+pytestmark = pytest.mark.server
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def chroma_server(tmp_path: Path) -> Iterator[int]:
+    """A real Chroma server on 127.0.0.1, stopped after the test."""
+    executable = shutil.which("chroma", path=str(Path(sys.executable).parent))
+    assert executable, "the chroma CLI comes with the chromadb package"
+    port = _free_port()
+    log = (tmp_path / "chroma.log").open("wb")
+    process = subprocess.Popen(
+        [
+            executable,
+            "run",
+            "--path",
+            str(tmp_path / "server"),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if (
+                    httpx.get(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1).status_code
+                    == 200
+                ):
+                    break
+            except httpx.HTTPError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError((tmp_path / "chroma.log").read_text(errors="replace"))
+            time.sleep(0.2)
+        yield port
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+def _server_kb(home: Path, model_cache: Path, port: int) -> KnowledgeBase:
+    settings = make_settings(
+        home, model_cache, chroma_host="127.0.0.1", chroma_port=port, auto_ingest=False
+    )
+    return KnowledgeBase(settings=settings)
+
+
+def test_processes_sharing_a_server_see_each_others_changes(
+    tmp_path: Path, model_cache: Path, chroma_server: int, corpus_copy: Path
+) -> None:
+    writer = _server_kb(tmp_path / "writer", model_cache, chroma_server)
+    reader = _server_kb(tmp_path / "reader", model_cache, chroma_server)
+    assert reader.sources() == []
+    assert reader.search("GPT-J", k=3) == []  # builds the reader's (empty) lexical index
+
+    report = writer.ingest([corpus_copy])
+    assert len(report.added) == 3
+
+    # The bookkeeping lives in Chroma: the reader sees the sources and its lexical
+    # index notices the new revision and rebuilds.
+    assert {r.source_id for r in reader.sources()} == {s.source for s in report.added}
+    answer = reader.ask("Why did EleutherAI take GPT-J offline?")
+    assert answer.answered and answer.citations[0].source.endswith(GPT_J)
+
+    # A re-ingest from the other process is a no-op: it sees the same content hashes.
+    again = reader.ingest([corpus_copy])
+    assert again.embedded == 0 and len(again.unchanged) == 3
+
+    writer.forget(str(corpus_copy / GPT_J))
+    assert all(not c.source.endswith(GPT_J) for c in reader.search("GPT-J hosting prices", k=10))
