@@ -329,7 +329,6 @@ class KnowledgeBase:
             passages=retrieval.passages,
             sentence_vectors=sentence_vectors,
             idf=self._lexical.idf,
-            known=self._lexical.known,
             urls=records,
         )
 

@@ -43,7 +43,14 @@ def terms(text: str) -> list[str]:
 # only: "how" or "did" in a question should not have to appear in the answer.
 _QUESTION_WORDS = frozenset(
     """what which who whom whose why how when where do does did done can could would should will shall may might must has have had was were been being am
-    i you me my we our us your tell explain describe about please anyone someone something thing things know give list kind kinds type types way ways much many""".split()  # noqa: SIM905
+    i you me my we our us your tell explain describe about please anyone someone something thing things know give list kind kinds type types way ways much many more most make makes made consider considered exactly really mean means""".split()  # noqa: SIM905
+)
+
+
+# "How big", "how long"...: the adjective asks for an amount; the answer states
+# the amount, not the adjective ("280 billion parameters" answers "how big").
+_HOW_ADJECTIVE = re.compile(
+    r"\bhow\s+(?:big|large|long|old|often|expensive|fast|high|small|far|wide|costly)\b"
 )
 
 
@@ -52,8 +59,9 @@ def query_terms(question: str) -> list[str]:
 
     Example:
         >>> query_terms("How big is DeepMind's Gopher model?")
-        ['big', 'deepmind', 'gopher', 'model']
+        ['deepmind', 'gopher', 'model']
     """
     stop = stopwords() | _QUESTION_WORDS | _CLITICS
-    words = [w for w in _WORD.findall(question.lower()) if w not in stop]
+    text = _HOW_ADJECTIVE.sub(" ", question.lower())
+    words = [w for w in _WORD.findall(text) if w not in stop]
     return list(_stemmer().stemWords(words))
