@@ -184,13 +184,17 @@ class KnowledgeCog(commands.Cog):
         return await self._source_choices(current)
 
     def _is_admin(self, interaction: Interaction) -> bool:
-        member = interaction.user
-        if not isinstance(member, discord.Member):
-            return False
-        if member.guild_permissions.manage_guild:
+        # The permissions Discord resolved for this member in this channel (roles and
+        # overwrites included); the guild cache may not know every role.
+        if interaction.permissions.manage_guild:
             return True
+        member = interaction.user
         role = self.bot.settings.discord_admin_role
-        return bool(role) and any(r.name == role for r in member.roles)
+        return (
+            bool(role)
+            and isinstance(member, discord.Member)
+            and any(r.name == role for r in member.roles)
+        )
 
     def _admin_only(self) -> str:
         role = self.bot.settings.discord_admin_role
