@@ -236,7 +236,7 @@ class KnowledgeBase:
         self._ensure_content()
         vector = self._embed([query])[0]
         retriever = HybridRetriever(self.store, self._lexical)
-        depth = max(CANDIDATES, 3 * k)
+        depth = max(CANDIDATES, k)  # fusion is calibrated on this many candidates per ranker
         return rank_sources(retriever.rank(query, vector, mode=mode, depth=depth), k)
 
     def sources(self) -> list[SourceRecord]:

@@ -30,8 +30,9 @@ from ingest.store import ChromaStore, StoredChunk
 
 log = logging.getLogger(__name__)
 
-BM25_K1 = 1.2
-BM25_B = 0.75
+# Anserini's (and BEIR's) BM25 defaults; better than 1.2/0.75 on SciFact's train claims.
+BM25_K1 = 0.9
+BM25_B = 0.4
 _FORMAT = "1"
 
 
