@@ -7,12 +7,15 @@ import numpy as np
 from bot.fusion import fuse, standardise
 
 
-def test_a_standout_lexical_match_beats_a_flat_dense_ranking() -> None:
-    # Dense barely separates the candidates; BM25 is sure about the last one.
-    dense = np.array([0.52, 0.51, 0.50, 0.50])
-    lexical = np.array([0.0, 0.0, 0.0, 9.0])
+def test_a_standout_lexical_match_beats_the_top_of_an_ordinary_dense_ranking() -> None:
+    # 50 candidates: dense similarities spread as usual, one exact rare-term match in BM25.
+    dense = np.linspace(0.60, 0.30, 50)
+    lexical = np.tile([2.0, 1.0, 0.5, 0.0, 1.5], 10)
+    lexical[20] = 15.0  # far outside BM25's usual range; its dense rank is only 21st
 
-    assert int(np.argmax(fuse(dense, lexical))) == 3
+    fused = fuse(dense, lexical)
+
+    assert int(np.argmax(fused)) == 20
 
 
 def test_fusion_keeps_the_order_both_rankers_agree_on() -> None:
