@@ -299,6 +299,33 @@ async def test_a_mention_is_answered_in_a_thread_and_follow_ups_there_too(
 
 
 @pytest.mark.asyncio
+async def test_direct_messages_are_answered_unless_turned_off(
+    emulator: DiscordEmulator, corpus_kb: KnowledgeBase, tmp_path: Path
+) -> None:
+    feedback = FeedbackStore(tmp_path / "feedback.sqlite3")
+    async with running(emulator, corpus_kb, bot_settings(corpus_kb), feedback):
+        mark = emulator.mark()
+        dm = await emulator.direct_message(emulator.person("ada"), "What is vendor lock-in?")
+        answer = await emulator.wait_for(
+            "POST", rf"^/channels/{dm['channel_id']}/messages$", since=mark
+        )
+    assert "Switching providers" in _text(answer)
+    assert answer.body["allowed_mentions"] == NO_PINGS
+
+    quiet = bot_settings(corpus_kb, discord_dms=False)
+    async with running(emulator, corpus_kb, quiet, feedback) as bot:
+        assert bot.user is not None
+        mark = emulator.mark()
+        await emulator.direct_message(emulator.person("ada"), "What is vendor lock-in?")
+        # Something it does answer afterwards proves the DM was read and passed over.
+        await emulator.say(
+            emulator.person("ada"), f"<@{bot.user.id}> What is BLOOM?", mention_bot=True
+        )
+        await emulator.wait_for("POST", r"/threads$", since=mark)
+    assert emulator.calls("POST", rf"^/channels/{dm['channel_id']}/messages$", since=mark) == []
+
+
+@pytest.mark.asyncio
 async def test_messages_without_a_mention_are_ignored(
     emulator: DiscordEmulator, corpus_kb: KnowledgeBase, tmp_path: Path
 ) -> None:
@@ -361,6 +388,31 @@ async def test_ingest_is_for_admins_and_makes_the_article_answerable_without_pin
     # The quoted passage says @everyone, but nobody is pinged.
     assert answer.body["allowed_mentions"] == NO_PINGS
     assert "@everyone" not in text.replace("@\u200beveryone", "")
+
+
+@pytest.mark.asyncio
+async def test_an_admin_can_ingest_an_attached_file_and_bad_files_are_refused(
+    emulator: DiscordEmulator, tmp_path: Path, model_cache: Path
+) -> None:
+    kb = KnowledgeBase(settings=make_settings(tmp_path / "kb", model_cache, auto_ingest=False))
+    feedback = FeedbackStore(tmp_path / "feedback.sqlite3")
+    notes = b"# Tea notes\n\nOolong tea is partially oxidised, between green and black tea.\n"
+    async with running(emulator, kb, bot_settings(kb), feedback):
+        admin = emulator.person("root")
+        mark = emulator.mark()
+        await emulator.slash("ingest", admin, admin=True, file=emulator.upload("bad.exe", b"MZ"))
+        refused = await emulator.wait_for("POST", CALLBACK, since=mark)
+
+        mark = emulator.mark()
+        await emulator.slash(
+            "ingest", admin, admin=True, file=emulator.upload("tea-notes.md", notes)
+        )
+        report = await emulator.wait_for("POST", FOLLOWUP, since=mark)
+
+    assert refused.ephemeral and "supported files are" in refused.body["data"]["content"]
+    assert "added" in _text(report).lower()
+    assert [r.title for r in kb.sources()] == ["Tea notes"]
+    assert "partially oxidised" in kb.ask("What is oolong tea?").text
 
 
 @pytest.mark.asyncio

@@ -175,14 +175,26 @@ def interaction(
     return payload
 
 
-def command_data(name: str, options: dict[str, Any], command_id: str) -> dict[str, Any]:
+def attachment(attachment_id: str, filename: str, size: int, url: str) -> dict[str, Any]:
     return {
-        "id": command_id,
-        "name": name,
-        "type": 1,
-        "options": [
-            {"name": key, "type": 3, "value": value}
-            for key, value in options.items()
-            if value is not None
-        ],
+        "id": attachment_id,
+        "filename": filename,
+        "size": size,
+        "url": url,
+        "proxy_url": url,
+        "content_type": "text/plain",
     }
+
+
+def command_data(name: str, options: dict[str, Any], command_id: str) -> dict[str, Any]:
+    """Options: strings, or attachment payloads (sent as type 11 with ``resolved`` data)."""
+    data: dict[str, Any] = {"id": command_id, "name": name, "type": 1, "options": []}
+    for key, value in options.items():
+        if value is None:
+            continue
+        if isinstance(value, dict):  # an attachment
+            data["options"].append({"name": key, "type": 11, "value": value["id"]})
+            data.setdefault("resolved", {}).setdefault("attachments", {})[value["id"]] = value
+        else:
+            data["options"].append({"name": key, "type": 3, "value": value})
+    return data

@@ -64,6 +64,7 @@ class DiscordEmulator:
         self.requests: list[Request] = []
         self.unknown: list[str] = []
         self.commands: dict[str, dict[str, Any]] = {}
+        self.files: dict[str, bytes] = {}
         self._changed = asyncio.Condition()
         self._sockets: list[web.WebSocketResponse] = []
         self._sequence = 0
@@ -76,6 +77,7 @@ class DiscordEmulator:
     async def start(self) -> None:
         app = web.Application()
         app.router.add_get("/gateway/", self._gateway)
+        app.router.add_get("/files/{id}/{name}", self._file)
         app.router.add_route("*", "/api/v10/{tail:.*}", self._rest)
         self._runner = web.AppRunner(app)
         await self._runner.setup()
@@ -205,6 +207,25 @@ class DiscordEmulator:
         payload["member"] = {k: v for k, v in author.items() if k != "user"}
         await self.dispatch("MESSAGE_CREATE", payload)
         return payload
+
+    def upload(self, filename: str, data: bytes) -> dict[str, Any]:
+        """An attachment (served by the emulator's CDN) to pass as a slash-command option."""
+        attachment_id = p.snowflake()
+        self.files[attachment_id] = data
+        url = f"http://127.0.0.1:{self.port}/files/{attachment_id}/{filename}"
+        return p.attachment(attachment_id, filename, len(data), url)
+
+    async def direct_message(self, author: dict[str, Any], content: str) -> dict[str, Any]:
+        """``author`` writes to the bot in a DM (no guild)."""
+        payload = p.message(p.snowflake(), author["user"], content)
+        await self.dispatch("MESSAGE_CREATE", payload)
+        return payload
+
+    async def _file(self, request: web.Request) -> web.Response:
+        data = self.files.get(request.match_info["id"])
+        if data is None:
+            return web.Response(status=404)
+        return web.Response(body=data, content_type="application/octet-stream")
 
     # --- Gateway ------------------------------------------------------------------------
 
