@@ -180,7 +180,7 @@ _TIME = re.compile(
 
 def _states(pattern: re.Pattern[str], sentence: str, question: str) -> bool:
     """Whether ``sentence`` has a match of ``pattern`` that the question does not."""
-    asked = {m.lower() for m in pattern.findall(question)} if pattern.groups == 0 else set()
+    asked = {m.group(0).lower() for m in pattern.finditer(question)}
     return any(m.group(0).lower() not in asked for m in pattern.finditer(sentence))
 
 

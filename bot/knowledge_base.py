@@ -219,7 +219,8 @@ class KnowledgeBase:
         query = self.validate_question(query)
         if k < 1:
             raise InvalidQuestionError("k must be at least 1")
-        return citations_for(self._evidence(self._retrieve(query, k, source)))
+        retrieval = self._retrieve(query, k, source)
+        return citations_for(self._evidence(retrieval, with_sentences=False))
 
     async def asearch(self, query: str, k: int = 5, *, source: str | None = None) -> list[Citation]:
         return await asyncio.to_thread(self.search, query, k, source=source)
@@ -319,9 +320,11 @@ class KnowledgeBase:
         vector = self._embed([query])[0]
         return HybridRetriever(self.store, self._lexical).retrieve(query, vector, k, source_id)
 
-    def _evidence(self, retrieval: Retrieval) -> Evidence:
+    def _evidence(self, retrieval: Retrieval, *, with_sentences: bool = True) -> Evidence:
+        """What an answerer needs; search results need no sentence vectors."""
         chunks = [p.chunk for p in retrieval.passages]
-        sentence_vectors = self.store.sentence_vectors(chunks) if chunks else {}
+        wanted = with_sentences and chunks
+        sentence_vectors = self.store.sentence_vectors(chunks) if wanted else {}
         records = self._source_urls([c.source_id for c in chunks])
         return Evidence(
             question=retrieval.query,

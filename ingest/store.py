@@ -50,28 +50,12 @@ class SourceRecord:
     url: str | None = None
 
 
-@dataclass(frozen=True)
-class StoredChunk:
-    """A chunk as read back from the store."""
+StoredChunk = Chunk
+"""A chunk as read back from the store: the same record that was written."""
 
-    id: str
-    source_id: str
-    title: str
-    section: str
-    text: str
-    start: int
-    end: int
-    position: int
-    header: str
-    sentences: tuple[Span, ...]
-    sentence_sections: tuple[str, ...] = ()
 
-    @property
-    def indexed_text(self) -> str:
-        return f"{self.header}\n{self.text}" if self.header else self.text
-
-    def sentence_ids(self) -> list[str]:
-        return [sentence_id(self.id, i) for i in range(len(self.sentences))]
+def _sentence_ids(chunk: Chunk) -> list[str]:
+    return [sentence_id(chunk.id, i) for i in range(len(chunk.sentences))]
 
 
 @dataclass(frozen=True)
@@ -301,14 +285,14 @@ class ChromaStore:
 
     def sentence_vectors(self, chunks: Sequence[StoredChunk]) -> dict[str, np.ndarray]:
         """Per-chunk sentence vectors, shape (sentences, DIMENSIONS)."""
-        wanted = [sid for chunk in chunks for sid in chunk.sentence_ids()]
+        wanted = [sid for chunk in chunks for sid in _sentence_ids(chunk)]
         if not wanted:
             return {}
         got = self._sentences.get(ids=wanted, include=["embeddings"])
         by_id = dict(zip(got["ids"], got["embeddings"]))
         result = {}
         for chunk in chunks:
-            rows = [by_id.get(sid) for sid in chunk.sentence_ids()]
+            rows = [by_id.get(sid) for sid in _sentence_ids(chunk)]
             if all(r is not None for r in rows) and rows:
                 result[chunk.id] = np.asarray(rows, dtype=np.float32)
         return result

@@ -10,7 +10,7 @@ inside a word or a ``[n]`` citation marker.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import discord
@@ -77,16 +77,21 @@ def split_text(text: str, limit: int) -> list[str]:
     if len(text) <= limit:
         return [text] if text else []
     sentences = [s for s in _sentences(text) if s]
+    return _pack((part for s in sentences for part in _words_within(s, limit)), limit)
+
+
+def _pack(units: Iterable[str], limit: int) -> list[str]:
+    """Join units (each at most ``limit`` long) with spaces into as few pieces as fit."""
     pieces: list[str] = []
     current = ""
-    for sentence in sentences:
-        for part in _words_within(sentence, limit):
-            candidate = f"{current} {part}".strip()
-            if len(candidate) <= limit:
-                current = candidate
-            else:
+    for unit in units:
+        candidate = f"{current} {unit}".strip()
+        if len(candidate) <= limit:
+            current = candidate
+        else:
+            if current:
                 pieces.append(current)
-                current = part
+            current = unit
     if current:
         pieces.append(current)
     return pieces
@@ -107,24 +112,9 @@ def _sentences(text: str) -> list[str]:
 def _words_within(sentence: str, limit: int) -> list[str]:
     if len(sentence) <= limit:
         return [sentence]
-    parts: list[str] = []
-    current = ""
-    for word in sentence.split():
-        while len(word) > limit:  # a single unbroken token longer than the limit
-            if current:
-                parts.append(current)
-                current = ""
-            parts.append(word[:limit])
-            word = word[limit:]
-        candidate = f"{current} {word}".strip()
-        if len(candidate) <= limit:
-            current = candidate
-        else:
-            parts.append(current)
-            current = word
-    if current:
-        parts.append(current)
-    return parts
+    # A single unbroken token longer than the limit is cut into limit-sized slices.
+    slices = [w[i : i + limit] for w in sentence.split() for i in range(0, len(w), limit)]
+    return _pack(slices, limit)
 
 
 def no_preview(url: str) -> str:
