@@ -10,13 +10,16 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 
+from bot.features import Candidate, answerability_row, candidates, states_expected
+from bot.linear import AnswerModel, softmax
+from bot.question import Question
 from bot.results import Answer, Citation, SuggestedSource
 from bot.retrieve import Passage
-from bot.terms import query_terms, terms
 
 NOT_FOUND = "I could not find this in the knowledge base."
 
@@ -33,6 +36,8 @@ class Evidence:
     idf: Callable[[str], float]
     urls: dict[str, str | None] = field(default_factory=dict)
     """Per source id, the article's URL if it has one."""
+    known: Callable[[str], bool] = lambda term: True
+    """Whether a (stemmed) term occurs anywhere in the knowledge base."""
 
 
 class Answerer(Protocol):
@@ -49,36 +54,31 @@ class Answerer(Protocol):
 @dataclass(frozen=True)
 class ExtractiveSettings:
     max_sentences: int = 3
+    """Most sentences quoted (a list answer quotes up to ``max_list_items`` items)."""
+    max_list_items: int = 8
     candidate_passages: int = 6
-    weight_dense: float = 0.55
-    """Sentence-question cosine similarity (late-chunked sentence vectors)."""
-    weight_terms: float = 0.20
-    """IDF-weighted share of the question's terms found in the sentence."""
-    weight_context: float = 0.20
-    """The same share over the sentence and the headings it sits under."""
-    keep_ratio: float = 0.82
-    """Extra sentences must score at least this fraction of the best one."""
     redundancy: float = 0.9
     """Skip a sentence this similar to one already chosen."""
-    min_confidence: float = 0.34
-    """Below this, abstain. Calibrated on ``bot/evaluation/corpus_qa.jsonl``: every
-    threshold from 0.32 to 0.35 answers all its answerable questions and abstains
-    on 23 of its 25 unanswerable ones; this is the middle of that range."""
+    model_path: Path | None = None
+    """The fitted sentence and answerability models; default: the shipped ``answer_model.json``."""
 
 
 @dataclass(frozen=True)
-class _Candidate:
-    passage_rank: int
-    sentence: int
-    text: str
-    score: float
-    dense: float
-    coverage: float
-    vector: np.ndarray
+class Scored:
+    """A candidate sentence with the sentence model's probability that it states the answer."""
+
+    candidate: Candidate
+    probability: float
 
 
 class ExtractiveAnswerer:
-    """Answers by quoting the best sentences of the retrieved passages.
+    """Answers by quoting the sentences that best answer the question.
+
+    Two small fitted models decide (:mod:`bot.features`): one scores every
+    sentence of the retrieved passages, the other whether the best of them
+    answers the question at all (otherwise it abstains). A question that asks
+    for several things, answered by an item of a bulleted list, gets the items
+    of that one list.
 
     Example:
         >>> answerer = ExtractiveAnswerer()
@@ -87,117 +87,102 @@ class ExtractiveAnswerer:
         'In truth, EleutherAI needed to take away the GPT-J mannequin ... [1]'
     """
 
-    def __init__(self, settings: ExtractiveSettings | None = None) -> None:
+    def __init__(
+        self, settings: ExtractiveSettings | None = None, model: AnswerModel | None = None
+    ) -> None:
         self.settings = settings or ExtractiveSettings()
+        self.model = model or AnswerModel.load(self.settings.model_path)
 
     def answer(self, evidence: Evidence) -> Answer:
-        settings = self.settings
-        passages = evidence.passages[: settings.candidate_passages]
-        question_terms = _weights(query_terms(evidence.question), evidence.idf)
-        candidates = self._candidates(evidence, passages, question_terms)
-        candidates = _of_expected_type(evidence.question, candidates)
-        confidence = candidates[0].score if candidates else 0.0
-        if not candidates or confidence < settings.min_confidence:
+        passages = evidence.passages[: self.settings.candidate_passages]
+        question = Question.analyse(evidence.question, evidence.idf, evidence.known)
+        ranked = self.rank(question, evidence, passages)
+        ranked = _of_expected_type(question, ranked)
+        confidence = self.answerability(ranked, passages)
+        if not ranked or confidence < self.model.threshold:
             return abstain(evidence, confidence)
-        chosen = self._choose(candidates)
+        chosen = self._choose(question, ranked)
         return _compose(evidence, passages, chosen, confidence)
 
-    def _candidates(
-        self, evidence: Evidence, passages: list[Passage], weights: dict[str, float]
-    ) -> list[_Candidate]:
-        s = self.settings
-        found = []
-        for rank, passage in enumerate(passages):
-            chunk = passage.chunk
-            vectors = evidence.sentence_vectors.get(chunk.id)
-            if vectors is None or len(vectors) != len(chunk.sentences):
-                continue
-            similarities = vectors @ evidence.vector
-            sections = chunk.sentence_sections or ("",) * len(chunk.sentences)
-            for i, span in enumerate(chunk.sentences):
-                text = _quotable(chunk.text[span.start : span.end])
-                if not text:
-                    continue
-                words = set(terms(text))
-                share = _coverage(weights, words)
-                context_share = _coverage(weights, words | set(terms(sections[i])))
-                dense = float(similarities[i])
-                score = (
-                    s.weight_dense * dense
-                    + s.weight_terms * share
-                    + s.weight_context * context_share
-                )
-                found.append(_Candidate(rank, i, text, score, dense, share, vectors[i]))
-        found.sort(key=lambda c: -c.score)
-        return found
+    def rank(self, question: Question, evidence: Evidence, passages: list[Passage]) -> list[Scored]:
+        """Every candidate sentence, most likely to state the answer first."""
+        found = candidates(question, evidence.vector, passages, evidence.sentence_vectors)
+        if not found:
+            return []
+        probabilities = softmax(self.model.sentence.logits(np.vstack([c.features for c in found])))
+        scored = [Scored(c, float(p)) for c, p in zip(found, probabilities)]
+        scored.sort(key=lambda s: -s.probability)
+        return scored
 
-    def _choose(self, candidates: list[_Candidate]) -> list[_Candidate]:
-        s = self.settings
-        best = candidates[0]
+    def answerability(self, ranked: list[Scored], passages: list[Passage]) -> float:
+        """Probability that the best sentence answers the question."""
+        if not ranked:
+            return 0.0
+        row = answerability_row([(s.candidate, s.probability) for s in ranked], passages)
+        return float(self.model.answerable.probabilities(row)[0])
+
+    def _choose(self, question: Question, ranked: list[Scored]) -> list[Candidate]:
+        best = ranked[0].candidate
+        if question.kind == "list" and best.list_item:
+            return _list_items(best, ranked, self.settings.max_list_items)
         chosen = [best]
-        for candidate in candidates[1:]:
-            if len(chosen) == s.max_sentences or candidate.score < s.keep_ratio * best.score:
+        floor = self.model.keep * ranked[0].probability
+        for scored in ranked[1:]:
+            if len(chosen) == self.settings.max_sentences or scored.probability < floor:
                 break
-            if any(float(candidate.vector @ c.vector) >= s.redundancy for c in chosen):
+            candidate = scored.candidate
+            if candidate.list_item != best.list_item or (
+                candidate.list_item and candidate.section != best.section
+            ):
+                continue  # never mix items of another list (open- vs closed-source challenges)
+            if any(float(candidate.vector @ c.vector) >= self.settings.redundancy for c in chosen):
                 continue
             chosen.append(candidate)
         return chosen
 
 
-def _weights(question_terms: list[str], idf: Callable[[str], float]) -> dict[str, float]:
-    return {term: idf(term) for term in dict.fromkeys(question_terms)}
+def _list_items(best: Candidate, ranked: list[Scored], limit: int) -> list[Candidate]:
+    """The items of the bulleted list ``best`` belongs to, in reading order, at most ``limit``."""
+    siblings = sorted(
+        (
+            s.candidate
+            for s in ranked
+            if s.candidate.list_item
+            and s.candidate.passage_rank == best.passage_rank
+            and s.candidate.section == best.section
+        ),
+        key=lambda c: c.sentence,
+    )
+    run = _contiguous(siblings, best.sentence)
+    if len(run) <= limit:
+        return run
+    kept = {c.sentence for c in sorted(run, key=lambda c: abs(c.sentence - best.sentence))[:limit]}
+    return [c for c in run if c.sentence in kept]
 
 
-def _coverage(weights: dict[str, float], present: set[str]) -> float:
-    total = sum(weights.values())
-    if total <= 0:
-        return 0.0
-    return sum(w for t, w in weights.items() if t in present) / total
+def _contiguous(items: list[Candidate], around: int) -> list[Candidate]:
+    """The run of consecutive sentences that contains sentence ``around``."""
+    by_index = {c.sentence: c for c in items}
+    start = around
+    while start - 1 in by_index:
+        start -= 1
+    run = []
+    while start in by_index:
+        run.append(by_index[start])
+        start += 1
+    return run
 
 
-# Questions that ask for an amount or a time can only be answered by a sentence
-# that states one: "How many parameters does GPT-3 have?" must not be answered
-# with a sentence that merely mentions GPT-3.
-_ASKS_QUANTITY = re.compile(
-    r"^\W*(how\s+(many|much|big|large|long|old|often|expensive|fast|high|small)\b"
-    r"|what\s+(percentage|proportion|share|size|number|amount)\b)",
-    re.IGNORECASE,
-)
-_ASKS_TIME = re.compile(r"^\W*(when\b|(in\s+)?(what|which)\s+year\b)", re.IGNORECASE)
-_NUMBER = re.compile(
-    r"\d+(?:[.,]\d+)*|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve"
-    r"|twenty|thirty|forty|fifty|hundreds?|thousands?|millions?|billions?|trillions?|dozens?"
-    r"|half|double|twice)\b",
-    re.IGNORECASE,
-)
-_TIME = re.compile(
-    r"\b(?:1[5-9]\d\d|20\d\d)s?\b|\b(?:january|february|march|april|may|june|july|august"
-    r"|september|october|november|december)\b|\b(?:years?|months?|weeks?|days?)\s+ago\b"
-    r"|\b(?:yesterday|today|last\s+year|this\s+year)\b",
-    re.IGNORECASE,
-)
+def _of_expected_type(question: Question, ranked: list[Scored]) -> list[Scored]:
+    """Only sentences that can answer a how-many, when or who question.
 
-
-def _states(pattern: re.Pattern[str], sentence: str, question: str) -> bool:
-    """Whether ``sentence`` has a match of ``pattern`` that the question does not."""
-    asked = {m.group(0).lower() for m in pattern.finditer(question)}
-    return any(m.group(0).lower() not in asked for m in pattern.finditer(sentence))
-
-
-def _of_expected_type(question: str, candidates: list[_Candidate]) -> list[_Candidate]:
-    """Only the sentences that could answer a how-many or when question; others as they are."""
-    if _ASKS_QUANTITY.search(question):
-        return [c for c in candidates if _states(_NUMBER, c.text, question)]
-    if _ASKS_TIME.search(question):
-        return [c for c in candidates if _states(_TIME, c.text, question)]
-    return candidates
-
-
-def _quotable(sentence: str) -> str:
-    text = sentence.strip()
-    if text.startswith("- "):
-        text = text[2:].strip()
-    return text
+    A how-many question needs a sentence stating an amount, a when question a
+    date, a who question a name the question does not already hold: "How many
+    parameters does GPT-3 have?" is not answered by a sentence that only names GPT-3.
+    """
+    if question.kind in ("quantity", "time", "who"):
+        return [s for s in ranked if states_expected(question, s.candidate.text)]
+    return ranked
 
 
 def _terminated(text: str) -> str:
@@ -205,14 +190,18 @@ def _terminated(text: str) -> str:
 
 
 def _compose(
-    evidence: Evidence, passages: list[Passage], chosen: list[_Candidate], confidence: float
+    evidence: Evidence, passages: list[Passage], chosen: list[Candidate], confidence: float
 ) -> Answer:
     """Write the answer: passages in order of relevance, sentences in reading order."""
     numbers: dict[int, int] = {}
     for candidate in chosen:
         numbers.setdefault(candidate.passage_rank, len(numbers) + 1)
     ordered = sorted(chosen, key=lambda c: (numbers[c.passage_rank], c.sentence))
-    text = " ".join(f"{_terminated(c.text)} [{numbers[c.passage_rank]}]" for c in ordered)
+    marked = [f"{_terminated(c.text)} [{numbers[c.passage_rank]}]" for c in ordered]
+    if len(ordered) > 1 and all(c.list_item for c in ordered):
+        text = "\n".join(f"- {line}" for line in marked)  # a list answer reads as a list
+    else:
+        text = " ".join(marked)
     citations = []
     for rank, n in sorted(numbers.items(), key=lambda item: item[1]):
         passage = passages[rank]

@@ -12,6 +12,7 @@ import logging
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -384,19 +385,70 @@ def feedback(
 @eval_app.command("qa")
 def eval_qa(
     file: Annotated[
-        Path | None, typer.Argument(help="Question set (JSONL); default: the bundled one.")
+        Path | None,
+        typer.Argument(
+            help="A question set (JSONL) to ask your knowledge base; "
+            "default: the shipped dev and test splits on their own evaluation knowledge base."
+        ),
     ] = None,
+    split: Annotated[
+        str, typer.Option(help="Shipped split(s) to report: dev, test or both.")
+    ] = "both",
     as_json: JsonOption = False,
+    failures: Annotated[
+        bool, typer.Option("--failures/--no-failures", help="List the questions not handled right.")
+    ] = True,
 ) -> None:
-    """Answer quality on a question set: evidence cited, keywords stated, abstentions."""
-    from bot.evaluation.qa import default_question_set, evaluate_qa, print_qa
+    """Answer quality: evidence cited, fact stated, abstentions, follow-ups (per split)."""
+    from bot.evaluation.qa import (
+        SPLITS,
+        evaluate_qa,
+        evaluation_knowledge_base,
+        print_qa,
+        question_set,
+    )
 
-    kb = _run(knowledge_base)
-    result = _run(lambda: evaluate_qa(kb, file or default_question_set(), progress_console=errors))
-    if as_json:
-        console.print_json(data=result.to_dict())
+    if file is not None:
+        kb = _run(knowledge_base)
+        results = {file.name: _run(lambda: evaluate_qa(kb, file, progress_console=errors))}
     else:
-        print_qa(result, console)
+        if split not in (*SPLITS, "both"):
+            errors.print(f"[red]Error:[/red] --split must be dev, test or both, not {split!r}.")
+            raise typer.Exit(1)
+        names = SPLITS if split == "both" else (split,)
+        base = settings()
+        errors.print("Building the evaluation knowledge base (first run only)…")
+        kb = _run(lambda: evaluation_knowledge_base(base))
+        results = {}
+        for name in names:
+            results[name] = _run(partial(evaluate_qa, kb, question_set(name), errors))
+    if as_json:
+        console.print_json(data={name: r.to_dict() for name, r in results.items()})
+    else:
+        print_qa(results, console, failures=failures)
+
+
+@eval_app.command("fit")
+def eval_fit(
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Where to write the model (default: the shipped bot/answer_model.json)."),
+    ] = None,
+) -> None:
+    """Fit the extractive answerer's models on the dev split (never the test split)."""
+    from bot.evaluation.fit import fit
+    from bot.evaluation.qa import evaluation_knowledge_base, question_set
+    from bot.linear import default_model_path
+
+    base = settings()
+    kb = _run(lambda: evaluation_knowledge_base(base))
+    model = _run(lambda: fit(kb, question_set("dev"), progress=errors))
+    target = out or default_model_path()
+    model.save(target)
+    console.print(
+        f"Wrote {target}: threshold {model.threshold:.2f}, keep {model.keep:.2f} "
+        f"(fitted on {model.provenance.get('questions')} dev questions)."
+    )
 
 
 @eval_app.command("beir")

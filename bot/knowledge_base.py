@@ -206,6 +206,20 @@ class KnowledgeBase:
             return abstain(evidence)
         return self.answerer.answer(evidence)
 
+    def evidence(
+        self, question: str, *, k: int = ANSWER_PASSAGES, source: str | None = None
+    ) -> Evidence:
+        """What an answerer sees for ``question``: the ``k`` best passages and their sentence vectors.
+
+        For custom answerers and for fitting the extractive one (``kb eval fit``).
+
+        Raises:
+            InvalidQuestionError: The question is empty or too long.
+            SourceNotFoundError: ``source`` is not in the knowledge base.
+        """
+        question = self.validate_question(question)
+        return self._evidence(self._retrieve(question, k, source))
+
     async def aask(self, question: str, *, source: str | None = None) -> Answer:
         """:meth:`ask` in a worker thread, so an event loop never blocks."""
         return await asyncio.to_thread(self.ask, question, source=source)
@@ -333,6 +347,7 @@ class KnowledgeBase:
             sentence_vectors=sentence_vectors,
             idf=self._lexical.idf,
             urls=records,
+            known=self._lexical.known,
         )
 
     def _source_urls(self, source_ids: Sequence[str]) -> dict[str, str | None]:

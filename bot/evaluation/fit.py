@@ -1,0 +1,240 @@
+"""``kb eval fit``: fit the extractive answerer's models on the dev split only.
+
+What is chosen, and how (all by 5-fold cross-validation over the dev split,
+folds drawn by fact group so paraphrases of one fact never straddle folds):
+
+1. The **sentence model** (logistic regression over :data:`bot.features.SENTENCE_FEATURES`):
+   a sentence is a positive when it holds one of its question's evidence strings.
+   Its L2 penalty is the grid value with the best out-of-fold top-1 accuracy
+   (the best-scored sentence holds the evidence).
+2. The **answerability model** (logistic regression over
+   :data:`bot.features.ANSWERABILITY_FEATURES`, computed from out-of-fold sentence
+   scores): label = the question is answerable. L2 by out-of-fold log-loss.
+3. The **threshold**: the out-of-fold answerability probability that maximises
+   balanced accuracy (mean of "answers the answerable" and "abstains on the rest").
+4. **keep** (when an extra sentence is quoted): the grid value with the best
+   out-of-fold "answer states every keyword" rate, less a quarter of a point per
+   extra sentence that holds no evidence.
+
+The test split is never read here. The result, with these choices and the dev
+file's sha256, is written to ``bot/answer_model.json``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from rich.console import Console
+from rich.progress import Progress
+
+from bot.answer import ExtractiveAnswerer, ExtractiveSettings, Scored, _of_expected_type
+from bot.evaluation.qa import Question, load_questions, normalise, states_keywords
+from bot.features import (
+    ANSWERABILITY_FEATURES,
+    SENTENCE_FEATURES,
+    Candidate,
+    answerability_row,
+    candidates,
+)
+from bot.knowledge_base import ANSWER_PASSAGES, KnowledgeBase
+from bot.linear import AnswerModel, LogisticModel, fit_choice, fit_logistic, softmax
+from bot.question import Question as Analysed
+from bot.retrieve import Passage
+
+FOLDS = 5
+SENTENCE_L2 = (0.1, 1.0, 10.0, 100.0)
+ANSWERABLE_L2 = (0.1, 1.0, 10.0, 100.0)
+KEEP = (0.5, 0.6, 0.7, 0.8, 0.9, 1.01)
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One dev question with its candidate sentences and their labels."""
+
+    question: Question
+    analysed: Analysed
+    candidates: list[Candidate]
+    labels: np.ndarray
+    passages: list[Passage]
+    fold: int
+
+
+def fold_of(group: str) -> int:
+    return int(hashlib.sha256(group.encode()).hexdigest(), 16) % FOLDS
+
+
+def holds_evidence(sentence: str, evidence: list[str]) -> bool:
+    text = normalise(sentence)
+    for e in evidence:
+        wanted = normalise(e)
+        if wanted in text or (len(text) >= 20 and text in wanted):
+            return True
+    return False
+
+
+def collect(
+    kb: KnowledgeBase, questions: list[Question], progress: Console | None = None
+) -> list[Sample]:
+    """Retrieve for every single-turn question and build its candidate rows."""
+    samples = []
+    with Progress(console=progress, transient=True, disable=progress is None) as bar:
+        task = bar.add_task("Retrieving", total=len(questions))
+        for q in questions:
+            bar.advance(task)
+            if q.history:
+                continue  # follow-ups are answered through their rewritten question
+            evidence = kb.evidence(q.question, k=ANSWER_PASSAGES)
+            passages = evidence.passages[: ExtractiveSettings().candidate_passages]
+            analysed = Analysed.analyse(q.question, evidence.idf, evidence.known)
+            found = candidates(analysed, evidence.vector, passages, evidence.sentence_vectors)
+            labels = np.array(
+                [q.answerable and holds_evidence(c.text, q.evidence) for c in found], dtype=bool
+            )
+            samples.append(Sample(q, analysed, found, labels, passages, fold_of(q.group)))
+    return samples
+
+
+def _rows(samples: list[Sample]) -> tuple[np.ndarray, np.ndarray]:
+    rows = [c.features for s in samples for c in s.candidates]
+    labels = [bool(x) for s in samples for x in s.labels]
+    width = len(SENTENCE_FEATURES)
+    return (np.vstack(rows) if rows else np.zeros((0, width))), np.array(labels, dtype=float)
+
+
+def _fit_sentence(samples: list[Sample], l2: float) -> LogisticModel:
+    groups = [
+        (np.vstack([c.features for c in s.candidates]), s.labels) for s in samples if s.candidates
+    ]
+    return fit_choice(groups, SENTENCE_FEATURES, l2)
+
+
+def _ranked(sample: Sample, model: LogisticModel) -> list[Scored]:
+    if not sample.candidates:
+        return []
+    p = softmax(model.logits(np.vstack([c.features for c in sample.candidates])))
+    order = np.argsort(-p, kind="stable")
+    ranked = [Scored(sample.candidates[i], float(p[i])) for i in order]
+    return _of_expected_type(sample.analysed, ranked)
+
+
+def _label(sample: Sample, candidate: Candidate) -> bool:
+    return bool(sample.labels[sample.candidates.index(candidate)])
+
+
+def _out_of_fold(samples: list[Sample], fit: Callable[[list[Sample]], Any]) -> dict[int, Any]:
+    return {f: fit([s for s in samples if s.fold != f]) for f in range(FOLDS)}
+
+
+def fit_answer_model(
+    samples: list[Sample], dev_path: Path, log: Callable[[str], None] = lambda _: None
+) -> AnswerModel:
+    """Choose and fit everything on ``samples`` (the dev split), as the module docstring says."""
+    answerable = [s for s in samples if s.question.answerable and s.labels.any()]
+
+    # 1. sentence model
+    sentence_scores: dict[float, float] = {}
+    for l2 in SENTENCE_L2:
+        models = _out_of_fold(samples, partial(_fit_sentence, l2=l2))
+        hits = [
+            bool(ranked) and _label(s, ranked[0].candidate)
+            for s in answerable
+            for ranked in [_ranked(s, models[s.fold])]
+        ]
+        sentence_scores[l2] = float(np.mean(hits)) if hits else 0.0
+        log(f"sentence model l2={l2}: out-of-fold top-1 {sentence_scores[l2]:.3f}")
+    sentence_l2 = max(SENTENCE_L2, key=lambda v: (sentence_scores[v], v))
+
+    def fit_chosen(train: list[Sample]) -> LogisticModel:
+        return _fit_sentence(train, sentence_l2)
+
+    oof_sentence = _out_of_fold(samples, fit_chosen)
+    oof_ranked = {id(s): _ranked(s, oof_sentence[s.fold]) for s in samples}
+
+    # 2. answerability model on out-of-fold sentence scores
+    def row(s: Sample) -> np.ndarray:
+        ranked = oof_ranked[id(s)]
+        return answerability_row([(r.candidate, r.probability) for r in ranked], s.passages)
+
+    rows = np.vstack([row(s) for s in samples])
+    labels = np.array([s.question.answerable for s in samples], dtype=float)
+    folds = np.array([s.fold for s in samples])
+    losses: dict[float, float] = {}
+    oof_probability: dict[float, np.ndarray] = {}
+    for l2 in ANSWERABLE_L2:
+        p = np.zeros(len(samples))
+        for f in range(FOLDS):
+            train, held = folds != f, folds == f
+            model = fit_logistic(rows[train], labels[train], ANSWERABILITY_FEATURES, l2)
+            p[held] = model.probabilities(rows[held])
+        eps = 1e-6
+        losses[l2] = float(-np.mean(labels * np.log(p + eps) + (1 - labels) * np.log(1 - p + eps)))
+        oof_probability[l2] = p
+        log(f"answerability model l2={l2}: out-of-fold log-loss {losses[l2]:.4f}")
+    answer_l2 = min(ANSWERABLE_L2, key=lambda v: (losses[v], -v))
+
+    # 3. threshold: best out-of-fold balanced accuracy (middle of the best plateau)
+    p = oof_probability[answer_l2]
+    grid = np.round(np.arange(0.05, 0.951, 0.01), 2)
+    balanced = np.array(
+        [0.5 * np.mean(p[labels == 1] >= t) + 0.5 * np.mean(p[labels == 0] < t) for t in grid]
+    )
+    best = grid[np.isclose(balanced, balanced.max())]
+    threshold = float(np.median(best))
+    log(f"threshold {threshold:.2f}: out-of-fold balanced accuracy {balanced.max():.3f}")
+
+    # 4. keep ratio on out-of-fold answers
+    keep_scores: dict[float, float] = {}
+    answered = [s for i, s in enumerate(samples) if s.question.answerable and p[i] >= threshold]
+    for keep in KEEP:
+        answerer = ExtractiveAnswerer(
+            model=AnswerModel(oof_sentence[0], oof_sentence[0], threshold, keep)
+        )
+        score = 0.0
+        for s in answered:
+            ranked = oof_ranked[id(s)]
+            if not ranked:
+                continue
+            chosen = answerer._choose(s.analysed, ranked)
+            text = " ".join(c.text for c in chosen)
+            extra_wrong = sum(1 for c in chosen[1:] if not _label(s, c) and not c.list_item)
+            score += float(states_keywords(text, s.question.keywords)) - 0.25 * extra_wrong
+        keep_scores[keep] = score / max(len(answered), 1)
+        log(f"keep={keep}: out-of-fold score {keep_scores[keep]:.3f}")
+    keep = max(KEEP, key=lambda v: (keep_scores[v], v))
+
+    final_sentence = _fit_sentence(samples, sentence_l2)
+    final_answerable = fit_logistic(rows, labels, ANSWERABILITY_FEATURES, answer_l2)
+    provenance = {
+        "fitted_on": dev_path.name,
+        "sha256": hashlib.sha256(dev_path.read_bytes()).hexdigest(),
+        "questions": len(samples),
+        "answerable": int(labels.sum()),
+        "sentences": int(sum(len(s.candidates) for s in samples)),
+        "folds": FOLDS,
+        "sentence_l2": sentence_l2,
+        "sentence_cv_top1": {str(k): round(v, 4) for k, v in sentence_scores.items()},
+        "answerable_l2": answer_l2,
+        "answerable_cv_logloss": {str(k): round(v, 4) for k, v in losses.items()},
+        "threshold_cv_balanced_accuracy": round(float(balanced.max()), 4),
+        "keep_cv_score": {str(k): round(v, 4) for k, v in keep_scores.items()},
+    }
+    return AnswerModel(final_sentence, final_answerable, threshold, keep, provenance)
+
+
+def fit(kb: KnowledgeBase, dev_path: Path, progress: Console | None = None) -> AnswerModel:
+    """Collect the dev split's evidence from ``kb`` and fit the answer model."""
+    questions = load_questions(dev_path)
+    kb.warm_up()
+    samples = collect(kb, questions, progress)
+    messages: list[str] = []
+    model = fit_answer_model(samples, dev_path, messages.append)
+    if progress is not None:
+        for line in messages:
+            progress.print(line)
+    return model

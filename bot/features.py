@@ -1,0 +1,228 @@
+"""The evidence for one answer, as numbers: one feature row per candidate sentence.
+
+The answerer's two small models (:mod:`bot.linear`) read these rows: the
+sentence model scores how likely a sentence is to state the answer, the
+answerability model whether the best of them answers the question at all.
+Both are fitted on the development split of the question set
+(``kb eval fit``); nothing here is tuned by hand.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from bot.question import NUMBER, TIME, Question, proper_nouns, states
+from bot.retrieve import Passage
+from bot.terms import terms
+
+SENTENCE_FEATURES = (
+    "dense",  # cosine of the sentence's vector and the question's
+    "dense_passage",  # cosine of the passage and the question
+    "fused",  # the passage's fused retrieval score (z-scores)
+    "first_passage",  # 1 for the best-ranked passage
+    "rank",  # 1 / (1 + passage rank)
+    "coverage",  # IDF-weighted share of the question's terms in the sentence
+    "coverage_context",  # ... in the sentence and the headings above it
+    "coverage_passage",  # ... anywhere in the passage
+    "coverage_headings",  # ... in the headings alone
+    "rare",  # share of the question's rarer half in sentence + headings
+    "names",  # share of the names the question mentions in sentence + headings
+    "missing",  # largest IDF of an absent question term (relative)
+    "plain",  # unweighted share of the question's terms in sentence + headings
+    "contrast",  # sentence + headings hold the opposite of what is asked (closed vs open)
+    "contrast_only",  # ... and not what is asked
+    "unknown",  # share of the question's terms the knowledge base never uses
+    "typed",  # the question wants an amount/date/name
+    "typed_match",  # ... and the sentence states one the question does not
+    "yesno",  # a yes/no question
+    "yesno_names",  # yes/no question x names covered
+    "list_item",  # the sentence is an item of a bulleted list
+    "list_question",  # the question asks for several things
+    "list_match",  # list question x list item
+    "why_because",  # a why/how question and a sentence that gives a reason
+    "length",  # log of the sentence's word count
+    "sentence_position",  # 1 / (1 + index of the sentence in its passage)
+)
+
+_REASON = (
+    "because",
+    "due to",
+    "as a result",
+    "since",
+    "so that",
+    "in order to",
+    "leads to",
+    "thanks to",
+    "owing to",
+    "therefore",
+    "allows",
+    "enables",
+    "by ",
+)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One sentence of one retrieved passage."""
+
+    passage_rank: int
+    sentence: int
+    text: str
+    """The sentence as it will be quoted (list bullet removed)."""
+    section: str
+    """The heading path the sentence sits under."""
+    list_item: bool
+    vector: np.ndarray
+    features: np.ndarray
+
+
+def candidates(
+    question: Question,
+    question_vector: np.ndarray,
+    passages: list[Passage],
+    sentence_vectors: dict[str, np.ndarray],
+) -> list[Candidate]:
+    """Every quotable sentence of ``passages`` with its feature row (passage order)."""
+    found: list[Candidate] = []
+    typed = question.kind in ("quantity", "time", "who")
+    for rank, passage in enumerate(passages):
+        chunk = passage.chunk
+        vectors = sentence_vectors.get(chunk.id)
+        if vectors is None or len(vectors) != len(chunk.sentences):
+            continue
+        similarities = vectors @ question_vector
+        sections = chunk.sentence_sections or (chunk.section,) * len(chunk.sentences)
+        passage_terms = set(terms(chunk.indexed_text))
+        for i, span in enumerate(chunk.sentences):
+            raw = chunk.text[span.start : span.end].strip()
+            is_item = raw.startswith("- ") or _bulleted(chunk.text, span.start)
+            text = raw[2:].strip() if raw.startswith("- ") else raw
+            if not text:
+                continue
+            words = set(terms(text))
+            heading_words = set(terms(sections[i])) | set(terms(chunk.title))
+            context = words | heading_words
+            names = question.coverage(context, question.names)
+            match = states_expected(question, text)
+            lowered = f" {text.lower()} "
+            contrast = bool(question.contrasts & context)
+            asked_side = bool(question.opposed & context)
+            row = [
+                float(similarities[i]),
+                passage.dense,
+                passage.score,
+                1.0 if rank == 0 else 0.0,
+                1.0 / (1 + rank),
+                question.coverage(words),
+                question.coverage(context),
+                question.coverage(passage_terms),
+                question.coverage(heading_words),
+                question.coverage(context, question.rare),
+                names,
+                question.missing(context),
+                question.plain_coverage(context),
+                1.0 if contrast else 0.0,
+                1.0 if contrast and not asked_side else 0.0,
+                question.unknown,
+                1.0 if typed else 0.0,
+                1.0 if typed and match else 0.0,
+                1.0 if question.kind == "yesno" else 0.0,
+                names if question.kind == "yesno" else 0.0,
+                1.0 if is_item else 0.0,
+                1.0 if question.kind == "list" else 0.0,
+                1.0 if question.kind == "list" and is_item else 0.0,
+                1.0 if question.kind == "why" and any(r in lowered for r in _REASON) else 0.0,
+                math.log1p(len(text.split())),
+                1.0 / (1 + i),
+            ]
+            found.append(
+                Candidate(
+                    rank,
+                    i,
+                    text,
+                    sections[i],
+                    is_item,
+                    vectors[i],
+                    np.asarray(row, dtype=np.float64),
+                )
+            )
+    return found
+
+
+def _bulleted(text: str, start: int) -> bool:
+    """Whether the sentence at ``start`` opens a list item ("- " at the start of its line)."""
+    line_start = text.rfind("\n", 0, start) + 1
+    return text[line_start:start].strip() == "-"
+
+
+def states_expected(question: Question, sentence: str) -> bool:
+    """Whether ``sentence`` states the amount, date or name a typed question asks for."""
+    if question.kind == "quantity":
+        return states(NUMBER, sentence, question.text)
+    if question.kind == "time":
+        return states(TIME, sentence, question.text)
+    if question.kind == "who":
+        asked = proper_nouns(question.text) | {w.lower() for w in question.text.split()}
+        return bool(proper_nouns(sentence) - asked)
+    return False
+
+
+ANSWERABILITY_FEATURES = (
+    "best",  # sentence-model probability of the best sentence
+    "best_logit",  # ... as a logit
+    "gap",  # logit gap between the best and the runner-up
+    "dense",  # the best sentence's cosine with the question
+    "dense_passage",
+    "fused",  # best passage's fused score
+    "coverage_context",
+    "rare",
+    "names",
+    "missing",
+    "plain",
+    "contrast_only",
+    "unknown",
+    "typed",
+    "typed_match",
+    "yesno",
+    "top_fused",  # the best retrieved passage's fused score, whatever the sentence
+    "top_dense",  # the best retrieved passage's cosine
+)
+
+
+def answerability_row(ranked: list[tuple[Candidate, float]], passages: list[Passage]) -> np.ndarray:
+    """Question-level features from the sentences ranked by the sentence model (best first)."""
+    index = {name: i for i, name in enumerate(SENTENCE_FEATURES)}
+    if not ranked:
+        return np.zeros(len(ANSWERABILITY_FEATURES))
+    best, probability = ranked[0]
+    runner_up = ranked[1][1] if len(ranked) > 1 else 1e-6
+    f = best.features
+    row = [
+        probability,
+        _logit(probability),
+        _logit(probability) - _logit(runner_up),
+        f[index["dense"]],
+        f[index["dense_passage"]],
+        f[index["fused"]],
+        f[index["coverage_context"]],
+        f[index["rare"]],
+        f[index["names"]],
+        f[index["missing"]],
+        f[index["plain"]],
+        f[index["contrast_only"]],
+        f[index["unknown"]],
+        f[index["typed"]],
+        f[index["typed_match"]],
+        f[index["yesno"]],
+        passages[0].score if passages else 0.0,
+        passages[0].dense if passages else 0.0,
+    ]
+    return np.asarray(row, dtype=np.float64)
+
+
+def _logit(p: float) -> float:
+    p = min(max(p, 1e-6), 1 - 1e-6)
+    return math.log(p / (1 - p))

@@ -1,0 +1,201 @@
+"""A small L2-regularised logistic regression: fitted with numpy, stored as JSON.
+
+The answerer's models are a few dozen numbers each, fitted on the development
+split by ``kb eval fit`` and shipped in ``bot/answer_model.json``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class LogisticModel:
+    """``P(y=1 | x) = sigmoid(w · (x - mean) / scale + b)``."""
+
+    features: tuple[str, ...]
+    mean: np.ndarray
+    scale: np.ndarray
+    weights: np.ndarray
+    intercept: float
+
+    def logits(self, rows: np.ndarray) -> np.ndarray:
+        x = (np.atleast_2d(rows) - self.mean) / self.scale
+        result: np.ndarray = x @ self.weights + self.intercept
+        return result
+
+    def probabilities(self, rows: np.ndarray) -> np.ndarray:
+        return _sigmoid(self.logits(rows))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "features": list(self.features),
+            "mean": self.mean.round(8).tolist(),
+            "scale": self.scale.round(8).tolist(),
+            "weights": self.weights.round(8).tolist(),
+            "intercept": round(self.intercept, 8),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> LogisticModel:
+        return cls(
+            tuple(data["features"]),
+            np.asarray(data["mean"], dtype=np.float64),
+            np.asarray(data["scale"], dtype=np.float64),
+            np.asarray(data["weights"], dtype=np.float64),
+            float(data["intercept"]),
+        )
+
+
+def fit_logistic(
+    rows: np.ndarray,
+    labels: np.ndarray,
+    features: tuple[str, ...],
+    l2: float = 1.0,
+    sample_weight: np.ndarray | None = None,
+) -> LogisticModel:
+    """Fit by Newton's method on standardised features; ``l2`` penalises the weights only."""
+    x = np.asarray(rows, dtype=np.float64)
+    y = np.asarray(labels, dtype=np.float64)
+    s = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+    mean = x.mean(axis=0)
+    scale = x.std(axis=0)
+    scale[scale < 1e-9] = 1.0
+    z = np.hstack([(x - mean) / scale, np.ones((len(x), 1))])
+    beta = np.zeros(z.shape[1])
+    penalty = np.full(z.shape[1], l2)
+    penalty[-1] = 0.0
+    for _ in range(100):
+        p = _sigmoid(z @ beta)
+        gradient = z.T @ (s * (p - y)) + penalty * beta
+        hessian = (z * (s * p * (1 - p))[:, None]).T @ z + np.diag(penalty + 1e-9)
+        step = np.linalg.solve(hessian, gradient)
+        beta -= step
+        if float(np.abs(step).max()) < 1e-8:
+            break
+    return LogisticModel(features, mean, scale, beta[:-1].copy(), float(beta[-1]))
+
+
+def fit_choice(
+    groups: list[tuple[np.ndarray, np.ndarray]], features: tuple[str, ...], l2: float = 1.0
+) -> LogisticModel:
+    """Fit a conditional logit: which row of each group is the right one.
+
+    Each group is ``(rows, positives)`` for one question: ``P(row i) =
+    softmax(w · x)_i`` over the group's rows, maximised for its positive rows
+    (several positives share the credit). Convex; fitted by Newton's method.
+    """
+    stacked = np.vstack([rows for rows, _ in groups])
+    mean = stacked.mean(axis=0)
+    scale = stacked.std(axis=0)
+    scale[scale < 1e-9] = 1.0
+    data = [((rows - mean) / scale, positives.astype(bool)) for rows, positives in groups]
+    data = [(z, pos) for z, pos in data if pos.any() and not pos.all()]
+
+    def loss(w: np.ndarray) -> float:
+        total = 0.5 * l2 * float(w @ w)
+        for z, pos in data:
+            s = z @ w
+            top = float(s.max())
+            total -= float(s[pos].mean()) - (top + float(np.log(np.exp(s - top).sum())))
+        return total
+
+    w = np.zeros(len(features))
+    current = loss(w)
+    for _ in range(100):
+        gradient = l2 * w
+        hessian = np.diag(np.full(len(w), l2 + 1e-9))
+        for z, pos in data:
+            p = _softmax(z @ w)
+            expected = p @ z
+            gradient -= z[pos].mean(axis=0) - expected
+            centred = z - expected
+            hessian += (centred * p[:, None]).T @ centred
+        step = np.linalg.solve(hessian, gradient)
+        size = 1.0
+        while size > 1e-4:  # backtrack until the loss goes down
+            candidate = w - size * step
+            value = loss(candidate)
+            if value <= current:
+                break
+            size /= 2
+        else:
+            break
+        w, improvement, current = candidate, current - value, value
+        if improvement < 1e-9:
+            break
+    return LogisticModel(features, mean, scale, w, 0.0)
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    """Probabilities over one question's candidates."""
+    return _softmax(np.asarray(logits, dtype=np.float64))
+
+
+def _softmax(x: np.ndarray) -> np.ndarray:
+    e = np.exp(x - x.max())
+    result: np.ndarray = e / e.sum()
+    return result
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    result: np.ndarray = 1.0 / (1.0 + np.exp(-np.clip(x, -40, 40)))
+    return result
+
+
+@dataclass(frozen=True)
+class AnswerModel:
+    """The extractive answerer's fitted parts.
+
+    Attributes:
+        sentence: Which sentence states the answer (a conditional logit: softmax over a
+            question's candidate sentences).
+        answerable: Probability that the best sentence answers the question.
+        threshold: Answer when ``answerable`` reaches this.
+        keep: An extra sentence is quoted when its probability reaches ``keep`` x the best's.
+        provenance: How and on what it was fitted (file digests, cross-validation scores).
+    """
+
+    sentence: LogisticModel
+    answerable: LogisticModel
+    threshold: float
+    keep: float
+    provenance: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "sentence": self.sentence.to_dict(),
+            "answerable": self.answerable.to_dict(),
+            "threshold": round(self.threshold, 6),
+            "keep": round(self.keep, 6),
+            "provenance": self.provenance,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> AnswerModel:
+        return cls(
+            LogisticModel.from_dict(data["sentence"]),
+            LogisticModel.from_dict(data["answerable"]),
+            float(data["threshold"]),
+            float(data["keep"]),
+            dict(data.get("provenance", {})),
+        )
+
+    def save(self, path: Path) -> None:
+        path.write_text(json.dumps(self.to_dict(), indent=1) + "\n", encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> AnswerModel:
+        """The shipped model, or the one in ``path``."""
+        location = path or default_model_path()
+        return cls.from_dict(json.loads(location.read_text(encoding="utf-8")))
+
+
+def default_model_path() -> Path:
+    return Path(str(resources.files("bot"))) / "answer_model.json"

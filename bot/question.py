@@ -1,0 +1,211 @@
+"""What a question asks for: its kind, its weighted terms and the names it mentions.
+
+Pure text analysis (no model, no store), shared by the answerer's features.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+from bot.terms import query_terms, terms
+
+Kind = Literal["quantity", "time", "who", "yesno", "list", "why", "other"]
+
+_ASKS_QUANTITY = re.compile(
+    r"^\W*(how\s+(many|much|big|large|long|old|often|expensive|fast|high|small)\b"
+    r"|what\s+(percentage|proportion|share|size|number|amount)\b"
+    r"|what\s+is\s+the\s+(size|number|amount|percentage|cost|price)\b)",
+    re.IGNORECASE,
+)
+_ASKS_TIME = re.compile(r"^\W*(when\b|(in\s+)?(what|which)\s+year\b)", re.IGNORECASE)
+_ASKS_WHO = re.compile(
+    r"^\W*(who\b(?!\s+(will\s+|is\s+going\s+to\s+)?(wins?|winning|leads?|dominates?|prevails?|benefits?|should|loses?)\b)|whom\b|which\s+(company|companies|organi[sz]ations?|firms?|lab|labs|team|group|people)\b)",
+    re.IGNORECASE,
+)
+_ASKS_YESNO = re.compile(
+    r"^\W*(is|are|was|were|does|do|did|can|could|will|would|should|has|have|had|may|might|must)\b",
+    re.IGNORECASE,
+)
+_ASKS_WHY = re.compile(
+    r"^\W*(why\b|how\s+(does|do|did|can|could|is|are|would|will)\b)", re.IGNORECASE
+)
+# A plural thing asked for: "What are the drawbacks...", "Which benefits...", "List the...",
+# "Name some...", "What challenges...".
+_ASKS_LIST = re.compile(
+    r"^\W*(what\s+are\b|which\s+\w+s\b|what\s+\w+s\s+(do|does|did|are|can|could|would|should)\b"
+    r"|list\b|name\s+(some|the|a\s+few)\b|what\s+(kinds?|types?|sorts?)\s+of\b|give\s+(me\s+)?(some|examples))",
+    re.IGNORECASE,
+)
+
+NUMBER = re.compile(
+    r"\d+(?:[.,]\d+)*|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve"
+    r"|twenty|thirty|forty|fifty|hundreds?|thousands?|millions?|billions?|trillions?|dozens?"
+    r"|half|double|twice)\b",
+    re.IGNORECASE,
+)
+TIME = re.compile(
+    r"\b(?:1[5-9]\d\d|20\d\d)s?\b|\b(?:january|february|march|april|may|june|july|august"
+    r"|september|october|november|december)\b|\b(?:years?|months?|weeks?|days?)\s+ago\b"
+    r"|\b(?:yesterday|today|last\s+year|this\s+year)\b",
+    re.IGNORECASE,
+)
+# A capitalised or alphanumeric token: a name ("BLOOM", "EleutherAI", "GPT-4", "7B").
+_NAME = re.compile(r"\b(?:[A-Z][\w.\-]*|\w*\d[\w.\-]*)")
+
+
+@dataclass(frozen=True)
+class Question:
+    """A question, analysed once per ask.
+
+    Attributes:
+        text: The question as asked.
+        kind: What sort of answer it expects.
+        weights: IDF weight of each content term (stemmed, question words removed).
+        rare: The rarer half of the content terms (what the question is specifically about).
+        names: Stemmed terms of the names it mentions ("GPT-4" -> gpt, 4).
+        unknown: Share of its content terms found nowhere in the knowledge base
+            (paraphrase, or a question about something else).
+        contrasts: Terms opposite to what it asks ("closed" when it asks about
+            "open"; "advantages" when it asks about "risks").
+    """
+
+    text: str
+    kind: Kind
+    weights: dict[str, float]
+    rare: frozenset[str]
+    names: frozenset[str]
+    unknown: float = 0.0
+    contrasts: frozenset[str] = frozenset()
+    opposed: frozenset[str] = frozenset()
+    """The question's own terms that have an opposite (``open`` in "risks of open models")."""
+
+    @classmethod
+    def analyse(
+        cls,
+        text: str,
+        idf: Callable[[str], float],
+        known: Callable[[str], bool] = lambda term: True,
+    ) -> Question:
+        """Weigh the question's terms by IDF; terms the knowledge base lacks weigh nothing."""
+        all_terms = list(dict.fromkeys(query_terms(text)))
+        weights = {term: idf(term) for term in all_terms if known(term)}
+        ranked = sorted(weights, key=lambda t: -weights[t])
+        rare = frozenset(ranked[: math.ceil(len(ranked) / 2)])
+        names = _names(text) & set(weights)
+        unknown = 1 - len(weights) / len(all_terms) if all_terms else 0.0
+        asked = set(all_terms)
+        contrasts = {
+            other
+            for term in asked
+            for side in _OPPOSITES
+            if term in side[0]
+            for other in side[1]
+            if other not in asked
+        }
+        opposed = {term for term in asked for side in _OPPOSITES if term in side[0]}
+        return cls(
+            text,
+            kind_of(text),
+            weights,
+            rare,
+            frozenset(names),
+            unknown,
+            frozenset(contrasts),
+            frozenset(opposed),
+        )
+
+    def plain_coverage(self, present: set[str]) -> float:
+        """Unweighted share of the question's known terms found in ``present``."""
+        if not self.weights:
+            return 0.0
+        return sum(1 for t in self.weights if t in present) / len(self.weights)
+
+    def coverage(self, present: set[str], within: frozenset[str] | None = None) -> float:
+        """IDF-weighted share of the question's terms (or of ``within``) found in ``present``."""
+        chosen = self.weights if within is None else {t: self.weights[t] for t in within}
+        total = sum(chosen.values())
+        if total <= 0:
+            return 1.0 if within is not None else 0.0
+        return sum(w for t, w in chosen.items() if t in present) / total
+
+    def missing(self, present: set[str]) -> float:
+        """The largest IDF among the question's terms absent from ``present``, over the largest IDF."""
+        if not self.weights:
+            return 0.0
+        top = max(self.weights.values()) or 1.0
+        absent = [w for t, w in self.weights.items() if t not in present]
+        return max(absent, default=0.0) / top
+
+
+def _stems(words: str) -> frozenset[str]:
+    return frozenset(terms(words))
+
+
+# Opposites that decide which half of a comparison a passage is about (stemmed, both ways).
+_PAIRS = (
+    ("open", "closed proprietary"),
+    (
+        "advantages benefits pros strengths upsides perks",
+        "challenges drawbacks disadvantages cons weaknesses risks limitations downsides",
+    ),
+)
+_OPPOSITES = tuple(
+    (a, b) for x, y in _PAIRS for a, b in ((_stems(x), _stems(y)), (_stems(y), _stems(x)))
+)
+
+
+def kind_of(text: str) -> Kind:
+    """The answer a question expects, from its first words."""
+    if _ASKS_QUANTITY.search(text):
+        return "quantity"
+    if _ASKS_TIME.search(text):
+        return "time"
+    if _ASKS_WHO.search(text):
+        return "who"
+    if _ASKS_WHY.search(text):
+        return "why"
+    if _ASKS_LIST.search(text):
+        return "list"
+    if _ASKS_YESNO.search(text):
+        return "yesno"
+    return "other"
+
+
+def _names(text: str) -> set[str]:
+    found: set[str] = set()
+    words = text.split()
+    for i, word in enumerate(words):
+        token = word.strip("?!.,;:\"'()[]“”‘’")
+        if not token or not _NAME.fullmatch(token):
+            continue
+        if (
+            i == 0
+            and token.isalpha()
+            and not token[1:].isupper()
+            and not any(c.isdigit() for c in token)
+        ):
+            continue  # "What", "Is", "Which": a capital only because it starts the question
+        found.update(terms(token))
+    return found
+
+
+def states(pattern: re.Pattern[str], sentence: str, question: str) -> bool:
+    """Whether ``sentence`` has a match of ``pattern`` that the question does not."""
+    asked = {m.group(0).lower() for m in pattern.finditer(question)}
+    return any(m.group(0).lower() not in asked for m in pattern.finditer(sentence))
+
+
+def proper_nouns(text: str) -> set[str]:
+    """Lower-cased names written in capitals inside ``text`` (not sentence-initial words)."""
+    found = set()
+    for match in re.finditer(r"(?<=[\s(“\"'])([A-Z][\w\-.]*[\w])", " " + text):
+        start = match.start(1) - 1
+        before = text[:start].rstrip()
+        if not before or before[-1] in ".!?:":
+            continue
+        found.add(match.group(1).lower())
+    return found
