@@ -10,6 +10,7 @@ Importing this package is cheap: torch, Chroma and discord.py load only when use
 """
 
 from bot.answer import Answerer, Evidence, ExtractiveAnswerer
+from bot.conversation import Conversation
 from bot.knowledge_base import KnowledgeBase
 from bot.results import Answer, Citation, SuggestedSource
 from bot.settings import Settings
@@ -28,6 +29,7 @@ __all__ = [
     "Answer",
     "Answerer",
     "Citation",
+    "Conversation",
     "Evidence",
     "ExtractiveAnswerer",
     "IngestReport",

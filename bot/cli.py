@@ -272,34 +272,67 @@ def search(
         console.print(_citation_panel(citation))
 
 
+CHAT_COMMANDS = {
+    "/new": "start a new conversation (follow-ups no longer refer to earlier questions)",
+    "/sources": "list the articles",
+    "/help": "show these commands",
+    "/quit": "leave (Ctrl-D works too)",
+}
+
+
 @app.command()
 def chat() -> None:
-    """Ask questions one after another (empty line or Ctrl-D to quit)."""
+    """Ask one question after another; follow-ups like "Who made it?" refer to earlier ones."""
     from rich.prompt import Prompt
 
     kb = _run(knowledge_base)
-    console.print("Ask about your articles. Commands: [bold]/sources[/bold], [bold]/quit[/bold].")
+    conversation = kb.conversation()
+    console.print(
+        "Ask about your articles; follow-up questions are understood. /help lists commands."
+    )
     while True:
         try:
             question = Prompt.ask("[bold cyan]?[/bold cyan]", console=console).strip()
         except (EOFError, KeyboardInterrupt):
             console.print()
             return
-        if question in ("", "/quit", "/exit"):
-            return
-        if question == "/sources":
-            for record in _run(kb.sources):
-                console.print(f"• {escape(record.title)} [dim]({escape(record.source_id)})[/dim]")
+        if not question:
+            continue
+        if question.startswith("/"):
+            command = question.split()[0].lower()
+            if command in ("/quit", "/exit"):
+                return
+            if command == "/new":
+                conversation = kb.conversation()
+                console.print("New conversation.")
+            elif command == "/sources":
+                for record in _run(kb.sources):
+                    console.print(
+                        f"• {escape(record.title)} [dim]({escape(record.source_id)})[/dim]"
+                    )
+            elif command == "/help":
+                _print_chat_help()
+            else:
+                console.print(f"Unknown command {escape(command)}.")
+                _print_chat_help()
             continue
         try:
             with _user_errors():
-                print_answer(kb.ask(question))
+                print_answer(conversation.ask(question))
         except typer.Exit:
             continue  # the error was printed; keep chatting
 
 
+def _print_chat_help() -> None:
+    console.print("Type a question, or one of these commands:")
+    for command, meaning in CHAT_COMMANDS.items():
+        console.print(f"  [bold]{command}[/bold]  {meaning}")
+
+
 def print_answer(answer: Answer) -> None:
     """Render an answer: text with highlighted markers, then the numbered sources."""
+    if answer.standalone_question != answer.question:
+        console.print(f"[dim]Searched for: {escape(answer.standalone_question)}[/dim]")
     text = Text(answer.text)
     text.highlight_regex(r"\[\d+\]", "bold cyan")
     console.print(

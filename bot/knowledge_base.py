@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,6 +19,7 @@ from bot.answer import (
     abstain,
     citations_for,
 )
+from bot.conversation import Conversation
 from bot.lexical import LexicalIndex
 from bot.results import Answer, Citation
 from bot.retrieve import CANDIDATES, HybridRetriever, Mode, Retrieval, rank_sources
@@ -200,11 +202,7 @@ class KnowledgeBase:
             SourceNotFoundError: ``source`` is not in the knowledge base.
         """
         question = self.validate_question(question)
-        retrieval = self._retrieve(question, ANSWER_PASSAGES, source)
-        evidence = self._evidence(retrieval)
-        if not evidence.passages:
-            return abstain(evidence)
-        return self.answerer.answer(evidence)
+        return self._answer(question, question, source)
 
     def evidence(
         self, question: str, *, k: int = ANSWER_PASSAGES, source: str | None = None
@@ -223,6 +221,22 @@ class KnowledgeBase:
     async def aask(self, question: str, *, source: str | None = None) -> Answer:
         """:meth:`ask` in a worker thread, so an event loop never blocks."""
         return await asyncio.to_thread(self.ask, question, source=source)
+
+    def conversation(self, earlier: Sequence[str] = ()) -> Conversation:
+        """A conversation: follow-up questions are answered in the context of earlier ones.
+
+        Args:
+            earlier: Questions already asked in this conversation, oldest first (for
+                example rebuilt from a chat's log). They give follow-ups their
+                context but are not answered again and are not in ``history``.
+
+        Example:
+            >>> conversation = kb.conversation()  # doctest: +SKIP
+            >>> conversation.ask("What is BLOOM?")  # doctest: +SKIP
+            >>> conversation.ask("Who made it?").standalone_question  # doctest: +SKIP
+            'Who made BLOOM?'
+        """
+        return Conversation(self, earlier)
 
     def search(self, query: str, k: int = 5, *, source: str | None = None) -> list[Citation]:
         """The ``k`` passages that best match ``query``, best first.
@@ -327,6 +341,34 @@ class KnowledgeBase:
                 "Please shorten it."
             )
         return cleaned
+
+    def _answer(
+        self,
+        question: str,
+        standalone: str,
+        source: str | None,
+        *,
+        repeats: Callable[[Answer], Answer | None] | None = None,
+    ) -> Answer:
+        """Answer ``standalone`` (what is searched for), reporting the user's ``question``.
+
+        Args:
+            repeats: For a conversation: the earlier answer that an answer merely
+                repeats, if any; such an answer becomes an abstention.
+        """
+        retrieval = self._retrieve(standalone, ANSWER_PASSAGES, source)
+        evidence = self._evidence(retrieval)
+        answer = self.answerer.answer(evidence) if evidence.passages else abstain(evidence)
+        answer = replace(answer, standalone_question=standalone)
+        earlier = repeats(answer) if repeats is not None and answer.answered else None
+        if earlier is not None:
+            log.info("%r only repeats the answer to %r", standalone, earlier.question)
+            answer = replace(
+                abstain(evidence, answer.confidence),
+                standalone_question=standalone,
+                notice=f"The passages found only repeat the answer to “{earlier.question}”.",
+            )
+        return replace(answer, question=question)
 
     def _retrieve(self, query: str, k: int, source: str | None) -> Retrieval:
         self._ensure_content()

@@ -61,6 +61,9 @@ class Answer:
         confidence: 0-1, how well the best passage supports an answer.
         closest: Articles nearest to the question (for abstentions).
         notice: Anything the user should know about how the question was handled.
+        standalone_question: What was actually searched for: in a conversation, a
+            follow-up rewritten to stand on its own ("Who made it?" after "What is
+            BLOOM?" is "Who made BLOOM?"); otherwise (and by default) ``question``.
     """
 
     question: str
@@ -70,11 +73,17 @@ class Answer:
     confidence: float = 0.0
     closest: list[SuggestedSource] = field(default_factory=list)
     notice: str | None = None
+    standalone_question: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.standalone_question:
+            object.__setattr__(self, "standalone_question", self.question)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape of ``kb ask --json``."""
         return {
             "question": self.question,
+            "standalone_question": self.standalone_question,
             "answer": self.text,
             "answered": self.answered,
             "citations": [

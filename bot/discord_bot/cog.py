@@ -14,6 +14,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.discord_bot.history import HISTORY_MESSAGES, Said, earlier_questions, question_in
 from bot.discord_bot.render import (
     Message,
     escape_mentions,
@@ -34,7 +35,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MAX_UPLOAD_BYTES = 25 * 1024 * 1024
-_MENTION = re.compile(r"<@[!&]?\d+>")
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 Interaction = discord.Interaction[Any]
 _NEW_THREAD = object()
@@ -227,7 +227,7 @@ class KnowledgeCog(commands.Cog):
         place = self._conversation(message)
         if place is None:
             return
-        question = _MENTION.sub("", message.content).strip()
+        question = question_in(message.content)
         if not question:
             await message.reply(
                 "Ask me a question after the mention, for example: *Why did EleutherAI take GPT-J offline?*",
@@ -245,7 +245,11 @@ class KnowledgeCog(commands.Cog):
             )
         try:
             async with target.typing():
-                answer = await self.bot.kb.aask(question)
+                if isinstance(place, discord.Thread):  # a conversation: earlier turns count
+                    earlier = await self._earlier_questions(place, message)
+                    answer = await self.bot.kb.conversation(earlier).aask(question)
+                else:
+                    answer = await self.bot.kb.aask(question)
                 messages, view = await self._prepare(answer, message.author.id)
         except KnowledgeBaseError as exc:
             await target.send(render_error(str(exc)), allowed_mentions=NONE)
@@ -279,9 +283,43 @@ class KnowledgeCog(commands.Cog):
             return None
         return _NEW_THREAD if isinstance(channel, discord.TextChannel) else channel
 
+    async def _earlier_questions(
+        self, thread: discord.Thread, message: discord.Message
+    ) -> list[str]:
+        """The questions asked before ``message`` in ``thread``, read back from Discord."""
+        me = self.bot.user
+        assert me is not None
+        ours = thread.owner_id == me.id
+        said: list[Said] = []
+        try:
+            if ours:  # the question that started the thread sits in the parent channel
+                starter = thread.starter_message or await _fetch_starter(thread)
+                if starter is not None:
+                    said.append(_said(starter, me))
+            recent = [m async for m in thread.history(limit=HISTORY_MESSAGES, before=message)]
+        except discord.HTTPException:
+            log.warning("could not read the history of thread %s", thread.id, exc_info=True)
+            return []
+        said += [_said(m, me) for m in reversed(recent)]
+        return earlier_questions(said, answers_all=ours)
+
     def _listens_in(self, channel_id: int | None) -> bool:
         allowed = self.bot.settings.discord_channels
         return not allowed or channel_id in allowed
+
+
+async def _fetch_starter(thread: discord.Thread) -> discord.Message | None:
+    parent = thread.parent
+    if not isinstance(parent, discord.TextChannel):
+        return None
+    try:
+        return await parent.fetch_message(thread.id)  # a thread shares its starter's id
+    except discord.NotFound:
+        return None  # deleted
+
+
+def _said(message: discord.Message, me: discord.abc.User) -> Said:
+    return Said(message.content, message.author.bot, me in message.mentions)
 
 
 def _cooldown_text(wait: float) -> str:

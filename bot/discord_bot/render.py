@@ -168,8 +168,13 @@ def render_answer(answer: Answer) -> list[Message]:
             extra.append(target)
         target.add_field(name=name, value=value, inline=False)
     embeds.extend(extra)
+    footer = []
+    if answer.standalone_question != answer.question:  # a follow-up, as it was understood
+        footer.append(f"Searched for: {trim(answer.standalone_question, TITLE_LIMIT)}")
     if answer.citations:
-        embeds[-1].set_footer(text="Press “Show passages” for the full cited text.")
+        footer.append("Press “Show passages” for the full cited text.")
+    if footer:
+        embeds[-1].set_footer(text="\n".join(footer))
     if answer.notice:
         embeds[0].set_author(name=trim(answer.notice, TITLE_LIMIT))
     return pack(embeds)

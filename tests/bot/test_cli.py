@@ -15,7 +15,7 @@ from tests.conftest import GPT_J, REPO
 
 
 def _kb(
-    args: list[str], home: Path, model_cache: Path, **extra_env: str
+    args: list[str], home: Path, model_cache: Path, input: str | None = None, **extra_env: str
 ) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "KB_HOME": str(home), "KB_MODEL_CACHE": str(model_cache), **extra_env}
     env.pop("KB_COLLECTION", None)
@@ -26,6 +26,7 @@ def _kb(
         env=env,
         cwd=REPO,
         timeout=300,
+        input=input,
     )
 
 
@@ -60,6 +61,36 @@ def test_unanswerable_question_says_so(cli_home: Path, model_cache: Path) -> Non
 
     data = json.loads(result.stdout)
     assert data["answered"] is False and data["citations"] == []
+
+
+def test_ask_json_shows_what_was_searched_for(cli_home: Path, model_cache: Path) -> None:
+    result = _kb(["ask", "What is BLOOM?", "--json"], cli_home, model_cache)
+    assert json.loads(result.stdout)["standalone_question"] == "What is BLOOM?"
+
+
+def test_chat_keeps_one_conversation_until_new(cli_home: Path, model_cache: Path) -> None:
+    session = "\n".join(
+        ["What is BLOOM?", "Who made it?", "/help", "/new", "Who made it?", "/quit", "Never asked?"]
+    )
+    result = _kb(["chat"], cli_home, model_cache, input=session + "\n")
+
+    assert result.returncode == 0, result.stderr
+    _intro, first, follow, help_text, new, fresh, end = result.stdout.split("?: ")
+    bloom = "BLOOM: An open-source model focused on collaboration"
+    assert bloom in first
+    # The follow-up is resolved against the first question, and not re-answered with it.
+    assert "Searched for: Who made BLOOM?" in follow and bloom not in follow
+    # /help lists the commands instead of being asked; /new forgets the subject.
+    assert all(c in help_text for c in ("/new", "/sources", "/quit", "Ctrl-D"))
+    assert "New conversation." in new
+    assert "Searched for" not in fresh
+    assert end.strip() == ""  # /quit left before "Never asked?"
+
+
+def test_chat_ends_at_end_of_input(cli_home: Path, model_cache: Path) -> None:
+    result = _kb(["chat"], cli_home, model_cache, input="/sources\n")
+    assert result.returncode == 0, result.stderr
+    assert "The Ultimate Debate" in result.stdout
 
 
 def test_search_json_and_sources(cli_home: Path, model_cache: Path) -> None:

@@ -19,6 +19,7 @@ import pytest_asyncio
 from bot import Answer, Citation, KnowledgeBase
 from bot.answer import Evidence, ExtractiveAnswerer
 from bot.discord_bot.client import APOLOGY, KnowledgeBot
+from bot.discord_bot.history import Said, earlier_questions
 from bot.discord_bot.runner import serve
 from bot.feedback import FeedbackStore
 from bot.settings import Settings
@@ -296,6 +297,86 @@ async def test_a_mention_is_answered_in_a_thread_and_follow_ups_there_too(
     assert "280 billion" in _text(answer)
     assert answer.body["allowed_mentions"] == NO_PINGS
     assert "internet hosting" in _text(follow_up)
+
+
+async def _start_thread(
+    emulator: DiscordEmulator, bot: KnowledgeBot, asker: dict[str, Any], question: str
+) -> tuple[str, Request]:
+    """Mention the bot with ``question``; the thread it starts and its answer there."""
+    assert bot.user is not None
+    mark = emulator.mark()
+    asked = await emulator.say(asker, f"<@{bot.user.id}> {question}", mention_bot=True)
+    await emulator.wait_for("POST", rf"^/channels/\d+/messages/{asked['id']}/threads$", since=mark)
+    thread_id = asked["id"]  # a thread started from a message shares its id
+    answer = await emulator.wait_for("POST", rf"^/channels/{thread_id}/messages$", since=mark)
+    return thread_id, answer
+
+
+async def _say_in_thread(
+    emulator: DiscordEmulator, asker: dict[str, Any], thread_id: str, text: str
+) -> Request:
+    mark = emulator.mark()
+    await emulator.say(asker, text, channel_id=thread_id)
+    return await emulator.wait_for("POST", rf"^/channels/{thread_id}/messages$", since=mark)
+
+
+def _footer(request: Request) -> str:
+    return "\n".join((e.get("footer") or {}).get("text") or "" for e in _embeds(request))
+
+
+@pytest.mark.asyncio
+async def test_a_follow_up_in_a_thread_is_resolved_against_the_earlier_question(
+    emulator: DiscordEmulator, corpus_kb: KnowledgeBase, tmp_path: Path
+) -> None:
+    feedback = FeedbackStore(tmp_path / "feedback.sqlite3")
+    asker = emulator.person("ada")
+    async with running(emulator, corpus_kb, bot_settings(corpus_kb), feedback) as bot:
+        thread_id, first = await _start_thread(emulator, bot, asker, "What is BLOOM?")
+        follow = await _say_in_thread(emulator, asker, thread_id, "Who made it?")
+
+    assert "BLOOM: An open-source model" in _text(first)
+    assert "Searched for: Who made BLOOM?" in _footer(follow)
+    # Asked something new, it does not get the answer to "What is BLOOM?" again.
+    assert "BLOOM: An open-source model" not in _text(follow)
+    assert emulator.calls("GET", rf"^/channels/{thread_id}/messages$")  # read the thread back
+
+
+@pytest.mark.asyncio
+async def test_a_thread_conversation_survives_a_restart(
+    emulator: DiscordEmulator, corpus_kb: KnowledgeBase, tmp_path: Path
+) -> None:
+    feedback = FeedbackStore(tmp_path / "feedback.sqlite3")
+    asker = emulator.person("ada")
+    settings = bot_settings(corpus_kb)
+    async with running(emulator, corpus_kb, settings, feedback) as bot:
+        thread_id, _ = await _start_thread(emulator, bot, asker, "What licence does LLaMA use?")
+
+    async with running(emulator, corpus_kb, settings, feedback):  # nothing kept in memory
+        neox = await _say_in_thread(emulator, asker, thread_id, "What about GPT-NeoX?")
+
+    assert "Searched for: What licence does GPT-NeoX use?" in _footer(neox)
+    assert "Apache 2.0" in _text(neox)
+
+
+def test_earlier_questions_are_the_users_messages_without_mentions() -> None:
+    thread = [
+        Said("<@42> What is BLOOM?", mentions_me=True),
+        Said("BLOOM: An open-source model…", by_bot=True),
+        Said("Who made it?"),
+        Said("   "),
+        Said("<@42>", mentions_me=True),
+        Said("Sorry, something went wrong.", by_bot=True),
+        Said("When was it released? <@7>"),
+    ]
+    assert earlier_questions(thread, answers_all=True) == [
+        "What is BLOOM?",
+        "Who made it?",
+        "When was it released?",
+    ]
+    # In someone else's thread only the messages that mention the bot were questions to it.
+    assert earlier_questions(thread, answers_all=False) == ["What is BLOOM?"]
+    assert earlier_questions(thread, answers_all=True, limit=1) == ["When was it released?"]
+    assert earlier_questions([], answers_all=True) == []
 
 
 @pytest.mark.asyncio

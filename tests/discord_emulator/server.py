@@ -61,6 +61,8 @@ class DiscordEmulator:
         self.guild = Guild()
         self.channel = p.text_channel(self.guild.channel_id, self.guild.id, "questions")
         self.threads: dict[str, dict[str, Any]] = {}
+        self.messages: dict[str, list[dict[str, Any]]] = {}
+        """Per channel (or thread) id, its messages in the order they were sent."""
         self.requests: list[Request] = []
         self.unknown: list[str] = []
         self.commands: dict[str, dict[str, Any]] = {}
@@ -205,6 +207,7 @@ class DiscordEmulator:
             mentions=[self.bot_user] if mention_bot else [],
         )
         payload["member"] = {k: v for k, v in author.items() if k != "user"}
+        self._store(payload)
         await self.dispatch("MESSAGE_CREATE", payload)
         return payload
 
@@ -304,7 +307,7 @@ class DiscordEmulator:
             "voice_states": [],
             "members": [p.member(self.bot_user)],
             "channels": [self.channel],
-            "threads": [],
+            "threads": list(self.threads.values()),  # active threads, as after a restart
             "presences": [],
             "stage_instances": [],
             "guild_scheduled_events": [],
@@ -331,6 +334,8 @@ class DiscordEmulator:
             return _json({"message": "404: Not Found", "code": 0}, status=404)
         if result == 204:
             return web.Response(status=204)
+        if result is _NOT_FOUND:
+            return _json({"message": result["message"], "code": result["code"]}, status=404)
         return _json(result)
 
     def _route(self, r: Request) -> Any:
@@ -388,16 +393,23 @@ class DiscordEmulator:
         if m == "POST" and re.fullmatch(rf"/webhooks/{app}/[^/]+", path):
             return self._webhook_message(body or {}, self.guild.channel_id)
         if match := re.fullmatch(r"/channels/(\d+)/messages/(\d+)/threads", path):
-            return self._create_thread(match[1], body or {})
+            return self._create_thread(match[1], match[2], body or {})
         if m == "POST" and (match := re.fullmatch(r"/channels/(\d+)/messages", path)):
-            return p.message(
-                match[1],
-                self.bot_user,
-                (body or {}).get("content") or "",
-                guild_id=self.guild.id,
-                embeds=(body or {}).get("embeds"),
-                components=(body or {}).get("components"),
+            return self._store(
+                p.message(
+                    match[1],
+                    self.bot_user,
+                    (body or {}).get("content") or "",
+                    guild_id=self.guild.id,
+                    embeds=(body or {}).get("embeds"),
+                    components=(body or {}).get("components"),
+                )
             )
+        if m == "GET" and (match := re.fullmatch(r"/channels/(\d+)/messages", path)):
+            return self._history(match[1], r.query)
+        if m == "GET" and (match := re.fullmatch(r"/channels/(\d+)/messages/(\d+)", path)):
+            found = [x for x in self.messages.get(match[1], []) if x["id"] == match[2]]
+            return found[0] if found else _NOT_FOUND
         if m == "POST" and re.fullmatch(r"/channels/\d+/typing", path):
             return 204
         if m == "GET" and (match := re.fullmatch(r"/channels/(\d+)", path)):
@@ -433,8 +445,25 @@ class DiscordEmulator:
             webhook_id=self.application_id,
         )
 
-    def _create_thread(self, channel_id: str, body: dict[str, Any]) -> dict[str, Any]:
-        thread_id = p.snowflake()
+    def _store(self, message: dict[str, Any]) -> dict[str, Any]:
+        self.messages.setdefault(message["channel_id"], []).append(message)
+        return message
+
+    def _history(self, channel_id: str, query: dict[str, str]) -> list[dict[str, Any]]:
+        """GET /channels/{id}/messages: newest first, ``before``/``after`` exclusive, ``limit``."""
+        found = self.messages.get(channel_id, [])
+        if "before" in query:
+            found = [x for x in found if int(x["id"]) < int(query["before"])]
+        if "after" in query:
+            found = [x for x in found if int(x["id"]) > int(query["after"])]
+        limit = max(1, min(int(query.get("limit", 50)), 100))
+        chosen = found[:limit] if "after" in query else found[-limit:]
+        return chosen[::-1]
+
+    def _create_thread(
+        self, channel_id: str, message_id: str, body: dict[str, Any]
+    ) -> dict[str, Any]:
+        thread_id = message_id  # as on Discord: a thread started from a message shares its id
         created = p.thread(
             thread_id, self.guild.id, channel_id, self.bot_user["id"], body.get("name", "thread")
         )
@@ -456,6 +485,9 @@ async def _body(request: web.Request) -> Any:
         return None
     text = await request.text()
     return json.loads(text) if text else None
+
+
+_NOT_FOUND = {"message": "Unknown Message", "code": 10008, "status": 404}
 
 
 def _json(data: Any, status: int = 200) -> web.Response:

@@ -1,0 +1,98 @@
+"""Conversations: follow-up questions answered in the context of the earlier ones."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from bot.followup import repeats_earlier, standalone
+from bot.results import Answer
+
+if TYPE_CHECKING:
+    from bot.knowledge_base import KnowledgeBase
+
+REPEAT_WINDOW = 3
+"""How many earlier turns a new answer must not merely repeat."""
+
+
+@dataclass
+class _Turn:
+    question: str
+    standalone: str
+    answer: Answer | None
+    given: bool = False
+    """Given as ``earlier`` (not asked here): not in ``history``, answered only if needed."""
+
+
+class Conversation:
+    """A series of questions where each may lean on the ones before it.
+
+    A follow-up such as "Who made it?" or "What about Falcon?" is rewritten into
+    a standalone question from the earlier questions (no LLM; see
+    :mod:`bot.followup`), and that is what is searched for and answered.
+    ``Answer.question`` keeps the user's words; ``Answer.standalone_question``
+    shows what was searched for. A follow-up that asks something new never gets
+    the previous answer again: if all the knowledge base has is the sentence it
+    already quoted, the follow-up is not answered. Turns are answered one at a
+    time, in order, even when asked from several threads or tasks.
+
+    Create one with :meth:`KnowledgeBase.conversation`.
+
+    Example:
+        >>> conversation = kb.conversation()  # doctest: +SKIP
+        >>> conversation.ask("What is BLOOM?").text  # doctest: +SKIP
+        'BLOOM: An open-source model focused on collaboration and innovation. [1]'
+        >>> conversation.ask("Who made it?").standalone_question  # doctest: +SKIP
+        'Who made BLOOM?'
+    """
+
+    def __init__(self, kb: KnowledgeBase, earlier: Sequence[str] = ()) -> None:
+        self._kb = kb
+        self._lock = threading.Lock()
+        self._turns: list[_Turn] = []
+        for question in earlier:
+            resolved = standalone(question, [t.question for t in self._turns])
+            self._turns.append(_Turn(question, resolved, None, given=True))
+
+    @property
+    def history(self) -> list[tuple[str, Answer]]:
+        """The questions asked through this conversation and their answers, oldest first."""
+        with self._lock:
+            return [(t.question, t.answer) for t in self._turns if t.answer and not t.given]
+
+    def ask(self, question: str, *, source: str | None = None) -> Answer:
+        """Answer ``question`` in the context of the earlier turns.
+
+        Args:
+            question: The user's question, as typed (a follow-up may be elliptical).
+            source: Only use this article (a source id, path or URL).
+
+        Returns:
+            An :class:`Answer` whose ``question`` is ``question`` and whose
+            ``standalone_question`` is what was searched for.
+
+        Raises:
+            InvalidQuestionError: The question is empty or too long.
+            SourceNotFoundError: ``source`` is not in the knowledge base.
+        """
+        with self._lock:
+            question = self._kb.validate_question(question)
+            resolved = standalone(question, [t.question for t in self._turns])
+            answer = self._kb._answer(question, resolved, source, repeats=self._repeats)
+            self._turns.append(_Turn(question, resolved, answer))
+            return answer
+
+    async def aask(self, question: str, *, source: str | None = None) -> Answer:
+        """:meth:`ask` in a worker thread, so an event loop never blocks."""
+        return await asyncio.to_thread(self.ask, question, source=source)
+
+    def _repeats(self, answer: Answer) -> Answer | None:
+        """The recent earlier answer that ``answer`` only repeats, if any."""
+        recent = self._turns[-REPEAT_WINDOW:]
+        for turn in recent:
+            if turn.answer is None:  # an earlier question given by the caller: answer it now
+                turn.answer = self._kb._answer(turn.question, turn.standalone, None)
+        return repeats_earlier(answer, [t.answer for t in recent if t.answer is not None])

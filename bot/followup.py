@@ -1,0 +1,460 @@
+"""Follow-up questions: rewrite an elliptical question into a standalone one, without an LLM.
+
+In a conversation, "Who made it?" after "What is BLOOM?" means "Who made BLOOM?".
+:func:`standalone` finds what the earlier question was about (a named entity
+such as "BLOOM" or "Llama 2", the noun phrase after "the benefits of", or its
+first noun phrase) and carries it into the follow-up, keeping the follow-up's
+own words: a pronoun is replaced by the subject, "their drawbacks" becomes "the
+drawbacks of <subject>", and "What about Falcon?" re-asks the earlier question
+about Falcon. A question that is not elliptical is returned unchanged.
+
+Everything here is pure string work (no model, no I/O), so it is cheap and
+unit-tested on its own.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bot.results import Answer
+from bot.terms import query_terms, terms
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+_WH = _words("what which who whom whose why how when where")
+_AUX = _words(
+    "is are was were be been being am do does did done can could would should will shall "
+    "may might must has have had isn aren wasn weren don doesn didn can't won't"
+)
+_DETERMINERS = _words("the a an some any each every all both either neither no")
+_PREPOSITIONS = _words(
+    "of in on at by for with about from to into onto over under between among through "
+    "during against without within than as like per via vs versus behind"
+)
+_CONJUNCTIONS = _words("and or but nor so yet if then because while whereas although though also")
+# Anaphoric pronouns: they point back at what the conversation is about.
+_PRONOUNS = _words("it they them he she him this that these those itself themselves")
+_POSSESSIVES = _words("its their his her")
+_DEMONSTRATIVES = _words("this that these those")
+_PERSONAL = _words("i me my mine we us our you your yours one ones someone something")
+# Words that do not name what a question is about: verbs of asking, vague
+# adjectives and adverbs. A question made only of these has no subject of its own.
+_VAGUE = _words("""make makes made making use uses used using get gets got tell explain describe know mean
+    means meant happen happens happened work works worked think say says said give gives
+    given show let please again exactly really actually just only still even ever else too
+    very much many more most less least better best worse worst good bad great big bigger
+    biggest large larger largest small smaller smallest cheap cheaper cheapest expensive
+    fast faster fastest slow slower safe safer safest true false right wrong possible likely
+    important different similar same main key other another instead there here now why
+    example examples detail details thing things way ways kind sort compare compared
+    cost costs thanks thank hello hi hey cool nice sure yes yeah ok okay""")
+# Nouns that, after "this"/"that"/"these"/"those", stand for the subject itself
+# ("Who made this model?"), and that continue a name ("DeepMind's Gopher model").
+_GENERIC = _words("""model models llm llms mannequin system systems approach approaches one ones company
+    companies organisation organization project tool tools thing family series version
+    versions network networks""")
+_HEADS = _words("model models llm llms mannequin family series")
+_MODIFIERS = _words(
+    "open closed proprietary commercial public private free large small new original"
+)
+# "Is it possible to...", "it is true that...": "it" points at nothing.
+_DUMMY_IT_ADJECTIVES = _words(
+    "true possible likely worth necessary important easy hard difficult fair safe legal "
+    "better best wise okay ok"
+)
+_FUNCTION = (
+    _WH | _AUX | _DETERMINERS | _PREPOSITIONS | _CONJUNCTIONS | _PRONOUNS | _POSSESSIVES
+) | _PERSONAL
+
+_TOKEN = re.compile(r"[^\W_](?:[^\W_]|[-'’.](?=[^\W_]))*|[^\w\s]")
+_ABOUT = re.compile(r"^(?:what|how)\s+about\s+(?P<rest>.+)$", re.IGNORECASE | re.DOTALL)
+_LEADING = re.compile(r"^(?:and|but|so|also|ok|okay|then|well)\b[\s,]*", re.IGNORECASE)
+_END = re.compile(r"[\s?.!]*$")
+
+
+@dataclass(frozen=True)
+class _Token:
+    text: str
+    start: int
+    end: int
+    index: int
+
+    @property
+    def lower(self) -> str:
+        return self.text.lower().replace("’", "'")
+
+    @property
+    def bare(self) -> str:
+        """Lower-cased, without a possessive "'s"."""
+        word = self.lower
+        return word[:-2] if word.endswith("'s") else word
+
+    @property
+    def is_word(self) -> bool:
+        return self.text[0].isalnum()
+
+    @property
+    def is_function(self) -> bool:
+        return self.bare in _FUNCTION
+
+    @property
+    def is_content(self) -> bool:
+        return self.is_word and not self.is_function and self.bare not in _VAGUE
+
+    @property
+    def is_name(self) -> bool:
+        """A named entity: a capital after the first letter of the question, or a digit."""
+        if not self.is_word or self.is_function:
+            return False
+        if any(ch.isdigit() for ch in self.text):
+            return True
+        if self.index == 0:
+            return sum(ch.isupper() for ch in self.text) > 1  # "BLOOM ...", not "Explain ..."
+        return any(ch.isupper() for ch in self.text)
+
+
+def _tokens(text: str, *, initial: bool = True) -> list[_Token]:
+    """Words and punctuation; ``initial`` when ``text`` starts a sentence (for capitals)."""
+    first = 0 if initial else 1
+    return [
+        _Token(m.group(0), m.start(), m.end(), i)
+        for i, m in enumerate(_TOKEN.finditer(text), start=first)
+    ]
+
+
+@dataclass(frozen=True)
+class _Span:
+    start: int
+    end: int
+
+    def of(self, text: str) -> str:
+        return text[self.start : self.end]
+
+
+@dataclass(frozen=True)
+class Frame:
+    """What a (standalone) question is about.
+
+    Attributes:
+        question: The question.
+        subject: Its subject: the last named entity, the phrase after "the X of",
+            or its first noun phrase.
+        attribute: What it asks of the subject, when it has the form "the X of Y".
+    """
+
+    question: str
+    subject: _Span | None
+    attribute: _Span | None = None
+
+    @property
+    def subject_text(self) -> str:
+        return self.subject.of(self.question) if self.subject else ""
+
+
+def frame(question: str) -> Frame:
+    """Find what ``question`` is about.
+
+    Example:
+        >>> frame("What are the benefits of closed-source models?").subject_text
+        'closed-source models'
+    """
+    tokens = _tokens(question)
+    for i, token in enumerate(tokens):
+        if token.bare != "of":
+            continue
+        left = _run_before(tokens, i)
+        right = _run_after(tokens, i + 1)
+        if left and right:
+            return Frame(question, right, left)
+    names = _name_runs(tokens)
+    if names:
+        return Frame(question, names[-1])
+    for i, token in enumerate(tokens):
+        if token.is_content:
+            end = i
+            while end + 1 < len(tokens) and tokens[end + 1].is_content:
+                end += 1
+            return Frame(question, _Span(token.start, tokens[end].end))
+    return Frame(question, None)
+
+
+def _run_before(tokens: list[_Token], i: int) -> _Span | None:
+    """The content words just before position ``i`` ("main drawbacks" in "the main drawbacks of")."""
+    start = i
+    while start > 0 and tokens[start - 1].is_word and not tokens[start - 1].is_function:
+        start -= 1
+    # Vague words may qualify the attribute ("biggest benefits") but not end it.
+    while start < i and tokens[start].bare in _VAGUE:
+        start += 1
+    if start == i or not any(t.is_content for t in tokens[start:i]):
+        return None
+    return _Span(tokens[start].start, tokens[i - 1].end)
+
+
+def _run_after(tokens: list[_Token], i: int) -> _Span | None:
+    """The noun phrase starting at ``i`` (after an optional determiner)."""
+    while i < len(tokens) and tokens[i].bare in _DETERMINERS:
+        i += 1
+    end = i
+    while end < len(tokens) and tokens[end].is_word and not tokens[end].is_function:
+        end += 1
+    if end == i or not any(t.is_content or t.is_name for t in tokens[i:end]):
+        return None
+    return _Span(tokens[i].start, tokens[end - 1].end)
+
+
+def _name_runs(tokens: list[_Token]) -> list[_Span]:
+    """Named entities, with the modifiers before them and a head noun after ("Gopher model")."""
+    runs = []
+    i = 0
+    while i < len(tokens):
+        if not tokens[i].is_name:
+            i += 1
+            continue
+        start = i
+        end = i
+        while end + 1 < len(tokens) and tokens[end + 1].is_name:
+            end += 1
+        while end + 1 < len(tokens) and tokens[end + 1].bare in _HEADS:
+            end += 1
+        while start > 0 and (
+            tokens[start - 1].bare in _MODIFIERS
+            or ("-" in tokens[start - 1].text and tokens[start - 1].is_content)
+        ):
+            start -= 1
+        runs.append(_Span(tokens[start].start, tokens[end].end))
+        i = end + 1
+    return runs
+
+
+def is_elliptical(question: str) -> bool:
+    """Whether ``question`` leans on an earlier turn (a pronoun, "what about…", no subject).
+
+    Example:
+        >>> is_elliptical("Who made it?"), is_elliptical("Who made BLOOM?")
+        (True, False)
+    """
+    return _rewrite(question, Frame("What is X?", _Span(8, 9))) != question
+
+
+def standalone(question: str, history_questions: Sequence[str]) -> str:
+    """Rewrite ``question`` so that it can be searched for without the conversation.
+
+    Each earlier question is resolved against the ones before it, so a chain of
+    follow-ups keeps its subject ("What is BLOOM?", "Who made it?", "When was it
+    released?"). The subject comes from the latest earlier question that has one.
+
+    Args:
+        question: The user's new question.
+        history_questions: The user's earlier questions in this conversation, oldest first.
+
+    Returns:
+        The standalone question; ``question`` itself when it needs no history.
+
+    Example:
+        >>> standalone("Who made it?", ["What is BLOOM?"])
+        'Who made BLOOM?'
+        >>> standalone("What about Falcon?", ["What licence does Llama 2 use?"])
+        'What licence does Falcon use?'
+    """
+    context: Frame | None = None
+    for earlier in history_questions:
+        resolved = _rewrite(earlier, context) if context else earlier
+        found = frame(resolved)
+        if found.subject is not None:
+            context = found
+    return _rewrite(question, context) if context else question
+
+
+def _rewrite(question: str, context: Frame) -> str:
+    text = question.strip()
+    body = _LEADING.sub("", text)
+    stripped_leading = body != text
+    if not body:
+        return question
+    about = _ABOUT.match(body)
+    if about:
+        return _what_about(_END.sub("", about.group("rest")), context, question)
+    tokens = _tokens(body)
+    if stripped_leading and tokens and tokens[0].bare not in _WH | _AUX | _PRONOUNS:
+        return _what_about(_END.sub("", body), context, question)  # "And Falcon?"
+    edits = _pronoun_edits(tokens, context)
+    if edits:
+        return _finish(_apply(body, edits), question)
+    if not any(t.is_content or t.is_name for t in tokens):
+        return _finish(_no_subject(body, tokens, context), question)
+    return _finish(body, question) if stripped_leading else question
+
+
+def _finish(text: str, original: str) -> str:
+    text = text.strip()
+    text = text[:1].upper() + text[1:]
+    if original.rstrip().endswith("?") and not text.endswith("?"):
+        text = _END.sub("", text) + "?"
+    return text
+
+
+def _apply(text: str, edits: list[tuple[int, int, str]]) -> str:
+    for start, end, replacement in sorted(edits, reverse=True):
+        text = text[:start] + replacement + text[end:]
+    return text
+
+
+def _pronoun_edits(tokens: list[_Token], context: Frame) -> list[tuple[int, int, str]]:
+    subject = context.subject_text
+    edits: list[tuple[int, int, str]] = []
+    for i, token in enumerate(tokens):
+        word = token.bare
+        before = tokens[i - 1] if i else None
+        after = tokens[i + 1] if i + 1 < len(tokens) else None
+        if any(t.is_name for t in tokens[:i]):
+            break  # "What is GPT-J and why was it taken offline?" refers to itself
+        if word in _DEMONSTRATIVES:
+            if after is not None and after.bare in _GENERIC:
+                edits.append((token.start, after.end, subject))  # "this model"
+            elif _pronoun_use(before, after):
+                edits.append((token.start, token.end, subject))
+            continue
+        if word in _POSSESSIVES and after is not None and after.is_word and not after.is_function:
+            end = i + 1  # "their drawbacks" -> "the drawbacks of <subject>"
+            while (
+                end + 1 < len(tokens)
+                and tokens[end + 1].is_word
+                and not tokens[end + 1].is_function
+            ):
+                end += 1
+            phrase = " ".join(t.text for t in tokens[i + 1 : end + 1])
+            edits.append((token.start, tokens[end].end, f"the {phrase} of {subject}"))
+            continue
+        if word in _PRONOUNS or word == "her":
+            if word == "it" and _dummy_it(tokens, i):
+                continue
+            edits.append((token.start, token.end, subject))
+    return edits
+
+
+def _pronoun_use(before: _Token | None, after: _Token | None) -> bool:
+    """ "that" as a pronoun ("Why is that?"), not a relative ("the model that...") or determiner."""
+    if (
+        before is not None
+        and before.is_word
+        and not before.is_function
+        and before.bare not in _VAGUE
+    ):
+        return False
+    return after is None or not after.is_word or after.is_function or after.bare in _VAGUE
+
+
+def _dummy_it(tokens: list[_Token], i: int) -> bool:
+    """``it`` in "Is it possible to…" or "it is true that…" points at nothing."""
+    window = [t.bare for t in tokens[i + 1 : i + 4]]
+    return any(w in _DUMMY_IT_ADJECTIVES for w in window[:2]) and any(
+        w in ("to", "that") for w in window
+    )
+
+
+def _what_about(rest: str, context: Frame, original: str) -> str:
+    """ "What about X?": ask the earlier question again about X, or about X of its subject."""
+    tokens = _tokens(rest, initial=False)
+    while tokens and tokens[0].bare in _DETERMINERS:
+        tokens = tokens[1:]
+    if not tokens:
+        return original
+    previous = context.question
+    if tokens[0].bare in _POSSESSIVES and len(tokens) > 1:  # "What about their drawbacks?"
+        attribute = rest[tokens[1].start :]
+        if context.attribute is not None:
+            return _finish(_replace(previous, context.attribute, attribute), original)
+        return _finish(f"What about the {attribute} of {context.subject_text}", original)
+    if tokens[0].bare in _PRONOUNS:
+        return original
+    phrase = rest[tokens[0].start :]
+    if tokens[-1].bare in ("one", "ones") and len(tokens) > 1 and context.subject is not None:
+        # "What about closed ones?" after "... open-source LLMs?": "closed LLMs".
+        head = _tokens(context.subject_text, initial=False)[-1].text
+        return _finish(
+            _replace(
+                previous, context.subject, rest[tokens[0].start : tokens[-2].end] + " " + head
+            ),
+            original,
+        )
+    own = {t.bare.rstrip("s") for t in tokens if t.is_content}
+    subject = {
+        t.bare.rstrip("s") for t in _tokens(context.subject_text, initial=False) if t.is_content
+    }
+    if context.subject is not None and (any(t.is_name for t in tokens) or own & subject):
+        return _finish(
+            _replace(previous, context.subject, phrase), original
+        )  # "What about Falcon?"
+    if context.attribute is not None:
+        return _finish(_replace(previous, context.attribute, phrase), original)  # "the drawbacks"
+    if context.subject is not None:  # "What about training data?" after "What is BLOOM?"
+        return _finish(f"What about {rest} of {context.subject_text}", original)
+    return original
+
+
+def _replace(text: str, span: _Span, replacement: str) -> str:
+    return text[: span.start] + replacement + text[span.end :]
+
+
+def _no_subject(body: str, tokens: list[_Token], context: Frame) -> str:
+    """A question with nothing of its own to search for ("Why?", "Which one is better?")."""
+    previous = _tokens(context.question)
+    bare_wh = len([t for t in tokens if t.is_word]) == 1 and tokens[0].bare in _WH
+    if bare_wh and previous and previous[0].bare in _AUX:  # "Why?" after "Did they…?"
+        return f"{tokens[0].text} {context.question[:1].lower()}{context.question[1:]}"
+    if (
+        bare_wh
+        and len(previous) > 1
+        and previous[0].bare in ("when", "where", "why", "how")
+        and previous[1].bare in _AUX
+    ):
+        return tokens[0].text + context.question[previous[0].end :]  # "Why?" after "When was…?"
+    return f"{_END.sub('', body)} ({context.subject_text})?"
+
+
+# --- not re-answering the previous question ---------------------------------------------
+
+
+def quotes(answer: Answer) -> set[str]:
+    """The sentences an answer quotes."""
+    return {q.strip() for c in answer.citations for q in c.quote.split(" … ") if q.strip()}
+
+
+def repeats_earlier(answer: Answer, earlier: Sequence[Answer]) -> Answer | None:
+    """The earlier answer that ``answer`` merely repeats, if any.
+
+    A follow-up that asks something new must not get the previous answer again:
+    "Who made BLOOM?" after "What is BLOOM?" must not quote "BLOOM: An open-source
+    model..." a second time. An answer repeats an earlier one when it quotes only
+    sentences that the earlier answer quoted, the two were asked different
+    questions, and none of those sentences (nor the headings they sit under)
+    contains a term that the new question adds: "GPT-NeoX" in "What licence does
+    GPT-NeoX use?" after the same question about LLaMA may well be answered by the
+    same sentence, and "closed" by a sentence under "Closed Source LLMs".
+
+    Args:
+        answer: The answer to the new (standalone) question.
+        earlier: Earlier answers of the conversation, most recent last.
+    """
+    said = quotes(answer)
+    if not answer.answered or not said:
+        return None
+    # What the quoted sentences say, with the headings they sit under.
+    stated = set(terms(" ".join(f"{c.quote} {c.section}" for c in answer.citations)))
+    for previous in reversed(earlier):
+        if not previous.answered or previous.standalone_question == answer.standalone_question:
+            continue
+        if not said <= quotes(previous):
+            continue
+        new = set(query_terms(answer.standalone_question)) - set(
+            query_terms(previous.standalone_question)
+        )
+        if not new & stated:
+            return previous
+    return None

@@ -1,0 +1,96 @@
+"""Conversations on the bundled corpus with the real model: follow-ups resolved from history."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot import Conversation, KnowledgeBase
+from bot.followup import quotes
+from ingest.errors import InvalidQuestionError
+from tests.conftest import DEBATE
+
+
+def test_a_follow_up_is_searched_for_as_a_standalone_question(corpus_kb: KnowledgeBase) -> None:
+    conversation = corpus_kb.conversation()
+    assert isinstance(conversation, Conversation)
+
+    first = conversation.ask("What is BLOOM?")
+    follow = conversation.ask("Who made it?")
+
+    assert first.answered and first.standalone_question == "What is BLOOM?"
+    assert follow.question == "Who made it?"
+    assert follow.standalone_question == "Who made BLOOM?"
+    assert conversation.history == [("What is BLOOM?", first), ("Who made it?", follow)]
+
+
+def test_a_follow_up_asking_something_new_does_not_re_answer_the_previous_question(
+    corpus_kb: KnowledgeBase,
+) -> None:
+    conversation = corpus_kb.conversation()
+    first = conversation.ask("What is BLOOM?")
+    assert first.citations[0].source.endswith(DEBATE) and "BLOOM" in first.text
+
+    follow = conversation.ask("Who made it?")
+
+    # The corpus names BLOOM but never says who made it: the BLOOM sentence is
+    # all it has, and quoting it again would answer "What is BLOOM?" twice.
+    assert not quotes(follow) & quotes(first)
+    assert follow.text != first.text
+
+
+def test_follow_ups_are_answered_from_the_right_passage(corpus_kb: KnowledgeBase) -> None:
+    conversation = corpus_kb.conversation()
+    conversation.ask("Why did EleutherAI take GPT-J offline?")
+    gopher = conversation.ask("How big is DeepMind's Gopher model?")
+    assert "280 billion" in gopher.text
+
+    licence = corpus_kb.conversation()
+    licence.ask("What licence does LLaMA use?")
+    neox = licence.ask("What about GPT-NeoX?")
+    assert neox.standalone_question == "What licence does GPT-NeoX use?"
+    assert neox.answered and "Apache 2.0" in neox.text  # the same sentence answers both
+
+    risks = corpus_kb.conversation()
+    risks.ask("What are the risks of open-source LLMs?")
+    closed = risks.ask("And what about closed ones?")
+    assert closed.standalone_question == "What are the risks of closed LLMs?"
+    assert closed.answered and "Monopoly" in closed.text
+
+
+def test_an_answer_outside_a_conversation_searched_for_its_own_question(
+    corpus_kb: KnowledgeBase,
+) -> None:
+    answer = corpus_kb.ask("Who made it?")
+    assert answer.standalone_question == answer.question == "Who made it?"
+    assert answer.to_dict()["standalone_question"] == "Who made it?"
+
+
+def test_earlier_questions_give_context_without_being_answered_again(
+    corpus_kb: KnowledgeBase,
+) -> None:
+    conversation = corpus_kb.conversation(["What is BLOOM?"])
+    follow = conversation.ask("Who made it?")
+
+    assert follow.standalone_question == "Who made BLOOM?"
+    assert "BLOOM: An open-source model" not in follow.text
+    assert conversation.history == [("Who made it?", follow)]
+
+
+@pytest.mark.asyncio
+async def test_aask_is_the_async_twin(corpus_kb: KnowledgeBase) -> None:
+    conversation = corpus_kb.conversation()
+    await conversation.aask("What are the benefits of closed-source models?")
+    follow = await conversation.aask("And what are their drawbacks?")
+
+    assert follow.standalone_question == "What are the drawbacks of closed-source models?"
+    assert [q for q, _ in conversation.history] == [
+        "What are the benefits of closed-source models?",
+        "And what are their drawbacks?",
+    ]
+
+
+def test_an_invalid_question_is_rejected_and_not_remembered(corpus_kb: KnowledgeBase) -> None:
+    conversation = corpus_kb.conversation()
+    with pytest.raises(InvalidQuestionError):
+        conversation.ask("   ")
+    assert conversation.history == []

@@ -1,0 +1,188 @@
+"""Rewriting follow-ups into standalone questions: pure string work, no model."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot import Answer, Citation
+from bot.followup import frame, is_elliptical, repeats_earlier, standalone
+
+BLOOM = "What is BLOOM?"
+BENEFITS = "What are the benefits of closed-source models?"
+LLAMA_LICENCE = "What licence does Llama 2 use?"
+GOPHER = "How big is DeepMind's Gopher model?"
+GPT_J = "Why did EleutherAI take GPT-J offline?"
+
+
+@pytest.mark.parametrize(
+    ("history", "question", "expected"),
+    [
+        # pronouns take the earlier subject
+        ([BLOOM], "Who made it?", "Who made BLOOM?"),
+        ([BLOOM], "Is it open source?", "Is BLOOM open source?"),
+        ([BLOOM], "who made it", "Who made BLOOM"),
+        (
+            [GOPHER],
+            "How many parameters does it have?",
+            "How many parameters does DeepMind's Gopher model have?",
+        ),
+        ([GPT_J], "Who made it?", "Who made GPT-J?"),  # the thing, not the organisation
+        (
+            ["What is open-source AI?"],
+            "What are the risks of them?",
+            "What are the risks of open-source AI?",
+        ),
+        ([BENEFITS], "Tell me more about them", "Tell me more about closed-source models"),
+        (["What are open-source LLMs?"], "What do these cost?", "What do open-source LLMs cost?"),
+        ([GPT_J], "Why is that?", "Why is GPT-J?"),
+        # possessives: "their drawbacks" -> "the drawbacks of <subject>"
+        (
+            [BENEFITS],
+            "And what are their drawbacks?",
+            "What are the drawbacks of closed-source models?",
+        ),
+        ([BLOOM], "What are its drawbacks?", "What are the drawbacks of BLOOM?"),
+        (
+            ["How do closed-source models make money?"],
+            "Who funded their training?",
+            "Who funded the training of closed-source models?",
+        ),
+        # a demonstrative with a generic noun stands for the subject
+        ([BLOOM], "Who made this model?", "Who made BLOOM?"),
+        # "what about X": the earlier question, asked about X
+        ([LLAMA_LICENCE], "What about Falcon?", "What licence does Falcon use?"),
+        ([LLAMA_LICENCE], "And what about Falcon?", "What licence does Falcon use?"),
+        ([LLAMA_LICENCE], "how about Falcon", "What licence does Falcon use?"),
+        ([LLAMA_LICENCE], "And Falcon?", "What licence does Falcon use?"),
+        ([GOPHER], "How about GPT-4?", "How big is GPT-4?"),
+        (
+            [BENEFITS],
+            "What about open-source models?",
+            "What are the benefits of open-source models?",
+        ),
+        (
+            ["What are the risks of open-source LLMs?"],
+            "And what about closed ones?",
+            "What are the risks of closed LLMs?",
+        ),
+        # ... or X replaces what was asked about the subject
+        (
+            [BENEFITS],
+            "What about the drawbacks?",
+            "What are the drawbacks of closed-source models?",
+        ),
+        ([BENEFITS], "And the drawbacks?", "What are the drawbacks of closed-source models?"),
+        (
+            [BENEFITS],
+            "What about their drawbacks?",
+            "What are the drawbacks of closed-source models?",
+        ),
+        ([BLOOM], "What about its licence?", "What about the licence of BLOOM?"),
+        ([BLOOM], "What about training data?", "What about training data of BLOOM?"),
+        # no subject of its own
+        (["Did EleutherAI take GPT-J offline?"], "Why?", "Why did EleutherAI take GPT-J offline?"),
+        (["When was GPT-J taken offline?"], "Why?", "Why was GPT-J taken offline?"),
+        ([BENEFITS], "Which one is better?", "Which one is better (closed-source models)?"),
+        # chains keep the subject; the latest subject wins
+        ([BLOOM, "Who made it?"], "When was it released?", "When was BLOOM released?"),
+        (
+            [BLOOM, "Who made it?", "And what about Falcon?"],
+            "Is it open source?",
+            "Is Falcon open source?",
+        ),
+        ([BLOOM, GPT_J], "Who made it?", "Who made GPT-J?"),
+        ([BLOOM, "Thanks!"], "Who made it?", "Who made BLOOM?"),
+    ],
+)
+def test_follow_ups_become_standalone(history: list[str], question: str, expected: str) -> None:
+    assert standalone(question, history) == expected
+
+
+@pytest.mark.parametrize(
+    ("history", "question"),
+    [
+        ([BLOOM], "Who made BLOOM?"),
+        ([BLOOM], "What is Falcon?"),
+        ([BLOOM], GPT_J),
+        ([BENEFITS], "What are the drawbacks of open-source models?"),
+        ([BLOOM], "Is it possible to run Llama 2 on a laptop?"),  # "it" points at nothing
+        ([BLOOM], "Is it true that Meta released LLaMA?"),
+        ([BLOOM], "What is the model that Meta released?"),  # relative "that"
+        ([BLOOM], "What is GPT-J and why was it taken offline?"),  # "it" is GPT-J
+        ([], "Who made it?"),  # nothing to resolve against
+        ([], "What about Falcon?"),
+        (["Hello"], "Why?"),
+    ],
+)
+def test_standalone_questions_are_left_alone(history: list[str], question: str) -> None:
+    assert standalone(question, history) == question
+
+
+def test_frame_finds_the_subject_and_what_is_asked_of_it() -> None:
+    benefits = frame(BENEFITS)
+    assert benefits.subject_text == "closed-source models"
+    assert benefits.attribute is not None and benefits.attribute.of(BENEFITS) == "benefits"
+    assert frame(LLAMA_LICENCE).subject_text == "Llama 2"
+    assert frame(GOPHER).subject_text == "DeepMind's Gopher model"
+    assert frame("What is open-source AI?").subject_text == "open-source AI"
+    assert frame("How do closed-source models make money?").subject_text == "closed-source models"
+    assert frame("Why?").subject is None
+
+
+def test_is_elliptical() -> None:
+    assert all(
+        is_elliptical(q)
+        for q in ("Who made it?", "What about Falcon?", "And their drawbacks?", "Why?")
+    )
+    assert not any(is_elliptical(q) for q in (BLOOM, BENEFITS, GPT_J, LLAMA_LICENCE))
+
+
+# --- not re-answering the previous question -------------------------------------------------
+
+
+def _answer(standalone_question: str, *quotes: str, answered: bool = True) -> Answer:
+    citations = [
+        Citation(n, "a.txt", "A", "", " ".join(quotes), 1.0, quote=q)
+        for n, q in enumerate(quotes, start=1)
+    ]
+    return Answer(
+        standalone_question, "…", answered, citations, standalone_question=standalone_question
+    )
+
+
+BLOOM_SENTENCE = "BLOOM: An open-source model focused on collaboration and innovation."
+LICENCE_SENTENCE = (
+    "Fashions like GPT-NeoX, LLaMA, and Jurassic-1 Jumbo use agreements like Apache 2.0."
+)
+
+
+def test_an_answer_that_only_repeats_the_previous_one_is_a_repeat() -> None:
+    first = _answer(BLOOM, BLOOM_SENTENCE)
+    follow = _answer("Who made BLOOM?", BLOOM_SENTENCE)
+    assert repeats_earlier(follow, [first]) is first
+
+
+def test_a_new_sentence_or_a_new_term_is_not_a_repeat() -> None:
+    first = _answer(BLOOM, BLOOM_SENTENCE)
+    assert repeats_earlier(_answer("Who made BLOOM?", "BigScience made BLOOM."), [first]) is None
+    assert (
+        repeats_earlier(_answer("Who made BLOOM?", BLOOM_SENTENCE, "BigScience made it."), [first])
+        is None
+    )
+    # The same sentence answers the same question about another model it names.
+    llama = _answer("What licence does LLaMA use?", LICENCE_SENTENCE)
+    neox = _answer("What licence does GPT-NeoX use?", LICENCE_SENTENCE)
+    assert repeats_earlier(neox, [llama]) is None
+
+
+def test_asking_the_same_again_or_abstaining_is_not_a_repeat() -> None:
+    first = _answer(BLOOM, BLOOM_SENTENCE)
+    assert repeats_earlier(_answer(BLOOM, BLOOM_SENTENCE), [first]) is None
+    assert repeats_earlier(_answer("Who made BLOOM?", answered=False), [first]) is None
+    assert repeats_earlier(_answer("Who made BLOOM?", BLOOM_SENTENCE), []) is None
+
+
+def test_answer_standalone_question_defaults_to_the_question() -> None:
+    answer = Answer("What is BLOOM?", "…", True)
+    assert answer.standalone_question == "What is BLOOM?"
+    assert answer.to_dict()["standalone_question"] == "What is BLOOM?"
