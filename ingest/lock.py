@@ -120,8 +120,14 @@ class StoreLock:
         self._depth = 0
 
     @contextlib.contextmanager
-    def hold(self, mode: Mode, *, collection: str = "") -> Iterator[Acquired]:
+    def hold(self, mode: Mode, *, collection: str = "", publish: bool = True) -> Iterator[Acquired]:
         """Hold the lock in ``mode``; an exclusive hold publishes a new generation on exit.
+
+        Args:
+            mode: ``shared`` to read, ``exclusive`` to write.
+            collection: What an exclusive holder writes (for repairing it if it dies).
+            publish: False for an exclusive hold that changes nothing other
+                processes have loaded (so they need not reopen).
 
         Raises:
             StoreError: The lock could not be taken (busy past ``wait``, or a
@@ -139,12 +145,14 @@ class StoreLock:
                 return
             found = self._acquire(mode)
             self._mode, self._depth = mode, 1
-            published = uuid.uuid4().hex
+            publish = publish or found.interrupted is not None  # a repair changes the store
+            published = uuid.uuid4().hex if publish else found.generation
             finished = False
             try:
                 if mode == "exclusive":
                     self._write(found.generation, "writing", collection)
-                    found = dataclasses.replace(found, published=published)
+                    if publish:
+                        found = dataclasses.replace(found, published=published)
                 yield found
                 finished = True
             finally:

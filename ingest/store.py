@@ -204,10 +204,10 @@ class _Embedded:
         self.lock.close()
 
     @contextlib.contextmanager
-    def access(self, mode: Mode, collection: str) -> Iterator[Any]:
+    def access(self, mode: Mode, collection: str, *, publish: bool = True) -> Iterator[Any]:
         """Hold the store in ``mode`` with a client that sees every finished write."""
         while True:
-            with self.lock.hold(mode, collection=collection) as found:
+            with self.lock.hold(mode, collection=collection, publish=publish) as found:
                 if found.nested:
                     yield self.client
                     return
@@ -308,7 +308,9 @@ class ChromaStore:
         if embedded is None:
             self._attach(client)
         else:
-            with self._access("exclusive"):  # a new store's collections are created here
+            # A new store's collections are created here; opening changes nothing
+            # that other processes have loaded, so they need not reopen.
+            with self._access("exclusive", publish=False):
                 pass
 
     def _attach(self, client: Any) -> None:
@@ -328,11 +330,11 @@ class ChromaStore:
             ) from exc
 
     @contextlib.contextmanager
-    def _access(self, mode: Mode) -> Iterator[None]:
+    def _access(self, mode: Mode, *, publish: bool = True) -> Iterator[None]:
         if self._embedded is None:
             yield
             return
-        with self._embedded.access(mode, self.name) as client:
+        with self._embedded.access(mode, self.name, publish=publish) as client:
             if client is not self._client:
                 self._attach(client)
             yield
