@@ -216,7 +216,9 @@ class KnowledgeBase:
             SourceNotFoundError: ``source`` is not in the knowledge base.
         """
         question = self.validate_question(question)
-        return self._evidence(self._retrieve(question, k, source))
+        self._ensure_content()
+        with self.store.snapshot():
+            return self._evidence(self._retrieve(question, k, source))
 
     async def aask(self, question: str, *, source: str | None = None) -> Answer:
         """:meth:`ask` in a worker thread, so an event loop never blocks."""
@@ -247,8 +249,10 @@ class KnowledgeBase:
         query = self.validate_question(query)
         if k < 1:
             raise InvalidQuestionError("k must be at least 1")
-        retrieval = self._retrieve(query, k, source)
-        return citations_for(self._evidence(retrieval, with_sentences=False))
+        self._ensure_content()
+        with self.store.snapshot():
+            retrieval = self._retrieve(query, k, source)
+            return citations_for(self._evidence(retrieval, with_sentences=False))
 
     async def asearch(self, query: str, k: int = 5, *, source: str | None = None) -> list[Citation]:
         return await asyncio.to_thread(self.search, query, k, source=source)
@@ -266,7 +270,8 @@ class KnowledgeBase:
         vector = self._embed([query])[0]
         retriever = HybridRetriever(self.store, self._lexical)
         depth = max(CANDIDATES, k)  # fusion is calibrated on this many candidates per ranker
-        return rank_sources(retriever.rank(query, vector, mode=mode, depth=depth), k)
+        with self.store.snapshot():
+            return rank_sources(retriever.rank(query, vector, mode=mode, depth=depth), k)
 
     def sources(self) -> list[SourceRecord]:
         """The articles in the knowledge base, sorted by title."""
@@ -313,7 +318,9 @@ class KnowledgeBase:
     def close(self) -> None:
         """Release the store (embedded mode holds files open)."""
         with self._lock:
-            self._store = None
+            store, self._store = self._store, None
+        if store is not None:
+            store.close()
 
     # --- internals ----------------------------------------------------------------------
 
@@ -321,7 +328,8 @@ class KnowledgeBase:
         """Load what the first question needs (store, corpus, query model, lexical index)."""
         self._ensure_content()
         self._query_encoder()
-        self._lexical.refresh(self.store)
+        with self.store.snapshot():
+            self._lexical.refresh(self.store)
 
     def validate_question(self, question: str) -> str:
         """The question, cleaned, or a clear error.
@@ -356,8 +364,10 @@ class KnowledgeBase:
             repeats: For a conversation: the earlier answer that an answer merely
                 repeats, if any; such an answer becomes an abstention.
         """
-        retrieval = self._retrieve(standalone, ANSWER_PASSAGES, source)
-        evidence = self._evidence(retrieval)
+        self._ensure_content()
+        with self.store.snapshot():  # one state of a store other processes may be writing
+            retrieval = self._retrieve(standalone, ANSWER_PASSAGES, source)
+            evidence = self._evidence(retrieval)
         answer = self.answerer.answer(evidence) if evidence.passages else abstain(evidence)
         answer = replace(answer, standalone_question=standalone)
         earlier = repeats(answer) if repeats is not None and answer.answered else None

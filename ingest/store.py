@@ -10,24 +10,55 @@ Three collections per knowledge base, so every process sharing one Chroma
   every write, so other processes know when to refresh derived indexes.
 
 Results leave this module as our own dataclasses, never as Chroma's nested lists.
+
+Sharing an embedded store between processes (a running bot plus ``kb ingest``
+from a terminal) works through :class:`~ingest.lock.StoreLock`, a lock file
+beside the store: every read holds it shared and every write exclusive, and a
+process whose client was opened before another process's write reopens it
+first. Measured with chromadb 1.5.9 (the probes are in the issue-14 report):
+
+* an open client never sees another process's new vectors (``get`` with
+  embeddings raises ``Error finding id``; ``query`` misses them) and keeps
+  returning deleted ones;
+* closing the client stops Chroma's cached ``System`` once no other client in
+  the process uses that path, and a new ``PersistentClient`` then loads the
+  current index (about 10 ms at 120 vectors, 25 ms at 8,000), replaying writes
+  that were still only in Chroma's log; ``clear_system_cache`` is not needed
+  (and would orphan every other client in the process), so we never call it;
+* a stale client that *writes* persists its old index over the newer one:
+  another process's 3,000 vectors became unfindable. So a writer reopens
+  before writing too, never only readers;
+* a writer killed with SIGKILL at random points (12 trials) left a store that
+  opened and answered every time; what it can leave is our own multi-step
+  write half done, which the next lock holder repairs (see ``_repair``).
+
+One process holds one client per store path (``_Embedded``), shared by every
+:class:`ChromaStore` on it; a second Chroma client on the same path opened
+behind our back would keep the old index alive, so it is refused.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import logging
+import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, TypeVar, cast
 
 import numpy as np
 
 from ingest.embed import DIMENSIONS, EmbeddedChunk
 from ingest.errors import StoreError
+from ingest.lock import Mode, StoreLock
 from ingest.models import Chunk, Span
 
 log = logging.getLogger(__name__)
+
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 _REVISION_ID = "kb:revision"
 _PLACEHOLDER = [1.0] + [0.0] * (DIMENSIONS - 1)  # source records need a vector; never searched
@@ -112,6 +143,148 @@ class _EmbeddingFunction:
         return self(input)
 
 
+def _reads(method: _F) -> _F:
+    """Run a read method under the shared lock, on a client that sees every finished write."""
+
+    @functools.wraps(method)
+    def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+        with self._access("shared"):
+            return method(self, *args, **kwargs)
+
+    return cast(_F, wrapper)
+
+
+def _writes(method: _F) -> _F:
+    """Run a write method under the exclusive lock (no other process reads or writes)."""
+
+    @functools.wraps(method)
+    def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+        with self._access("exclusive"):
+            return method(self, *args, **kwargs)
+
+    return cast(_F, wrapper)
+
+
+class _Embedded:
+    """This process's one Chroma client for one store folder, kept current across processes.
+
+    Every access goes through :meth:`access`, which takes the cross-process
+    lock and, unless this client already reflects the generation in the lock
+    file, reopens it (close, so Chroma drops its cached index, then connect).
+    """
+
+    _registry: ClassVar[dict[str, _Embedded]] = {}
+    _registry_lock: ClassVar[threading.Lock] = threading.Lock()
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.lock = StoreLock(path.with_name(path.name + ".lock"))
+        self.client: Any = None
+        self.generation: str | None = None
+        self.users = 0
+
+    @classmethod
+    def get(cls, path: Path) -> _Embedded:
+        key = str(path.resolve())
+        with cls._registry_lock:
+            embedded = cls._registry.get(key)
+            if embedded is None:
+                embedded = cls._registry[key] = _Embedded(Path(key))
+            embedded.users += 1
+            return embedded
+
+    def release(self) -> None:
+        with self._registry_lock:
+            self.users -= 1
+            if self.users > 0:
+                return
+            self._registry.pop(str(self.path), None)
+        with self.lock.hold("shared"):
+            self._close()
+        self.lock.close()
+
+    @contextlib.contextmanager
+    def access(self, mode: Mode, collection: str, *, publish: bool = True) -> Iterator[Any]:
+        """Hold the store in ``mode`` with a client that sees every finished write."""
+        while True:
+            with self.lock.hold(mode, collection=collection, publish=publish) as found:
+                if found.nested:
+                    yield self.client
+                    return
+                if found.interrupted is not None and mode == "shared":
+                    pass  # repaired below under the exclusive lock, then read again
+                else:
+                    if found.interrupted is not None:
+                        self._repair(found.interrupted.describe(), found.interrupted.collection)
+                    elif self.client is None or found.generation != self.generation:
+                        self._reopen()
+                    self.generation = found.published or found.generation
+                    yield self.client
+                    return
+            with self.lock.hold("exclusive", collection=collection) as found:
+                if found.interrupted is not None:
+                    self._repair(found.interrupted.describe(), found.interrupted.collection)
+                self.generation = found.published
+
+    def _reopen(self) -> None:
+        import chromadb
+        from chromadb.api.shared_system_client import SharedSystemClient
+        from chromadb.config import Settings
+
+        self._close()
+        identifier = str(self.path)
+        if identifier in SharedSystemClient._identifier_to_system:
+            raise StoreError(
+                f"another Chroma client in this process has {self.path} open, so this one "
+                "could not see other processes' changes; open one KnowledgeBase per home "
+                "and use it for everything"
+            )
+        self.path.mkdir(parents=True, exist_ok=True)
+        try:
+            self.client = chromadb.PersistentClient(
+                path=identifier, settings=Settings(anonymized_telemetry=False)
+            )
+        except Exception as exc:
+            raise StoreError(f"could not open the Chroma store at {self.path}: {exc}") from exc
+
+    def _close(self) -> None:
+        if self.client is not None:
+            client, self.client = self.client, None
+            client.close()  # the last client on a path stops Chroma's System and its index
+
+    def _repair(self, writer: str, collection: str) -> None:
+        """Finish what a writer killed mid-write left: a fresh client and a new revision.
+
+        Our writes are ordered (chunks, then stale chunks deleted, then the source
+        record, then the revision), so a half-done write leaves chunks that
+        indexes derived from the old revision do not know; a new revision makes
+        every process rebuild them, and re-running the ingest completes it.
+        """
+        log.warning(
+            "taking over the knowledge base in %s: %s stopped while writing to it; "
+            "re-run that ingest to complete it",
+            self.path.parent,
+            writer,
+        )
+        self._reopen()
+        if collection:
+            try:
+                sources = self.client.get_collection(
+                    f"{collection}-sources", embedding_function=_EmbeddingFunction()
+                )
+            except Exception:  # never created: nothing to repair
+                return
+            _bump(sources)
+
+
+def _bump(sources: Any) -> None:
+    sources.upsert(
+        ids=[_REVISION_ID],
+        embeddings=[_PLACEHOLDER],
+        metadatas=[{"kind": "revision", "value": uuid.uuid4().hex}],
+    )
+
+
 class ChromaStore:
     """Chunks, sentence vectors and source bookkeeping in Chroma.
 
@@ -125,37 +298,80 @@ class ChromaStore:
         name: str,
         embed_query: Callable[[list[str]], np.ndarray] | None = None,
         description: str = "",
+        embedded: _Embedded | None = None,
     ) -> None:
         self.name = name
         self.description = description
+        self._embedded = embedded
+        self._function = _EmbeddingFunction(embed_query)
+        self._client: Any = None
+        if embedded is None:
+            self._attach(client)
+        else:
+            # A new store's collections are created here; opening changes nothing
+            # that other processes have loaded, so they need not reopen.
+            with self._access("exclusive", publish=False):
+                pass
+
+    def _attach(self, client: Any) -> None:
+        """Use ``client`` (a new one after a reopen): fetch the collections through it."""
         self._client = client
-        function = _EmbeddingFunction(embed_query)
         try:
-            self._chunks = self._collection(f"{name}-chunks", function)
-            self._sentences = self._collection(f"{name}-sentences", function)
-            self._sources = self._collection(f"{name}-sources", function)
+            self._chunks = self._collection(f"{self.name}-chunks", self._function)
+            self._sentences = self._collection(f"{self.name}-sentences", self._function)
+            self._sources = self._collection(f"{self.name}-sources", self._function)
             self._max_batch = int(client.get_max_batch_size())
-        except StoreError:
-            raise
         except Exception as exc:
-            raise StoreError(f"could not open the knowledge base {description}: {exc}") from exc
+            self._client = None
+            if isinstance(exc, StoreError):
+                raise
+            raise StoreError(
+                f"could not open the knowledge base {self.description}: {exc}"
+            ) from exc
+
+    @contextlib.contextmanager
+    def _access(self, mode: Mode, *, publish: bool = True) -> Iterator[None]:
+        if self._embedded is None:
+            yield
+            return
+        with self._embedded.access(mode, self.name, publish=publish) as client:
+            if client is not self._client:
+                self._attach(client)
+            yield
+
+    def snapshot(self) -> contextlib.AbstractContextManager[None]:
+        """Read several times from one consistent state (no other process writes meanwhile).
+
+        Example:
+            >>> with store.snapshot():  # doctest: +SKIP
+            ...     hits = store.dense_search(vector, 10); vectors = store.chunk_vectors(ids)
+        """
+        return self._access("shared")
+
+    def close(self) -> None:
+        """Stop using the store; an embedded store's files are released with its last user."""
+        if self._embedded is not None:
+            embedded, self._embedded = self._embedded, None
+            embedded.release()
 
     @classmethod
     def embedded(
         cls, path: Path, name: str, embed_query: Callable[[list[str]], np.ndarray] | None = None
     ) -> ChromaStore:
-        """A store in a folder on disk (Chroma ``PersistentClient``)."""
-        import chromadb
-        from chromadb.config import Settings
+        """A store in a folder on disk (Chroma ``PersistentClient``), shareable by processes.
 
-        path.mkdir(parents=True, exist_ok=True)
+        Other processes may read and write the same folder at any time (a bot
+        answering while ``kb ingest`` runs): see the module docstring.
+
+        Raises:
+            StoreError: The store could not be opened or locked.
+        """
+        handle = _Embedded.get(path)
         try:
-            client = chromadb.PersistentClient(
-                path=str(path), settings=Settings(anonymized_telemetry=False)
-            )
-        except Exception as exc:
-            raise StoreError(f"could not open the Chroma store at {path}: {exc}") from exc
-        return cls(client, name, embed_query, description=f"at {path}")
+            return cls(None, name, embed_query, description=f"at {path}", embedded=handle)
+        except BaseException:
+            handle.release()
+            raise
 
     @classmethod
     def server(
@@ -195,6 +411,7 @@ class ChromaStore:
 
     # --- bookkeeping --------------------------------------------------------------
 
+    @_reads
     def revision(self) -> str:
         """A token that changes whenever any process writes to this knowledge base."""
         try:
@@ -207,12 +424,9 @@ class ChromaStore:
         return str(metadatas[0].get("value", "")) if metadatas else ""
 
     def _bump_revision(self) -> None:
-        self._sources.upsert(
-            ids=[_REVISION_ID],
-            embeddings=[_PLACEHOLDER],
-            metadatas=[{"kind": "revision", "value": uuid.uuid4().hex}],
-        )
+        _bump(self._sources)
 
+    @_reads
     def sources(self) -> dict[str, SourceRecord]:
         """Every source in the knowledge base, by source id."""
         records = {}
@@ -221,6 +435,7 @@ class ChromaStore:
             records[record.source_id] = record
         return records
 
+    @_reads
     def source(self, source_id: str) -> SourceRecord | None:
         got = self._sources.get(ids=[source_id], include=["metadatas"])
         metadatas = got.get("metadatas") or []
@@ -228,13 +443,16 @@ class ChromaStore:
 
     # --- chunks -------------------------------------------------------------------
 
+    @_reads
     def count(self) -> int:
         return int(self._chunks.count())
 
+    @_reads
     def chunk_ids(self, source_id: str) -> list[str]:
         got = self._chunks.get(where={"source": source_id}, include=[])
         return list(got["ids"])
 
+    @_reads
     def chunks(self, ids: Sequence[str]) -> list[StoredChunk]:
         """Chunks by id, in the order asked (unknown ids are skipped)."""
         if not ids:
@@ -248,15 +466,19 @@ class ChromaStore:
 
     def all_chunks(self) -> Iterator[StoredChunk]:
         """Every chunk, page by page (for building the lexical index)."""
-        offset = 0
-        while True:
-            got = self._chunks.get(include=["documents", "metadatas"], limit=_PAGE, offset=offset)
-            for row in zip(got["ids"], got["documents"], got["metadatas"]):
-                yield _chunk_from_row(*row)
-            if len(got["ids"]) < _PAGE:
-                return
-            offset += _PAGE
+        with self._access("shared"):  # one state for every page: consume it to the end
+            offset = 0
+            while True:
+                got = self._chunks.get(
+                    include=["documents", "metadatas"], limit=_PAGE, offset=offset
+                )
+                for row in zip(got["ids"], got["documents"], got["metadatas"]):
+                    yield _chunk_from_row(*row)
+                if len(got["ids"]) < _PAGE:
+                    return
+                offset += _PAGE
 
+    @_reads
     def chunk_vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
         """Stored chunk vectors by id (unknown ids are skipped)."""
         if not ids:
@@ -264,6 +486,7 @@ class ChromaStore:
         got = self._chunks.get(ids=list(ids), include=["embeddings"])
         return {i: np.asarray(v, dtype=np.float32) for i, v in zip(got["ids"], got["embeddings"])}
 
+    @_reads
     def existing_vectors(self, ids: Sequence[str]) -> dict[str, EmbeddedChunk]:
         """Stored vectors for chunks that are already embedded, to skip re-embedding them."""
         if not ids:
@@ -283,6 +506,7 @@ class ChromaStore:
             )
         return found
 
+    @_reads
     def sentence_vectors(self, chunks: Sequence[StoredChunk]) -> dict[str, np.ndarray]:
         """Per-chunk sentence vectors, shape (sentences, DIMENSIONS)."""
         wanted = [sid for chunk in chunks for sid in _sentence_ids(chunk)]
@@ -297,6 +521,7 @@ class ChromaStore:
                 result[chunk.id] = np.asarray(rows, dtype=np.float32)
         return result
 
+    @_reads
     def dense_search(self, vector: np.ndarray, k: int, source: str | None = None) -> list[DenseHit]:
         """Nearest chunks by cosine similarity, best first."""
         total = self.count()
@@ -313,6 +538,7 @@ class ChromaStore:
 
     # --- writes -------------------------------------------------------------------
 
+    @_writes
     def write(self, writes: Sequence[SourceWrite]) -> None:
         """Replace the chunks of each source (upsert new, delete stale) and record it.
 
@@ -342,6 +568,7 @@ class ChromaStore:
         except Exception as exc:
             raise StoreError(f"could not write to the knowledge base: {exc}") from exc
 
+    @_writes
     def delete_source(self, source_id: str) -> int:
         """Remove a source and its chunks; returns how many chunks were removed."""
         try:
@@ -353,6 +580,7 @@ class ChromaStore:
             raise StoreError(f"could not remove {source_id}: {exc}") from exc
         return len(ids)
 
+    @_writes
     def add_raw(
         self, ids: Sequence[str], texts: Sequence[str], vectors: np.ndarray, source: str
     ) -> None:

@@ -270,7 +270,7 @@ def ask(kb: KnowledgeBase, question: Question) -> Answer:
     """Ask one question, after its earlier turns when it is a follow-up."""
     if not question.history:
         return kb.ask(question.question)
-    conversation = kb.conversation()  # type: ignore[attr-defined]  # lands with bot.conversation
+    conversation = kb.conversation()
     for turn in question.history:
         conversation.ask(turn)
     answer: Answer = conversation.ask(question.question)
