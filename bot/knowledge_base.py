@@ -134,7 +134,7 @@ class KnowledgeBase:
         return self._query_encoder().encode(texts)
 
     def _ingestor(self) -> Ingestor:
-        return Ingestor(self.store, fetch_timeout=self.settings.fetch_timeout)
+        return Ingestor(self.store, limits=self.settings.limits)
 
     def _ensure_content(self) -> None:
         """Ingest the default corpus the first time an empty knowledge base is used."""

@@ -359,7 +359,11 @@ async def test_ingest_is_for_admins_and_makes_the_article_answerable_without_pin
     )
     (web_server.root / "festival.html").write_text(page, encoding="utf-8")
     url = web_server.url("festival.html")
-    kb = KnowledgeBase(settings=make_settings(tmp_path / "kb", model_cache, auto_ingest=False))
+    kb = KnowledgeBase(
+        settings=make_settings(
+            tmp_path / "kb", model_cache, auto_ingest=False, allow_private_urls=True
+        )
+    )
     feedback = FeedbackStore(tmp_path / "feedback.sqlite3")
     async with running(emulator, kb, bot_settings(kb), feedback):
         mark = emulator.mark()
