@@ -420,6 +420,30 @@ async def test_an_admin_can_ingest_an_attached_file_and_bad_files_are_refused(
 
 
 @pytest.mark.asyncio
+async def test_ingest_url_takes_only_web_links_never_a_path_on_the_bots_host(
+    emulator: DiscordEmulator, tmp_path: Path, model_cache: Path
+) -> None:
+    kb = KnowledgeBase(settings=make_settings(tmp_path / "kb", model_cache, auto_ingest=False))
+    feedback = FeedbackStore(tmp_path / "feedback.sqlite3")
+    replies = []
+    async with running(emulator, kb, bot_settings(kb), feedback):
+        admin = emulator.person("root")
+        for path in ("/", "~/", "/srv/notes", str(tmp_path), "file:///etc/passwd"):
+            mark = emulator.mark()
+            await emulator.slash("ingest", admin, admin=True, url=path)
+            replies.append(await emulator.wait_for("POST", CALLBACK, since=mark))
+
+        mark = emulator.mark()
+        await emulator.slash("ingest", admin, admin=True, url="http://169.254.169.254/latest/")
+        report = await emulator.wait_for("POST", FOLLOWUP, since=mark)
+
+    for reply in replies:
+        assert reply.ephemeral and "http:// or https:// link" in reply.body["data"]["content"]
+    assert "cloud metadata" in _text(report)
+    assert kb.store.count() == 0
+
+
+@pytest.mark.asyncio
 async def test_the_configured_admin_role_may_forget_articles(
     emulator: DiscordEmulator, tmp_path: Path, model_cache: Path
 ) -> None:
