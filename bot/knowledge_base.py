@@ -58,8 +58,8 @@ class KnowledgeBase:
     """Articles in, cited answers out.
 
     Opening one is cheap: the store opens on first use and the embedding model
-    loads only when a question or an ingest needs it. A knowledge base whose
-    store is empty ingests the bundled corpus (or ``KB_CORPUS``) on first use.
+    loads only when a question or an ingest needs it. A knowledge base that has
+    never been used ingests the bundled corpus (or ``KB_CORPUS``) on first use.
 
     Args:
         home: The knowledge-base folder; ``None`` uses ``KB_HOME`` or ``./.kb``.

@@ -38,10 +38,11 @@ class Settings(BaseSettings):
         Path(".kb"), description="Folder of the knowledge base (embedded store, indexes, feedback)."
     )
     corpus: Path | None = Field(
-        None, description="Articles ingested when the store is empty; default: the bundled corpus."
+        None,
+        description="Articles ingested into a never-used knowledge base; default: the bundled corpus.",
     )
     auto_ingest: bool = Field(
-        True, description="Ingest the corpus on first use when the store is empty."
+        True, description="Ingest the corpus on first use of a never-used knowledge base."
     )
     collection: str = Field(
         "kb", description="Name of the knowledge base inside Chroma (several can share a server)."
