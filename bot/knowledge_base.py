@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
@@ -24,8 +25,8 @@ from bot.lexical import LexicalIndex
 from bot.results import Answer, Citation
 from bot.retrieve import CANDIDATES, HybridRetriever, Mode, Retrieval, rank_sources
 from bot.settings import Settings
-from ingest.errors import InvalidQuestionError, SourceNotFoundError
-from ingest.load import Input, is_url, source_id_for
+from ingest.errors import InvalidArgumentError, InvalidQuestionError, SourceNotFoundError
+from ingest.load import Input, check_inputs, check_text, is_url, source_id_for
 from ingest.pipeline import Ingestor, ProgressCallback
 from ingest.report import IngestReport, SourceReport
 from ingest.store import ChromaStore, SourceRecord
@@ -38,6 +39,12 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 ANSWER_PASSAGES = 6
+USAGE_MARKER = "used"
+"""File under ``KB_HOME`` saying the knowledge base has been used (so: no demo corpus)."""
+USED = "used"
+BOOTSTRAPPING = "ingesting-bundled-corpus"
+MAX_K = CANDIDATES
+"""Most passages one search returns (each ranker proposes this many candidates)."""
 
 
 def bundled_corpus() -> Path | None:
@@ -53,8 +60,8 @@ class KnowledgeBase:
     """Articles in, cited answers out.
 
     Opening one is cheap: the store opens on first use and the embedding model
-    loads only when a question or an ingest needs it. A knowledge base whose
-    store is empty ingests the bundled corpus (or ``KB_CORPUS``) on first use.
+    loads only when a question or an ingest needs it. A knowledge base that has
+    never been used ingests the bundled corpus (or ``KB_CORPUS``) on first use.
 
     Args:
         home: The knowledge-base folder; ``None`` uses ``KB_HOME`` or ``./.kb``.
@@ -136,26 +143,68 @@ class KnowledgeBase:
         return self._query_encoder().encode(texts)
 
     def _ingestor(self) -> Ingestor:
-        return Ingestor(self.store, fetch_timeout=self.settings.fetch_timeout)
+        return Ingestor(self.store, limits=self.settings.limits)
 
     def _ensure_content(self) -> None:
-        """Ingest the default corpus the first time an empty knowledge base is used."""
+        """Ingest the default corpus the first time a never-used knowledge base is used.
+
+        "Never used" is recorded in a marker file under ``KB_HOME``, written
+        before any ingest starts: a knowledge base whose first ingest by the user
+        failed or was killed is empty but used, and must not fill up with demo
+        articles. An interrupted *corpus* ingest is resumed (re-ingesting is idempotent).
+        """
         if self._bootstrapped:
             return
         with self._lock:
             if self._bootstrapped:
                 return
             self._bootstrapped = True
-            if not self.settings.auto_ingest or self.store.count() > 0:
+            if not self.settings.auto_ingest:
+                return
+            state = self._usage()
+            if state == USED:
+                return
+            if state is None and self.store.count() > 0:
+                self._mark(USED)  # a knowledge base from before the marker existed
                 return
             corpus = self.settings.corpus or bundled_corpus()
             if corpus is None:
                 log.warning("the knowledge base is empty and no corpus was found to ingest")
                 return
-            log.info("empty knowledge base: ingesting %s", corpus)
+            log.info("new knowledge base: ingesting %s", corpus)
+            self._mark(BOOTSTRAPPING)
             report = self._ingestor().ingest([corpus])
             for failure in report.failed:
                 log.warning("could not ingest %s: %s", failure.source, failure.reason)
+            self._mark(USED)
+
+    @property
+    def _marker(self) -> Path:
+        return self.settings.home / USAGE_MARKER
+
+    def _usage(self) -> str | None:
+        """``None`` (never used), ``BOOTSTRAPPING`` (corpus ingest under way or killed) or ``USED``."""
+        try:
+            text = self._marker.read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            log.warning(
+                "cannot read %s (%s); treating the knowledge base as used", self._marker, exc
+            )
+            return USED
+        return BOOTSTRAPPING if text == BOOTSTRAPPING else USED
+
+    def _mark(self, state: str) -> None:
+        """Record the usage state atomically (write aside, then rename)."""
+        marker = self._marker
+        try:
+            marker.parent.mkdir(parents=True, exist_ok=True)
+            aside = marker.with_name(f"{marker.name}.{threading.get_ident()}.tmp")
+            aside.write_text(state + "\n", encoding="utf-8")
+            os.replace(aside, marker)
+        except OSError as exc:
+            log.warning("cannot write %s: %s", marker, exc)
 
     # --- public API ---------------------------------------------------------------------
 
@@ -174,17 +223,22 @@ class KnowledgeBase:
         Returns:
             The per-source report; failures carry a reason and never stop the others.
 
+        Raises:
+            InvalidArgumentError: Nothing to ingest, an input that is not a path, URL or
+                ``TextDocument``, or a path that is empty, too long or holds NUL or
+                invalid characters.
+
         Example:
             >>> kb.ingest(["corpus/", "https://example.org/post.html"]).summary()  # doctest: +SKIP
             '3 unchanged, 1 added (6 chunks embedded)'
         """
-        items: list[Input] = (
-            [inputs]
-            if isinstance(inputs, (str, Path)) or not isinstance(inputs, Iterable)
-            else list(inputs)
-        )
+        items = check_inputs(inputs)
+        if progress is not None and not callable(progress):
+            raise InvalidArgumentError("progress must be a function (done, total, source).")
         with self._lock:
             self._bootstrapped = True  # an explicit ingest decides what the knowledge base holds
+            if self._usage() != USED:
+                self._mark(USED)  # before anything is written: a killed ingest still counts
         return self._ingestor().ingest(items, progress)
 
     def ask(self, question: str, *, source: str | None = None) -> Answer:
@@ -199,9 +253,11 @@ class KnowledgeBase:
 
         Raises:
             InvalidQuestionError: The question is empty or too long.
+            InvalidArgumentError: ``source`` is not usable text.
             SourceNotFoundError: ``source`` is not in the knowledge base.
         """
         question = self.validate_question(question)
+        source = _optional_source(source)
         return self._answer(question, question, source)
 
     def evidence(
@@ -216,6 +272,7 @@ class KnowledgeBase:
             SourceNotFoundError: ``source`` is not in the knowledge base.
         """
         question = self.validate_question(question)
+        source = _optional_source(source)
         self._ensure_content()
         with self.store.snapshot():
             return self._evidence(self._retrieve(question, k, source))
@@ -245,10 +302,16 @@ class KnowledgeBase:
 
         Raises:
             InvalidQuestionError: The query is empty or too long.
+            InvalidArgumentError: ``k`` is not a whole number from 1 to 100, or
+                ``source`` is not usable text.
+            SourceNotFoundError: ``source`` is not in the knowledge base.
         """
         query = self.validate_question(query)
-        if k < 1:
-            raise InvalidQuestionError("k must be at least 1")
+        if isinstance(k, bool) or not isinstance(k, int):
+            raise InvalidArgumentError(f"k must be a whole number, not {type(k).__name__}.")
+        if not 1 <= k <= MAX_K:
+            raise InvalidArgumentError(f"k must be between 1 and {MAX_K}, not {k}.")
+        source = _optional_source(source)
         self._ensure_content()
         with self.store.snapshot():
             retrieval = self._retrieve(query, k, source)
@@ -282,6 +345,7 @@ class KnowledgeBase:
         """Remove one article (by source id, path, URL or exact title) and all its chunks.
 
         Raises:
+            InvalidArgumentError: ``source`` is not usable text (empty, NUL, too long...).
             SourceNotFoundError: Nothing in the knowledge base matches ``source``.
         """
         source_id = self.resolve_source(source)
@@ -291,13 +355,18 @@ class KnowledgeBase:
         """Find the source id a user means: an id, a path, a URL or an exact title.
 
         Raises:
+            InvalidArgumentError: ``source`` is not usable text (empty, NUL, too long...).
             SourceNotFoundError: No match, or a title shared by several sources.
         """
+        source = check_text(source, "source")
         records = self.store.sources()
         if source in records:
             return source
         if not is_url(source):
-            resolved = source_id_for(source)
+            try:
+                resolved = source_id_for(source)
+            except (OSError, ValueError, RuntimeError):  # e.g. a name too long for the OS
+                resolved = ""
             if resolved in records:
                 return resolved
         by_title = [
@@ -411,3 +480,8 @@ class KnowledgeBase:
                 record = self.store.source(source_id)
                 urls[source_id] = record.url if record else None
         return urls
+
+
+def _optional_source(source: object) -> str | None:
+    """``source`` checked as usable text, or None when no source is given."""
+    return None if source is None else check_text(source, "source")

@@ -13,6 +13,8 @@ from typing import Annotated, Any
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from ingest.load import MIB, Limits
+
 
 def _default_model_cache() -> Path:
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
@@ -36,10 +38,11 @@ class Settings(BaseSettings):
         Path(".kb"), description="Folder of the knowledge base (embedded store, indexes, feedback)."
     )
     corpus: Path | None = Field(
-        None, description="Articles ingested when the store is empty; default: the bundled corpus."
+        None,
+        description="Articles ingested into a never-used knowledge base; default: the bundled corpus.",
     )
     auto_ingest: bool = Field(
-        True, description="Ingest the corpus on first use when the store is empty."
+        True, description="Ingest the corpus on first use of a never-used knowledge base."
     )
     collection: str = Field(
         "kb", description="Name of the knowledge base inside Chroma (several can share a server)."
@@ -48,7 +51,17 @@ class Settings(BaseSettings):
         default_factory=_default_model_cache,
         description="Where the exported ONNX query model is cached.",
     )
-    fetch_timeout: float = Field(20.0, gt=0, description="Seconds to wait when downloading a URL.")
+    fetch_timeout: float = Field(
+        20.0, gt=0, description="Seconds a whole URL download may take (redirects included)."
+    )
+    max_download_mb: float = Field(
+        20.0, gt=0, description="Larger web pages are refused (checked while downloading)."
+    )
+    max_file_mb: float = Field(50.0, gt=0, description="Larger files are refused before reading.")
+    allow_private_urls: bool = Field(
+        False,
+        description="Let URLs reach loopback and private networks (this machine, the LAN).",
+    )
     log_level: str = Field("WARNING", description="Logging level (DEBUG, INFO, WARNING, ERROR).")
 
     # --- Chroma server mode (off unless a host is set)
@@ -114,6 +127,16 @@ class Settings(BaseSettings):
         if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,40}", value):
             raise ValueError("use letters, digits, '.', '_' or '-' (at most 41 characters)")
         return value
+
+    @property
+    def limits(self) -> Limits:
+        """What one source may cost, for the ingest pipeline."""
+        return Limits(
+            fetch_timeout=self.fetch_timeout,
+            max_download_bytes=int(self.max_download_mb * MIB),
+            max_file_bytes=int(self.max_file_mb * MIB),
+            allow_private_urls=self.allow_private_urls,
+        )
 
     @property
     def store_path(self) -> Path:

@@ -24,6 +24,7 @@ from ingest.models import Article, Block, Chunk, Span
 SECTION_SEPARATOR = " › "
 _WORD = re.compile(r"\S+")
 _MAX_HEADER_CHARS = 300  # keeps room for the passage even under a very long title
+_MAX_HEADER_TOKENS = MAX_TOKENS // 4  # ...in any script (300 CJK characters are 300 tokens)
 MIN_SECTION_TOKENS = 64
 """Sections smaller than this are merged with their neighbours (same parent)."""
 _SPECIAL_TOKENS = 2  # [CLS] and [SEP]
@@ -79,7 +80,7 @@ def chunk_article(
     ):
         start, end = units[0].start, units[-1].end
         text = article.text[start:end]
-        header = _header(article.title, section.path)
+        header = _header(article.title, section.path, counter)
         sentences = tuple(Span(u.start - start, u.end - start) for u in units if not u.is_heading)
         sentence_sections = tuple(u.section for u in units if not u.is_heading)
         if not sentences:
@@ -119,7 +120,7 @@ def _fit(
         while stack:
             part = stack.pop()
             text = article.text[part[0].start : part[-1].end]
-            header = _header(article.title, section.path)
+            header = _header(article.title, section.path, counter)
             size = counter(f"{header}\n{text}" if header else text) + _SPECIAL_TOKENS
             if size <= settings.max_tokens or len(part) == 1:
                 yield section, part
@@ -134,9 +135,20 @@ def chunk_id(source_id: str, indexed_text: str, occurrence: int = 0) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
 
 
-def _header(title: str, path: tuple[str, ...]) -> str:
+def _header(title: str, path: tuple[str, ...], counter: Callable[[str], int]) -> str:
+    """Title and section path, cut so it never takes more than a quarter of the window."""
     header = SECTION_SEPARATOR.join((title, *path)) if title else SECTION_SEPARATOR.join(path)
-    return header[:_MAX_HEADER_CHARS]
+    header = header[:_MAX_HEADER_CHARS]
+    if counter(header) <= _MAX_HEADER_TOKENS:
+        return header
+    low, high = 0, len(header)  # the longest prefix within the budget
+    while low < high:
+        middle = (low + high + 1) // 2
+        if counter(header[:middle]) <= _MAX_HEADER_TOKENS:
+            low = middle
+        else:
+            high = middle - 1
+    return header[:low]
 
 
 def _sections(
@@ -176,11 +188,8 @@ def _block_units(
         start, end = start + skip, end + skip
         piece = text[start:end]
         tokens = counter(piece)
-        spans = (
-            [(start, end, tokens)]
-            if tokens <= limit
-            else _split_words(piece, start, limit, counter)
-        )
+        fits = tokens <= limit and _UNREADABLE_RUN.search(piece) is None
+        spans = [(start, end, tokens)] if fits else _split_words(piece, start, limit, counter)
         for s, e, t in spans:
             units.append(
                 _Unit(
@@ -203,19 +212,61 @@ def _sentence_spans(text: str, language: str) -> list[tuple[int, int]]:
     return spans or [(0, len(text))]
 
 
+_MAX_WORD_CHARS = 100
+"""WordPiece reads a longer run without spaces or punctuation as one [UNK] token."""
+_UNREADABLE_RUN = re.compile(r"[^\s!-/:-@\[-`{-~]{" + str(_MAX_WORD_CHARS + 1) + ",}")
+"""Such a run counts as 1 token however long it is, so token counts alone cannot bound it."""
+
+
 def _split_words(
     text: str, offset: int, limit: int, counter: Callable[[str], int]
 ) -> list[tuple[int, int, int]]:
+    """Cut an over-long sentence into pieces of at most ``limit`` tokens, in one pass.
+
+    Words are counted one at a time (the tokenizer splits at whitespace, so
+    counts add up); a word that alone is too long, or longer than WordPiece
+    reads as text, is cut by characters first. :func:`_fit` re-counts exactly.
+    """
+    counts: dict[str, int] = {}
+
+    def count(piece: str) -> int:
+        if piece not in counts:
+            counts[piece] = counter(piece)
+        return counts[piece]
+
+    parts: list[tuple[int, int, int]] = []
+    for match in _WORD.finditer(text):
+        word = match.group()
+        if len(word) <= _MAX_WORD_CHARS and count(word) <= limit:
+            parts.append((match.start(), match.end(), count(word)))
+        else:
+            parts.extend(_split_by_characters(word, match.start(), limit, count))
     pieces: list[tuple[int, int, int]] = []
-    words = [(m.start(), m.end()) for m in _WORD.finditer(text)]
-    begin = 0
-    while begin < len(words):
-        end = begin
-        while end + 1 < len(words) and counter(text[words[begin][0] : words[end + 1][1]]) <= limit:
-            end += 1
-        s, e = words[begin][0], words[end][1]
-        pieces.append((offset + s, offset + e, counter(text[s:e])))
-        begin = end + 1
+    begin, end, size = parts[0]
+    for s, e, t in parts[1:]:
+        if size + t <= limit:
+            end, size = e, size + t
+        else:
+            pieces.append((offset + begin, offset + end, size))
+            begin, end, size = s, e, t
+    pieces.append((offset + begin, offset + end, size))
+    return pieces
+
+
+def _split_by_characters(
+    word: str, offset: int, limit: int, count: Callable[[str], int]
+) -> list[tuple[int, int, int]]:
+    """The last resort for text without spaces: slices that each tokenize within ``limit``."""
+    pieces: list[tuple[int, int, int]] = []
+    start = 0
+    while start < len(word):
+        end = min(len(word), start + _MAX_WORD_CHARS)
+        tokens = count(word[start:end])
+        while tokens > limit and end - start > 1:  # many tokens per character (rare scripts)
+            end = start + (end - start) // 2
+            tokens = count(word[start:end])
+        pieces.append((offset + start, offset + end, tokens))
+        start = end
     return pieces
 
 
@@ -229,7 +280,12 @@ def _pack(
     pending: list[_Section] = []
 
     def budget(section: _Section) -> int:
-        return settings.max_tokens - _SPECIAL_TOKENS - counter(_header(title, section.path)) - 1
+        return (
+            settings.max_tokens
+            - _SPECIAL_TOKENS
+            - counter(_header(title, section.path, counter))
+            - 1
+        )
 
     def flush() -> Iterator[tuple[_Section, list[_Unit]]]:
         if pending:

@@ -37,6 +37,10 @@ class FetchError(SourceError):
     """A URL could not be downloaded (unreachable, timeout, HTTP error)."""
 
 
+class RefusedURLError(FetchError):
+    """A URL we will not fetch: not http(s), or an address on this machine or a private network."""
+
+
 class SourceNotFoundError(KnowledgeBaseError):
     """A source named by the user is not in the knowledge base."""
 
@@ -56,7 +60,11 @@ class ModelError(KnowledgeBaseError):
     """The bundled embedding model could not be loaded or prepared."""
 
 
-class InvalidQuestionError(KnowledgeBaseError):
+class InvalidArgumentError(KnowledgeBaseError):
+    """An argument of the wrong type or shape (``k="5"``, ``ingest(None)``, a path with NUL)."""
+
+
+class InvalidQuestionError(InvalidArgumentError):
     """A question that cannot be answered as asked (empty, too long)."""
 
 

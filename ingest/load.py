@@ -8,6 +8,7 @@ resolved path for files, the URL for web pages, the caller's id for documents.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,12 +20,15 @@ from ingest.errors import (
     ConfigurationError,
     EmptySourceError,
     FetchError,
+    InvalidArgumentError,
+    RefusedURLError,
     SourceError,
     UnreadableSourceError,
     UnsupportedSourceError,
 )
 from ingest.manifest import MANIFEST_NAME, load_manifest
 from ingest.models import RawSource, SourceMeta
+from ingest.urls import MAX_REDIRECTS, GuardedTransport, Resolver, UnsafeURL, check_url, deadline
 
 MEDIA_TYPES = {
     ".txt": "text/plain",
@@ -36,8 +40,27 @@ MEDIA_TYPES = {
     ".pdf": "application/pdf",
 }
 SUPPORTED_SUFFIXES = ", ".join(sorted(MEDIA_TYPES))
-MAX_BYTES = 50 * 1024 * 1024
+MIB = 1024 * 1024
 USER_AGENT = "kb-bot/0.1 (+knowledge-base question answering)"
+MAX_PATH_CHARS = 4096
+"""Longer path names are refused up front (Linux's PATH_MAX)."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How much a single source may cost, and where URLs may point.
+
+    Args:
+        fetch_timeout: Seconds for a whole download (connect, redirects, body).
+        max_download_bytes: Bigger responses are refused, checked while streaming.
+        max_file_bytes: Bigger files are refused before they are read.
+        allow_private_urls: Let URLs reach loopback and private networks.
+    """
+
+    fetch_timeout: float = 20.0
+    max_download_bytes: int = 20 * MIB
+    max_file_bytes: int = 50 * MIB
+    allow_private_urls: bool = False
 
 
 @dataclass(frozen=True)
@@ -131,16 +154,99 @@ def expand(inputs: Iterable[Input]) -> Expansion:
             scheme = text.split("://", 1)[0]
             add(Unresolvable(text, f"unsupported URL scheme {scheme!r} (use http or https)"))
             continue
-        path = Path(text).expanduser().resolve()
-        if path.is_dir():
-            folders.append(path)
-            for file in _walk(path):
-                add(_file_pending(file))
-        elif path.is_file():
-            add(_file_pending(path))
-        else:
-            add(Unresolvable(str(path), "no such file or folder"))
+        try:
+            path = Path(text).expanduser().resolve()
+            if path.is_dir():
+                folders.append(path)
+                for file in _walk(path):
+                    add(_file_pending(file))
+            elif path.is_file():
+                add(_file_pending(path))
+            else:
+                add(Unresolvable(str(path), "no such file or folder"))
+        except (OSError, ValueError) as exc:  # a name the file system refuses
+            reason = getattr(exc, "strerror", None) or str(exc)
+            add(Unresolvable(_printable(text), f"not a usable path ({reason})"))
     return Expansion(pending, problems, folders)
+
+
+def _printable(text: str, limit: int = 200) -> str:
+    shown = text.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\0")
+    return shown if len(shown) <= limit else shown[: limit - 1] + "…"
+
+
+def check_text(value: object, what: str, *, max_chars: int = MAX_PATH_CHARS) -> str:
+    """``value`` if it is usable as a source name or path; otherwise a plain error.
+
+    Raises:
+        InvalidArgumentError: Not text, empty, too long, or holding NUL or
+            characters that are not valid Unicode (lone surrogates).
+    """
+    if not isinstance(value, str):
+        raise InvalidArgumentError(f"The {what} must be text, not {type(value).__name__}.")
+    if not value.strip():
+        raise InvalidArgumentError(f"The {what} is empty.")
+    if len(value) > max_chars:
+        raise InvalidArgumentError(
+            f"The {what} is {len(value):,} characters long; the limit is {max_chars:,}."
+        )
+    if "\x00" in value:
+        raise InvalidArgumentError(f"The {what} contains a NUL character.")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidArgumentError(
+            f"The {what} contains characters that are not valid text (lone surrogates)."
+        ) from None
+    return value
+
+
+def check_inputs(inputs: object) -> list[Input]:
+    """The inputs of an ingest as a list, each one checked; a plain error otherwise.
+
+    Accepts one input (a path, URL or :class:`TextDocument`) or an iterable of them.
+
+    Raises:
+        InvalidArgumentError: Nothing to ingest, or an input of the wrong type or shape.
+    """
+    if inputs is None:
+        raise InvalidArgumentError("Nothing to ingest: give a file, folder or URL.")
+    if isinstance(inputs, (str, os.PathLike, TextDocument)):
+        items: list[object] = [inputs]
+    elif isinstance(inputs, (bytes, bytearray)) or not isinstance(inputs, Iterable):
+        raise InvalidArgumentError(
+            f"Cannot ingest a {type(inputs).__name__}: give paths, URLs or TextDocuments."
+        )
+    else:
+        items = list(inputs)
+    if not items:
+        raise InvalidArgumentError("Nothing to ingest: give a file, folder or URL.")
+    return [_check_input(item) for item in items]
+
+
+def _check_input(item: object) -> Input:
+    if isinstance(item, TextDocument):
+        check_text(item.source_id, "document id")
+        if not isinstance(item.text, str):
+            raise InvalidArgumentError("A TextDocument's text must be a string.")
+        try:
+            item.text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise InvalidArgumentError(
+                f"The text of {item.source_id!r} holds characters that are not valid text."
+            ) from None
+        return item
+    if isinstance(item, os.PathLike):
+        name = os.fspath(item)
+        if not isinstance(name, str):
+            raise InvalidArgumentError("Paths must be text, not bytes.")
+        check_text(name, "path")
+        return item
+    if isinstance(item, str):
+        return check_text(item, "path or URL")
+    raise InvalidArgumentError(
+        f"Cannot ingest a {type(item).__name__}: give paths, URLs or TextDocuments."
+    )
 
 
 def _walk(folder: Path) -> Iterator[Path]:
@@ -151,7 +257,11 @@ def _walk(folder: Path) -> Iterator[Path]:
                 yield Path(root) / name
 
 
-def _file_pending(path: Path) -> Pending:
+def _file_pending(path: Path) -> Pending | Unresolvable:
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:
+        return Unresolvable(_printable(str(path)), "the file name is not valid UTF-8")
     try:
         meta = load_manifest(path.parent).get(path.name, SourceMeta())
     except ConfigurationError:
@@ -159,13 +269,20 @@ def _file_pending(path: Path) -> Pending:
     return Pending(str(path), "file", path=path, meta=meta)
 
 
-def read(pending: Pending, client: httpx.Client | None = None) -> RawSource:
+def read(
+    pending: Pending, client: httpx.Client | None = None, limits: Limits | None = None
+) -> RawSource:
     """Read a source's bytes.
+
+    Args:
+        client: For URLs; one from :func:`http_client` (its transport vets addresses).
+        limits: Size caps, download deadline and which addresses URLs may reach.
 
     Raises:
         SourceError: A subclass naming the reason (unsupported type, empty,
-            unreachable URL, HTTP error...).
+            too large, unreachable or refused URL, HTTP error...).
     """
+    limits = limits or Limits()
     if pending.document is not None:
         doc = pending.document
         meta = SourceMeta(doc.title, doc.published, doc.description, doc.url)
@@ -173,15 +290,15 @@ def read(pending: Pending, client: httpx.Client | None = None) -> RawSource:
             doc.source_id, "text", doc.source_id, doc.text.encode("utf-8"), doc.media_type, meta
         )
     if pending.path is not None:
-        return _read_file(pending)
+        return _read_file(pending, limits.max_file_bytes)
     assert pending.url is not None
     if client is None:
-        with http_client() as own:
-            return fetch(pending.url, own)
-    return fetch(pending.url, client)
+        with http_client(limits.fetch_timeout, limits.allow_private_urls) as own:
+            return fetch(pending.url, own, limits)
+    return fetch(pending.url, client, limits)
 
 
-def _read_file(pending: Pending) -> RawSource:
+def _read_file(pending: Pending, max_bytes: int) -> RawSource:
     path = pending.path
     assert path is not None
     media_type = MEDIA_TYPES.get(path.suffix.lower())
@@ -192,58 +309,125 @@ def _read_file(pending: Pending) -> RawSource:
         )
     try:
         size = path.stat().st_size
-        if size > MAX_BYTES:
-            raise UnreadableSourceError(str(path), f"file is too large ({size // 2**20} MiB)")
-        data = path.read_bytes()
+        if size > max_bytes:
+            raise UnreadableSourceError(
+                str(path), f"the file is too large ({_mib(size)}; the limit is {_mib(max_bytes)})"
+            )
+        with path.open("rb") as handle:
+            data = handle.read(max_bytes + 1)  # the file may have grown since stat()
     except OSError as exc:
         raise UnreadableSourceError(str(path), exc.strerror or str(exc)) from exc
+    if len(data) > max_bytes:
+        raise UnreadableSourceError(str(path), f"the file is larger than {_mib(max_bytes)}")
     if not data.strip():
         raise EmptySourceError(str(path), "the file is empty")
     return RawSource(pending.source_id, "file", str(path), data, media_type, pending.meta)
 
 
-def http_client(timeout: float = 20.0) -> httpx.Client:
-    """An HTTP client for fetching articles: redirects followed, a clear user agent."""
+def _mib(size: int) -> str:
+    return f"{size / MIB:,.1f} MB" if size % MIB else f"{size // MIB:,} MB"
+
+
+def http_client(
+    timeout: float = 20.0, allow_private: bool = False, resolve: Resolver | None = None
+) -> httpx.Client:
+    """An HTTP client for fetching articles: vetted addresses only, a clear user agent.
+
+    Redirects are followed by :func:`fetch` itself, so each hop is checked.
+
+    Args:
+        timeout: Seconds for each network operation (:func:`fetch` also bounds the whole download).
+        allow_private: Let it reach loopback and private networks (``KB_ALLOW_PRIVATE_URLS``).
+        resolve: Host name lookup; the system resolver by default.
+    """
+    transport = (
+        GuardedTransport(allow_private)
+        if resolve is None
+        else GuardedTransport(allow_private, resolve)
+    )
     return httpx.Client(
-        follow_redirects=True,
+        transport=transport,
+        follow_redirects=False,
+        trust_env=False,
         timeout=httpx.Timeout(timeout),
-        headers={"User-Agent": USER_AGENT, "Accept": "text/html,text/plain,application/pdf,*/*"},
+        headers={
+            "User-Agent": USER_AGENT,
+            "Accept": "text/html,application/xhtml+xml,text/markdown,text/plain,application/pdf",
+        },
     )
 
 
-def fetch(url: str, client: httpx.Client) -> RawSource:
-    """Download a web article.
+def fetch(url: str, client: httpx.Client, limits: Limits | None = None) -> RawSource:
+    """Download a web article within ``limits``.
+
+    Every hop (the URL and up to five redirects) is checked before it is
+    connected to; the download as a whole must finish within
+    ``limits.fetch_timeout`` and stay under ``limits.max_download_bytes``.
 
     Raises:
-        FetchError: Unreachable host, timeout or an HTTP error status.
+        RefusedURLError: A scheme or address we will not connect to, or too many redirects.
+        FetchError: Unreachable host, deadline passed, too large, or an HTTP error status.
         UnsupportedSourceError: The server sent something that is not an article.
     """
+    limits = limits or Limits()
+    started = time.monotonic()
     try:
-        with client.stream("GET", url) as response:
+        with deadline(limits.fetch_timeout):
+            data, content_type, final = _download(url, client, limits)
+    except UnsafeURL as exc:
+        raise RefusedURLError(url, exc.reason) from exc
+    except httpx.TimeoutException as exc:
+        waited = time.monotonic() - started
+        raise FetchError(
+            url,
+            f"the download did not finish in time ({waited:.0f} s; the limit is "
+            f"{limits.fetch_timeout:g} s)",
+        ) from exc
+    except httpx.HTTPError as exc:
+        raise FetchError(url, f"could not connect ({_describe(exc)})") from exc
+    except httpx.InvalidURL as exc:
+        raise FetchError(url, f"not a valid URL ({exc})") from exc
+    media_type = _media_type(final, content_type)
+    assert media_type is not None  # checked before the body was read
+    if not data.strip():
+        raise EmptySourceError(url, "the page is empty")
+    return RawSource(url, "url", url, data, media_type, SourceMeta(url=url))
+
+
+def _download(url: str, client: httpx.Client, limits: Limits) -> tuple[bytes, str, str]:
+    """The body, content type and final URL, following at most MAX_REDIRECTS redirects."""
+    current = url
+    for _hop in range(MAX_REDIRECTS + 1):
+        check_url(current, limits.allow_private_urls)
+        with client.stream("GET", current) as response:
+            if response.is_redirect:
+                location = response.headers.get("location", "")
+                current = str(response.url.join(location))
+                continue
             if response.status_code >= 400:
                 raise FetchError(url, f"HTTP {response.status_code} {response.reason_phrase}")
+            content_type = response.headers.get("content-type", "")
+            if _media_type(current, content_type) is None:
+                raise UnsupportedSourceError(
+                    url,
+                    f"unsupported content type {content_type or 'unknown'!r} "
+                    "(expected HTML, text, Markdown or PDF)",
+                )
+            cap = limits.max_download_bytes
+            declared = response.headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > cap:
+                raise FetchError(
+                    url, f"the page is larger than {_mib(cap)} ({_mib(int(declared))})"
+                )
             chunks: list[bytes] = []
             total = 0
             for part in response.iter_bytes():
                 total += len(part)
-                if total > MAX_BYTES:
-                    raise FetchError(url, f"the response is larger than {MAX_BYTES // 2**20} MiB")
+                if total > cap:
+                    raise FetchError(url, f"the page is larger than {_mib(cap)}")
                 chunks.append(part)
-            content_type = response.headers.get("content-type", "")
-    except httpx.TimeoutException as exc:
-        raise FetchError(url, "the server did not answer in time") from exc
-    except httpx.HTTPError as exc:
-        raise FetchError(url, f"could not connect ({_describe(exc)})") from exc
-    data = b"".join(chunks)
-    media_type = _media_type(url, content_type)
-    if media_type is None:
-        raise UnsupportedSourceError(
-            url,
-            f"unsupported content type {content_type or 'unknown'!r} (expected HTML, text or PDF)",
-        )
-    if not data.strip():
-        raise EmptySourceError(url, "the page is empty")
-    return RawSource(url, "url", url, data, media_type, SourceMeta(url=url))
+            return b"".join(chunks), content_type, current
+    raise RefusedURLError(url, f"more than {MAX_REDIRECTS} redirects")
 
 
 def _media_type(url: str, content_type: str) -> str | None:
@@ -252,6 +436,8 @@ def _media_type(url: str, content_type: str) -> str | None:
         return "text/html"
     if essence in ("text/plain", "text/markdown", "application/pdf"):
         return essence
+    if essence == "text/x-markdown":
+        return "text/markdown"
     if essence in ("", "application/octet-stream", "binary/octet-stream"):
         return MEDIA_TYPES.get(Path(urlsplit(url).path).suffix.lower())
     return None
@@ -265,10 +451,13 @@ def _describe(exc: httpx.HTTPError) -> str:
 __all__ = [
     "Expansion",
     "Input",
+    "Limits",
     "Pending",
     "SourceError",
     "TextDocument",
     "Unresolvable",
+    "check_inputs",
+    "check_text",
     "expand",
     "fetch",
     "http_client",

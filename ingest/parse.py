@@ -11,6 +11,8 @@ import hashlib
 import io
 import logging
 import re
+from html import escape as html_escape
+from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -115,23 +117,105 @@ def _html_text(raw: RawSource) -> tuple[str, str | None, str | None]:
     if html is None:
         html = decode_text(raw.data, raw.location)
     url = raw.location if raw.kind == "url" else None
-    text = trafilatura.extract(
-        html,
-        url=url,
-        output_format="markdown",
-        include_comments=False,
-        include_tables=True,
-        include_images=False,
-        include_links=False,
-        favor_recall=True,
-    )
-    if not (text or "").strip():
+
+    def extract(markup: str) -> str:
+        text = trafilatura.extract(
+            markup,
+            url=url,
+            output_format="markdown",
+            include_comments=False,
+            include_tables=True,
+            include_images=False,
+            include_links=False,
+            favor_recall=True,
+        )
+        return str(text or "")
+
+    text = extract(html)
+    if not text.strip():
+        # libxml2 stops at 256 levels of nesting, so a page wrapped in thousands
+        # of <div>s looks empty; flattened, its paragraphs are found again.
+        flat = flatten_deep_html(html)
+        if flat is not None:
+            text = extract(flat)
+    if not text.strip():
         raise EmptySourceError(raw.location, "no article text found in the page")
     # Dates only from the page's markup, never guessed from a copyright line.
     meta = trafilatura.extract_metadata(html, default_url=url, extensive=False)
     title = meta.title if meta is not None else None
     published = meta.date if meta is not None else None
-    return str(text), title or None, published or None
+    return text, title or None, published or None
+
+
+MAX_HTML_DEPTH = 100
+"""Pages nested deeper than this are flattened by :func:`flatten_deep_html`."""
+_VOID = frozenset(
+    "area base br col embed hr img input link meta param source track wbr".split()  # noqa: SIM905
+)
+_TEXT_TAGS = frozenset(["p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "title"])  # never nested
+_LANDMARKS = frozenset(
+    """html head body article main nav aside header footer section form ul ol table thead
+    tbody tr td th blockquote pre script style noscript template textarea label figure""".split()  # noqa: SIM905
+)
+_WRAPPER_DEPTH = 48  # <div>/<span>/<font> kept while fewer than this many tags are open
+_LANDMARK_DEPTH = 160  # what tells article from navigation, kept deeper (libxml2 stops at 256)
+
+
+class _Flattener(HTMLParser):
+    """Re-serialises HTML, unwrapping redundant nesting so libxml2 can read it (text kept)."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.out: list[str] = []
+        self.stack: list[tuple[str, bool]] = []  # (tag, emitted)
+        self.emitted = 0
+        self.deepest = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _VOID:
+            if tag == "br" or self.emitted < _WRAPPER_DEPTH:
+                self.out.append(f"<{tag}>")
+            return
+        self.deepest = max(self.deepest, len(self.stack) + 1)
+        limit = _LANDMARK_DEPTH if tag in _LANDMARKS else _WRAPPER_DEPTH
+        emit = tag in _TEXT_TAGS or self.emitted < limit
+        self.stack.append((tag, emit))
+        if emit:
+            self.emitted += 1
+            rendered = "".join(
+                f' {name}="{html_escape(value or "")}"' for name, value in attrs if name
+            )
+            self.out.append(f"<{tag}{rendered}>")
+
+    def handle_endtag(self, tag: str) -> None:
+        if not any(open_tag == tag for open_tag, _ in self.stack):
+            return
+        while self.stack:
+            open_tag, emitted = self.stack.pop()
+            if emitted:
+                self.emitted -= 1
+                self.out.append(f"</{open_tag}>")
+            if open_tag == tag:
+                return
+
+    def handle_data(self, data: str) -> None:
+        self.out.append(html_escape(data, quote=False))
+
+
+def flatten_deep_html(html: str, limit: int = MAX_HTML_DEPTH) -> str | None:
+    """``html`` with its redundant nesting unwrapped; None if it is no deeper than ``limit``.
+
+    Generic wrappers (``div``, ``span``...) are dropped once a few dozen tags are
+    open; landmarks (``article``, ``nav``, ``aside``, forms, lists) are kept
+    deeper, and paragraphs, headings and list items always, so the extractor
+    still tells the article from the page around it. The text is all kept.
+    """
+    flattener = _Flattener()
+    flattener.feed(html)
+    flattener.close()
+    if flattener.deepest <= limit:
+        return None
+    return "".join(flattener.out)
 
 
 def _declares_utf8(data: bytes) -> bool:

@@ -22,7 +22,7 @@ import httpx
 from ingest.chunk import ChunkerSettings, chunk_article
 from ingest.embed import ChunkEncoder, EmbeddedChunk
 from ingest.errors import EmptySourceError, KnowledgeBaseError, SourceError, StoreError
-from ingest.load import Input, Pending, expand, http_client, read
+from ingest.load import Input, Limits, Pending, expand, http_client, read
 from ingest.models import Article, Chunk
 from ingest.parse import content_hash, parse
 from ingest.report import IngestReport, SourceReport
@@ -50,7 +50,8 @@ class Ingestor:
     Args:
         store: Where chunks and bookkeeping live.
         encoder: Embeds chunks; created lazily so a no-op re-ingest never loads torch.
-        fetch_timeout: Seconds to wait for a URL.
+        fetch_timeout: Seconds a whole URL download may take (ignored when ``limits`` is given).
+        limits: Download deadline, size caps, and whether URLs may reach private networks.
 
     Example:
         >>> ingestor = Ingestor(ChromaStore.embedded(Path(".kb/chroma"), "kb"))  # doctest: +SKIP
@@ -64,11 +65,12 @@ class Ingestor:
         encoder: Callable[[], ChunkEncoder] = ChunkEncoder,
         fetch_timeout: float = 20.0,
         chunker: ChunkerSettings | None = None,
+        limits: Limits | None = None,
     ) -> None:
         self.store = store
         self._encoder_factory = encoder
         self._encoder: ChunkEncoder | None = None
-        self.fetch_timeout = fetch_timeout
+        self.limits = limits or Limits(fetch_timeout=fetch_timeout)
         self.chunker = chunker or ChunkerSettings()
 
     @property
@@ -100,7 +102,7 @@ class Ingestor:
             reports.update(self._embed_and_write(batch, known))
             batch.clear()
 
-        with http_client(self.fetch_timeout) as client:
+        with http_client(self.limits.fetch_timeout, self.limits.allow_private_urls) as client:
             for done, pending in enumerate(expansion.pending, start=1):
                 outcome = self._prepare(pending, known, client)
                 if isinstance(outcome, SourceReport):
@@ -137,7 +139,7 @@ class Ingestor:
         self, pending: Pending, known: dict[str, SourceRecord], client: httpx.Client
     ) -> _Prepared | SourceReport:
         try:
-            raw = read(pending, client)
+            raw = read(pending, client, self.limits)
             digest = content_hash(raw)
             previous = known.get(pending.source_id)
             if previous is not None and previous.content_hash == digest:

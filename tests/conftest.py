@@ -50,6 +50,14 @@ def kb(settings: Settings) -> KnowledgeBase:
     return KnowledgeBase(settings=settings.model_copy(update={"auto_ingest": False}))
 
 
+@pytest.fixture
+def web_kb(settings: Settings) -> KnowledgeBase:
+    """Like ``kb``, but URLs may reach this machine: for tests with a 127.0.0.1 web server."""
+    return KnowledgeBase(
+        settings=settings.model_copy(update={"auto_ingest": False, "allow_private_urls": True})
+    )
+
+
 @pytest.fixture(scope="session")
 def corpus_kb(tmp_path_factory: pytest.TempPathFactory, model_cache: Path) -> KnowledgeBase:
     """The bundled corpus, ingested once per session. Read-only for tests."""

@@ -27,7 +27,7 @@ from bot.discord_bot.render import (
 from bot.discord_bot.views import NONE, answer_view
 from bot.results import Answer
 from ingest.errors import KnowledgeBaseError
-from ingest.load import MEDIA_TYPES, SUPPORTED_SUFFIXES
+from ingest.load import MEDIA_TYPES, SUPPORTED_SUFFIXES, is_url
 
 if TYPE_CHECKING:
     from bot.discord_bot.client import KnowledgeBot
@@ -116,6 +116,11 @@ class KnowledgeCog(commands.Cog):
         if (url is None) == (file is None):
             await interaction.response.send_message(
                 "Give either a `url` or a `file` to ingest.", ephemeral=True
+            )
+            return
+        if url is not None and not is_url(url):  # never a path on the bot's host
+            await interaction.response.send_message(
+                "`url` must be an http:// or https:// link.", ephemeral=True
             )
             return
         if file is not None:

@@ -148,3 +148,15 @@ def test_importing_bot_and_kb_help_do_not_load_torch(tmp_path: Path) -> None:
         [sys.executable, "-m", "bot.cli", "--help"], capture_output=True, text=True, timeout=60
     )
     assert help_text.returncode == 0 and "ingest" in help_text.stdout
+
+
+def test_ingest_of_an_empty_path_is_an_error_not_the_current_folder(
+    tmp_path: Path, model_cache: Path
+) -> None:
+    home = tmp_path / "kb"
+    result = _kb(["ingest", ""], home, model_cache, KB_AUTO_INGEST="false")
+
+    assert result.returncode != 0
+    assert "The path or URL is empty." in result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (home / "chroma").exists()  # nothing was ingested

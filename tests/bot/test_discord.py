@@ -440,7 +440,11 @@ async def test_ingest_is_for_admins_and_makes_the_article_answerable_without_pin
     )
     (web_server.root / "festival.html").write_text(page, encoding="utf-8")
     url = web_server.url("festival.html")
-    kb = KnowledgeBase(settings=make_settings(tmp_path / "kb", model_cache, auto_ingest=False))
+    kb = KnowledgeBase(
+        settings=make_settings(
+            tmp_path / "kb", model_cache, auto_ingest=False, allow_private_urls=True
+        )
+    )
     feedback = FeedbackStore(tmp_path / "feedback.sqlite3")
     async with running(emulator, kb, bot_settings(kb), feedback):
         mark = emulator.mark()
@@ -494,6 +498,30 @@ async def test_an_admin_can_ingest_an_attached_file_and_bad_files_are_refused(
     assert "added" in _text(report).lower()
     assert [r.title for r in kb.sources()] == ["Tea notes"]
     assert "partially oxidised" in kb.ask("What is oolong tea?").text
+
+
+@pytest.mark.asyncio
+async def test_ingest_url_takes_only_web_links_never_a_path_on_the_bots_host(
+    emulator: DiscordEmulator, tmp_path: Path, model_cache: Path
+) -> None:
+    kb = KnowledgeBase(settings=make_settings(tmp_path / "kb", model_cache, auto_ingest=False))
+    feedback = FeedbackStore(tmp_path / "feedback.sqlite3")
+    replies = []
+    async with running(emulator, kb, bot_settings(kb), feedback):
+        admin = emulator.person("root")
+        for path in ("/", "~/", "/srv/notes", str(tmp_path), "file:///etc/passwd"):
+            mark = emulator.mark()
+            await emulator.slash("ingest", admin, admin=True, url=path)
+            replies.append(await emulator.wait_for("POST", CALLBACK, since=mark))
+
+        mark = emulator.mark()
+        await emulator.slash("ingest", admin, admin=True, url="http://169.254.169.254/latest/")
+        report = await emulator.wait_for("POST", FOLLOWUP, since=mark)
+
+    for reply in replies:
+        assert reply.ephemeral and "http:// or https:// link" in reply.body["data"]["content"]
+    assert "cloud metadata" in _text(report)
+    assert kb.store.count() == 0
 
 
 @pytest.mark.asyncio

@@ -142,3 +142,36 @@ def test_any_text_chunks_within_the_window(lines: list[str], markdown: bool) -> 
         assert _model_tokens(chunk) <= MAX_TOKENS
         assert article.text[chunk.start : chunk.end] == chunk.text
         assert chunk.sentences
+
+
+@pytest.mark.parametrize(
+    "run",
+    [
+        "a" * 200_000,  # no spaces, no punctuation: WordPiece reads it as one [UNK]
+        "".join(str(n) for n in range(40_000)),  # digits only
+        "词" * 30_000,  # one token per character
+        ("x" * 150 + " ") * 2_000,  # many over-long words
+    ],
+)
+def test_text_without_spaces_is_split_within_the_window(run: str) -> None:
+    article = _from_text("A title\n\n" + run)
+
+    chunks = chunk_article(article)
+
+    assert len(chunks) > 10
+    for chunk in chunks:
+        assert _model_tokens(chunk) <= MAX_TOKENS
+        assert 0 < len(chunk.text) <= 2_000
+        assert article.text[chunk.start : chunk.end] == chunk.text
+    assert sum(len(c.text) for c in chunks) >= len(run.replace(" ", "")) * 0.99
+
+
+def test_a_very_long_title_leaves_room_for_the_passage() -> None:
+    title = "标题" * 150  # 300 characters, 300 tokens
+    article = _from_text("Kelp\n\nKelp forests grow fast. They shelter many fish. " * 40)
+    article = Article(**{**article.__dict__, "title": title})
+
+    chunks = chunk_article(article)
+
+    assert chunks and all(_model_tokens(chunk) <= MAX_TOKENS for chunk in chunks)
+    assert "Kelp forests" in chunks[0].text

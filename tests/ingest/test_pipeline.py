@@ -114,7 +114,7 @@ def test_a_file_deleted_from_an_ingested_folder_is_removed(
 
 
 def test_bad_inputs_are_reported_and_good_files_still_land(
-    kb: KnowledgeBase, tmp_path: Path, web_server: WebServer
+    web_kb: KnowledgeBase, tmp_path: Path, web_server: WebServer
 ) -> None:
     folder = tmp_path / "inbox"
     folder.mkdir()
@@ -156,7 +156,7 @@ def test_bad_inputs_are_reported_and_good_files_still_land(
         "ftp://example.org/file.txt",
     ]
 
-    report = kb.ingest(inputs)
+    report = web_kb.ingest(inputs)
 
     by_name = {s.source.rstrip("/").rsplit("/", 1)[-1]: s for s in report.sources}
     assert {n for n, s in by_name.items() if s.status == "added"} == {
@@ -177,14 +177,14 @@ def test_bad_inputs_are_reported_and_good_files_still_land(
     assert "could not connect" in reasons["unreachable.html"]
     assert "unsupported URL scheme" in reasons["file.txt"]
     failed_ids = {s.source for s in report.failed}
-    assert not failed_ids & {r.source_id for r in kb.sources()}  # nothing partial in the store
+    assert not failed_ids & {r.source_id for r in web_kb.sources()}  # nothing partial in the store
 
-    assert any("crème brûlée" in c.text for c in kb.search("café pastry", k=3))
-    assert any("twelve percent" in c.text for c in kb.search("kelp harvest yield", k=3))
+    assert any("crème brûlée" in c.text for c in web_kb.search("café pastry", k=3))
+    assert any("twelve percent" in c.text for c in web_kb.search("kelp harvest yield", k=3))
 
 
 def test_url_ingest_extracts_the_article_not_the_page(
-    kb: KnowledgeBase, web_server: WebServer
+    web_kb: KnowledgeBase, web_server: WebServer
 ) -> None:
     (web_server.root / "octopus.html").write_text(
         article_page(
@@ -198,13 +198,13 @@ def test_url_ingest_extracts_the_article_not_the_page(
     )
     url = web_server.url("octopus.html")
 
-    report = kb.ingest([url])
+    report = web_kb.ingest([url])
 
     assert [s.status for s in report.sources] == ["added"]
-    [record] = kb.sources()
+    [record] = web_kb.sources()
     assert record.source_id == url and record.url == url
     assert "Octopus cognition" in record.title
-    text = "\n".join(c.text for c in kb.store.all_chunks())
+    text = "\n".join(c.text for c in web_kb.store.all_chunks())
     assert "recognise individual human faces" in text
     for chrome in (
         "LEAVE A REPLY",
@@ -214,7 +214,7 @@ def test_url_ingest_extracts_the_article_not_the_page(
         "Copyright",
     ):
         assert chrome not in text
-    [top] = kb.search("Do octopus arms think on their own?", k=1)
+    [top] = web_kb.search("Do octopus arms think on their own?", k=1)
     assert top.url == url and "neurons" in top.text
 
-    assert kb.ingest([url]).sources[0].status == "unchanged"
+    assert web_kb.ingest([url]).sources[0].status == "unchanged"
