@@ -15,13 +15,15 @@ from typing import Protocol
 
 import numpy as np
 
-from bot.features import Candidate, answerability_row, candidates, states_expected
+from bot.features import Candidate, answerability_row, candidates, settles, states_expected
 from bot.linear import AnswerModel, softmax
 from bot.question import Question
 from bot.results import Answer, Citation, SuggestedSource
 from bot.retrieve import Passage
 
 NOT_FOUND = "I could not find this in the knowledge base."
+ANSWER_PASSAGES = 10
+"""Passages retrieved for an answer; the answerer weighs every sentence in them."""
 
 
 @dataclass(frozen=True)
@@ -56,7 +58,7 @@ class ExtractiveSettings:
     max_sentences: int = 3
     """Most sentences quoted (a list answer quotes up to ``max_list_items`` items)."""
     max_list_items: int = 8
-    candidate_passages: int = 6
+    candidate_passages: int = ANSWER_PASSAGES
     redundancy: float = 0.9
     """Skip a sentence this similar to one already chosen."""
     model_path: Path | None = None
@@ -123,8 +125,12 @@ class ExtractiveAnswerer:
 
     def _choose(self, question: Question, ranked: list[Scored]) -> list[Candidate]:
         best = ranked[0].candidate
+        limit = self.settings.max_list_items
         if question.kind == "list" and best.list_item:
-            return _list_items(best, ranked, self.settings.max_list_items)
+            return _list_items(best, ranked, limit)
+        following = _items_after(best, ranked, limit)
+        if following and (question.kind == "list" or best.text.rstrip().endswith(":")):
+            return [best, *following]  # "...involves two steps:" is answered by the steps
         chosen = [best]
         floor = self.model.keep * ranked[0].probability
         for scored in ranked[1:]:
@@ -160,13 +166,28 @@ def _list_items(best: Candidate, ranked: list[Scored], limit: int) -> list[Candi
     return [c for c in run if c.sentence in kept]
 
 
+def _items_after(intro: Candidate, ranked: list[Scored], limit: int) -> list[Candidate]:
+    """The list items that directly follow ``intro`` in its passage, at most ``limit``."""
+    items = {
+        s.candidate.sentence: s.candidate
+        for s in ranked
+        if s.candidate.list_item and s.candidate.passage_rank == intro.passage_rank
+    }
+    run: list[Candidate] = []
+    index = intro.sentence + 1
+    while index in items and len(run) < limit:
+        run.append(items[index])
+        index += 1
+    return run
+
+
 def _contiguous(items: list[Candidate], around: int) -> list[Candidate]:
     """The run of consecutive sentences that contains sentence ``around``."""
     by_index = {c.sentence: c for c in items}
     start = around
     while start - 1 in by_index:
         start -= 1
-    run = []
+    run: list[Candidate] = []
     while start in by_index:
         run.append(by_index[start])
         start += 1
@@ -179,9 +200,12 @@ def _of_expected_type(question: Question, ranked: list[Scored]) -> list[Scored]:
     A how-many question needs a sentence stating an amount, a when question a
     date, a who question a name the question does not already hold: "How many
     parameters does GPT-3 have?" is not answered by a sentence that only names GPT-3.
+    A yes/no question needs a sentence that settles it (:func:`bot.features.settles`).
     """
     if question.kind in ("quantity", "time", "who"):
         return [s for s in ranked if states_expected(question, s.candidate.text)]
+    if question.kind == "yesno":
+        return [s for s in ranked if settles(question, s.candidate)]
     return ranked
 
 

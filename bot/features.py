@@ -77,6 +77,8 @@ class Candidate:
     list_item: bool
     vector: np.ndarray
     features: np.ndarray
+    terms: frozenset[str] = frozenset()
+    """Stemmed terms of the sentence and the headings above it."""
 
 
 def candidates(
@@ -147,6 +149,7 @@ def candidates(
                     is_item,
                     vectors[i],
                     np.asarray(row, dtype=np.float64),
+                    frozenset(context),
                 )
             )
     return found
@@ -156,6 +159,22 @@ def _bulleted(text: str, start: int) -> bool:
     """Whether the sentence at ``start`` opens a list item ("- " at the start of its line)."""
     line_start = text.rfind("\n", 0, start) + 1
     return text[line_start:start].strip() == "-"
+
+
+def settles(question: Question, candidate: Candidate) -> bool:
+    """Whether a sentence can settle a yes/no question.
+
+    It must be about everything the question names (in the sentence or its
+    headings) and say something about what is asked of it, or its opposite:
+    "GPT-4 surpasses human baselines on SuperGLUE" does not settle "Is GPT-4
+    open source?"; "GPT-4 is a closed model" would.
+    """
+    if not question.names <= candidate.terms:
+        return False
+    asked = set(question.weights) - question.names
+    if not asked:
+        return True
+    return bool((asked | question.contrasts) & candidate.terms)
 
 
 def states_expected(question: Question, sentence: str) -> bool:

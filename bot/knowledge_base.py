@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot.answer import (
+    ANSWER_PASSAGES,
     Answerer,
     Evidence,
     ExtractiveAnswerer,
@@ -38,7 +39,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-ANSWER_PASSAGES = 6
 USAGE_MARKER = "used"
 """File under ``KB_HOME`` saying the knowledge base has been used (so: no demo corpus)."""
 USED = "used"

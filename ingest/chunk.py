@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import sentencex
 
-from ingest.embed import MAX_TOKENS, MODEL_NAME, count_tokens
+from ingest.embed import MAX_TOKENS, MODEL_NAME, SENTENCE_VECTORS, count_tokens
 from ingest.models import Article, Block, Chunk, Span
 
 SECTION_SEPARATOR = " › "
@@ -131,7 +131,7 @@ def _fit(
 
 def chunk_id(source_id: str, indexed_text: str, occurrence: int = 0) -> str:
     """Deterministic id: the same text of the same source always gets the same id."""
-    key = "\x1f".join((MODEL_NAME, source_id, indexed_text, str(occurrence)))
+    key = "\x1f".join((MODEL_NAME, SENTENCE_VECTORS, source_id, indexed_text, str(occurrence)))
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
 
 

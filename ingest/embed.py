@@ -1,9 +1,11 @@
 """The bundled embedding model, all-MiniLM-L6-v2, in two runtimes.
 
-* :class:`ChunkEncoder` (sentence-transformers on torch) embeds chunks at ingest.
-  From the same forward pass it also mean-pools each sentence's token vectors
-  ("late chunking"), which gives every sentence a vector that knows its context
-  at no extra model cost; the answerer uses them to pick the sentences to quote.
+* :class:`ChunkEncoder` (sentence-transformers on torch) embeds chunks at ingest,
+  and every sentence of each chunk on its own; the answerer uses the sentence
+  vectors to pick the sentences to quote. (Sentence vectors pooled from the
+  chunk's own forward pass, "late chunking", cost nothing extra but carry the
+  whole passage's meaning: on the dev questions they found the sentence that
+  holds the answer 58% of the time against 64% for sentences embedded alone.)
 * :class:`QueryEncoder` (onnxruntime + tokenizers) embeds questions. It loads in
   a fraction of a second without torch, so ``kb ask`` starts fast. Its ONNX file
   is exported once from the same weights and checked to give the same vectors.
@@ -34,6 +36,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
+SENTENCE_VECTORS = "standalone"
+"""How sentence vectors are made; part of every chunk id, so changing it re-embeds."""
 MAX_TOKENS = 256
 """The model's window, including the [CLS] and [SEP] tokens."""
 DIMENSIONS = 384
@@ -148,45 +152,25 @@ class ChunkEncoder:
         return np.asarray(vectors, dtype=np.float32)
 
     def encode(self, chunks: Sequence[Chunk]) -> list[EmbeddedChunk]:
-        """Embed chunks and pool sentence vectors from the same forward pass."""
+        """Embed chunks (title and section header included) and each of their sentences."""
         if not chunks:
             return []
-        texts = [chunk.indexed_text for chunk in chunks]
-        outputs = self.model.encode(
-            texts,
-            batch_size=self.batch_size,
-            output_value=None,
-            convert_to_numpy=False,
-            show_progress_bar=False,
-        )
+        vectors = self.encode_texts([chunk.indexed_text for chunk in chunks])
+        sentences = [_quotable(text) for chunk in chunks for text in chunk.sentence_texts]
+        sentence_vectors = self.encode_texts(sentences)
         results = []
-        for chunk, text, output in zip(chunks, texts, outputs):
-            vector = output["sentence_embedding"].float().numpy()
-            tokens = output["token_embeddings"].float().numpy()
-            mask = output["attention_mask"].numpy().astype(bool)
-            sentences = _pool_sentences(chunk, text, tokens[mask])
-            results.append(EmbeddedChunk(_normalise(vector[None, :])[0], sentences))
+        start = 0
+        for chunk, vector in zip(chunks, vectors):
+            end = start + len(chunk.sentences)
+            results.append(EmbeddedChunk(vector, sentence_vectors[start:end]))
+            start = end
         return results
 
 
-def _pool_sentences(chunk: Chunk, text: str, tokens: np.ndarray) -> np.ndarray:
-    """Mean-pool the token vectors that fall inside each sentence span."""
-    encoding = tokenizer().encode(text)  # with [CLS]/[SEP], as the model saw it
-    if len(encoding.ids) != len(tokens):
-        raise ModelError(
-            f"tokenizer mismatch for chunk {chunk.id}: {len(encoding.ids)} != {len(tokens)} tokens"
-        )
-    offsets = np.asarray(encoding.offsets, dtype=np.int64)
-    special = np.asarray(encoding.special_tokens_mask, dtype=bool)
-    base = len(text) - len(chunk.text)  # the passage follows the header
-    pooled = np.zeros((len(chunk.sentences), DIMENSIONS), dtype=np.float32)
-    for i, span in enumerate(chunk.sentences):
-        inside = (
-            (~special) & (offsets[:, 0] >= base + span.start) & (offsets[:, 1] <= base + span.end)
-        )
-        rows = tokens[inside] if inside.any() else tokens[~special]
-        pooled[i] = rows.mean(axis=0)
-    return _normalise(pooled)
+def _quotable(sentence: str) -> str:
+    """A sentence as the answerer quotes it (no list bullet)."""
+    text = sentence.strip()
+    return text[2:].strip() if text.startswith("- ") else text
 
 
 def _normalise(vectors: np.ndarray) -> np.ndarray:

@@ -23,7 +23,7 @@ from ingest.structure import structure
 
 log = logging.getLogger(__name__)
 
-PIPELINE_VERSION = "1"
+PIPELINE_VERSION = "2"  # 2: sentences embedded on their own
 """Bump when cleaning or chunking changes, so re-ingest rebuilds every source."""
 
 _FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*\n", re.DOTALL)
