@@ -78,7 +78,7 @@ class Candidate:
     vector: np.ndarray
     features: np.ndarray
     terms: frozenset[str] = frozenset()
-    """Stemmed terms of the sentence and the headings above it."""
+    """Stemmed terms of the sentence and the section headings above it (not the title)."""
 
 
 def candidates(
@@ -149,7 +149,7 @@ def candidates(
                     is_item,
                     vectors[i],
                     np.asarray(row, dtype=np.float64),
-                    frozenset(context),
+                    frozenset(words | set(terms(sections[i]))),
                 )
             )
     return found
@@ -190,56 +190,33 @@ def states_expected(question: Question, sentence: str) -> bool:
 
 
 ANSWERABILITY_FEATURES = (
-    "best",  # sentence-model probability of the best sentence
-    "best_logit",  # ... as a logit
-    "gap",  # logit gap between the best and the runner-up
+    "best_logit",  # the sentence model's logit-probability for the best sentence
+    "gap",  # its lead (in logits) over the runner-up
     "dense",  # the best sentence's cosine with the question
-    "dense_passage",
-    "fused",  # best passage's fused score
-    "coverage_context",
-    "rare",
-    "names",
-    "missing",
-    "plain",
-    "contrast_only",
-    "unknown",
-    "typed",
-    "typed_match",
-    "yesno",
-    "top_fused",  # the best retrieved passage's fused score, whatever the sentence
-    "top_dense",  # the best retrieved passage's cosine
+    "top_dense",  # the best retrieved passage's cosine with the question
+    "rare",  # share of the question's rarer terms in the best sentence and its headings
+    "names",  # share of the names the question mentions, likewise
+    "missing",  # the largest IDF among the question's terms it lacks (relative)
+    "unknown",  # share of the question's terms the knowledge base never uses
+    "typed_match",  # it states the amount, date or name the question asks for
 )
+"""Few and stable across knowledge bases: scores standardised over the candidates
+(the fused z-score) or spread over a varying number of sentences (the raw
+probability) are left out, since they shift with the size of the knowledge base."""
 
 
 def answerability_row(ranked: list[tuple[Candidate, float]], passages: list[Passage]) -> np.ndarray:
     """Question-level features from the sentences ranked by the sentence model (best first)."""
-    index = {name: i for i, name in enumerate(SENTENCE_FEATURES)}
     if not ranked:
         return np.zeros(len(ANSWERABILITY_FEATURES))
+    index = {name: i for i, name in enumerate(SENTENCE_FEATURES)}
     best, probability = ranked[0]
     runner_up = ranked[1][1] if len(ranked) > 1 else 1e-6
-    f = best.features
-    row = [
-        probability,
-        _logit(probability),
-        _logit(probability) - _logit(runner_up),
-        f[index["dense"]],
-        f[index["dense_passage"]],
-        f[index["fused"]],
-        f[index["coverage_context"]],
-        f[index["rare"]],
-        f[index["names"]],
-        f[index["missing"]],
-        f[index["plain"]],
-        f[index["contrast_only"]],
-        f[index["unknown"]],
-        f[index["typed"]],
-        f[index["typed_match"]],
-        f[index["yesno"]],
-        passages[0].score if passages else 0.0,
-        passages[0].dense if passages else 0.0,
-    ]
-    return np.asarray(row, dtype=np.float64)
+    values = {name: float(best.features[index[name]]) for name in SENTENCE_FEATURES}
+    values["best_logit"] = _logit(probability)
+    values["gap"] = _logit(probability) - _logit(runner_up)
+    values["top_dense"] = passages[0].dense if passages else 0.0
+    return np.asarray([values[name] for name in ANSWERABILITY_FEATURES], dtype=np.float64)
 
 
 def _logit(p: float) -> float:

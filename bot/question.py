@@ -199,9 +199,13 @@ def states(pattern: re.Pattern[str], sentence: str, question: str) -> bool:
     return any(m.group(0).lower() not in asked for m in pattern.finditer(sentence))
 
 
+_LABEL = re.compile(r"^\s*(?:\*\*)?[A-Z][\w\-]*(?:\s+[\w\-]+){0,4}(?:\*\*)?:\s")
+
+
 def proper_nouns(text: str) -> set[str]:
     """Lower-cased names written in capitals inside ``text`` (not sentence-initial words)."""
     found = set()
+    text = _LABEL.sub("", text)  # "Hybrid Approach: ..." is a label in title case, not a name
     for match in re.finditer(r"(?<=[\s(“\"'])([A-Z][\w\-.]*[\w])", " " + text):
         start = match.start(1) - 1
         before = text[:start].rstrip()

@@ -10,8 +10,9 @@ folds drawn by fact group so paraphrases of one fact never straddle folds):
 2. The **answerability model** (logistic regression over
    :data:`bot.features.ANSWERABILITY_FEATURES`, computed from out-of-fold sentence
    scores): label = the question is answerable. L2 by out-of-fold log-loss.
-3. The **threshold**: the out-of-fold answerability probability that maximises
-   balanced accuracy (mean of "answers the answerable" and "abstains on the rest").
+3. The **threshold**: the middle of the thresholds whose out-of-fold balanced
+   accuracy (mean of "answers the answerable" and "abstains on the rest") is
+   within :data:`PLATEAU` of the best.
 4. **keep** (an extra sentence is quoted when its probability reaches ``keep`` x
    the best's): the grid value with the best out-of-fold score, one point for
    citing a passage that holds the evidence, one for stating every keyword, less
@@ -147,6 +148,11 @@ def _out_of_fold(samples: list[Sample], fit: Callable[[list[Sample]], Any]) -> d
     return {f: fit([s for s in samples if s.fold != f]) for f in range(FOLDS)}
 
 
+PLATEAU = 0.01
+"""Thresholds within this much of the best balanced accuracy count as equally good;
+the middle one is taken, so the choice does not hinge on one or two dev questions."""
+
+
 def fit_answer_model(
     samples: list[Sample], dev_path: Path, log: Callable[[str], None] = lambda _: None
 ) -> AnswerModel:
@@ -194,14 +200,14 @@ def fit_answer_model(
         log(f"answerability model l2={l2}: out-of-fold log-loss {losses[l2]:.4f}")
     answer_l2 = min(ANSWERABLE_L2, key=lambda v: (losses[v], -v))
 
-    # 3. threshold: best out-of-fold balanced accuracy (middle of the best plateau)
+    # 3. threshold: middle of the plateau of best out-of-fold balanced accuracy
     p = oof_probability[answer_l2]
     grid = np.round(np.arange(0.05, 0.951, 0.01), 2)
     balanced = np.array(
         [0.5 * np.mean(p[labels == 1] >= t) + 0.5 * np.mean(p[labels == 0] < t) for t in grid]
     )
-    best = grid[np.isclose(balanced, balanced.max())]
-    threshold = float(np.median(best))
+    plateau = grid[balanced >= balanced.max() - PLATEAU]
+    threshold = float(np.median(plateau))
     log(f"threshold {threshold:.2f}: out-of-fold balanced accuracy {balanced.max():.3f}")
 
     # 4. keep ratio on out-of-fold answers
