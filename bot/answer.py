@@ -201,7 +201,11 @@ def _of_expected_type(question: Question, ranked: list[Scored]) -> list[Scored]:
     date, a who question a name the question does not already hold: "How many
     parameters does GPT-3 have?" is not answered by a sentence that only names GPT-3.
     A yes/no question needs a sentence that settles it (:func:`bot.features.settles`).
+    A question about one side of an opposition (open or closed, advantages or
+    risks) never quotes a sentence filed under a heading about the other side only.
     """
+    if question.sides:  # "risks of closed models": nothing from under "Open Source LLMs"
+        ranked = [s for s in ranked if not question.off_side(set(s.candidate.headings))]
     if question.kind in ("quantity", "time", "who"):
         return [s for s in ranked if states_expected(question, s.candidate.text)]
     if question.kind == "yesno":

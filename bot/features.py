@@ -79,6 +79,8 @@ class Candidate:
     features: np.ndarray
     terms: frozenset[str] = frozenset()
     """Stemmed terms of the sentence and the section headings above it (not the title)."""
+    headings: frozenset[str] = frozenset()
+    """Stemmed terms of the section headings above it."""
 
 
 def candidates(
@@ -150,6 +152,7 @@ def candidates(
                     vectors[i],
                     np.asarray(row, dtype=np.float64),
                     frozenset(words | set(terms(sections[i]))),
+                    frozenset(terms(sections[i])),
                 )
             )
     return found

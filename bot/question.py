@@ -82,6 +82,12 @@ class Question:
     contrasts: frozenset[str] = frozenset()
     opposed: frozenset[str] = frozenset()
     """The question's own terms that have an opposite (``open`` in "risks of open models")."""
+    sides: tuple[tuple[frozenset[str], frozenset[str]], ...] = ()
+    """Per opposition the question takes one side of: (that side's terms, the other side's)."""
+
+    def off_side(self, headings: set[str]) -> bool:
+        """Whether headings are about the other side only ("Open Source › Challenges" for closed)."""
+        return any(other & headings and not own & headings for own, other in self.sides)
 
     @classmethod
     def analyse(
@@ -107,6 +113,9 @@ class Question:
             if other not in asked
         }
         opposed = {term for term in asked for side in _OPPOSITES if term in side[0]}
+        sides = tuple(
+            (own, other) for own, other in _OPPOSITES if own & asked and not other & asked
+        )
         return cls(
             text,
             kind_of(text),
@@ -116,6 +125,7 @@ class Question:
             unknown,
             frozenset(contrasts),
             frozenset(opposed),
+            sides,
         )
 
     def plain_coverage(self, present: set[str]) -> float:
