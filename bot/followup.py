@@ -14,6 +14,7 @@ unit-tested on its own.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -47,7 +48,7 @@ _PERSONAL = _words("i me my mine we us our you your yours one ones someone somet
 _VAGUE = _words("""make makes made making use uses used using get gets got tell explain describe know mean
     means meant happen happens happened work works worked think say says said give gives
     given show let please again exactly really actually just only still even ever else too
-    very much many more most less least better best worse worst good bad great big bigger
+    very well much many more most less least better best worse worst good bad great big bigger
     biggest large larger largest small smaller smallest cheap cheaper cheapest expensive
     fast faster fastest slow slower safe safer safest true false right wrong possible likely
     important different similar same main key other another instead there here now why
@@ -75,6 +76,18 @@ _TOKEN = re.compile(r"[^\W_](?:[^\W_]|[-'’.](?=[^\W_]))*|[^\w\s]")
 _ABOUT = re.compile(r"^(?:what|how)\s+about\s+(?P<rest>.+)$", re.IGNORECASE | re.DOTALL)
 _LEADING = re.compile(r"^(?:and|but|so|also|ok|okay|then|well)\b[\s,]*", re.IGNORECASE)
 _END = re.compile(r"[\s?.!]*$")
+# Words after which "that" starts a clause ("it is true that...", "they said that...").
+_CLAUSE_TAKERS = _words("""true false possible likely clear sure fact say says said think thinks
+    thought know knows knew mean means meant claim claims claimed believe show shows showed
+    prove proves proved argue argues argued suggest suggests suggested report reports reported
+    ensure ensures so such now""")
+# Joining two names makes "it"/"their" ambiguous: "How do OpenRAILs differ from RAILs?"
+_JOINERS = _words("and or vs versus from with than against")
+# Adjectives that may open a key phrase ("large language models") though vague on their own.
+_ADJECTIVES = _words("""large larger largest small smaller smallest big bigger biggest new main
+    key different similar cheap expensive fast slow safe important good bad great most""")
+# Participles that end a phrase but are not part of what it names ("language models built").
+_PARTICIPLES = _words("built made known taken given written run done held found seen trained")
 
 
 @dataclass(frozen=True)
@@ -232,6 +245,77 @@ def _name_runs(tokens: list[_Token]) -> list[_Span]:
     return runs
 
 
+def key_terms(question: str) -> list[str]:
+    """The phrases that say what ``question`` is about: its names and content noun phrases.
+
+    Question words, auxiliaries and vague words are left out; phrases joined by
+    "and"/"or" stay together ("open and closed models").
+
+    Example:
+        >>> key_terms("How did Alpaca compare with text-davinci-003 in the blind pairwise comparison?")
+        ['Alpaca', 'text-davinci-003', 'blind pairwise comparison']
+    """
+    tokens = _tokens(question)
+    runs: list[tuple[int, int]] = []
+    i = 0
+    while i < len(tokens):
+        start = i
+        while (
+            i + 1 < len(tokens)
+            and tokens[i].bare in _ADJECTIVES
+            and (tokens[i + 1].is_content or tokens[i + 1].bare in _ADJECTIVES)
+        ):
+            i += 1
+        if not (tokens[i].is_content or tokens[i].is_name):
+            i = start + 1
+            continue
+        end = i
+        while end + 1 < len(tokens) and (tokens[end + 1].is_content or tokens[end + 1].is_name):
+            if (
+                tokens[end + 1].is_name
+                and not tokens[end].is_name
+                and any(t.is_name for t in tokens[start:end])
+            ):
+                break  # "EleutherAI take" | "GPT-J offline"
+            end += 1
+        i = end + 1
+        while end > start and _participle(tokens[end]):
+            end -= 1
+        if not _participle(tokens[end]) and tokens[end].bare not in _ADJECTIVES:
+            runs.append((start, end))
+    merged: list[tuple[int, int]] = []
+    for start, end in runs:
+        if merged and start == merged[-1][1] + 2 and tokens[start - 1].bare in ("and", "or"):
+            merged[-1] = (merged[-1][0], end)
+        else:
+            merged.append((start, end))
+    found: list[str] = []
+    for start, end in merged:
+        phrase = question[tokens[start].start : tokens[end].end]
+        if phrase.lower() not in (f.lower() for f in found):
+            found.append(phrase)
+    return found
+
+
+def _participle(token: _Token) -> bool:
+    word = token.bare
+    return not token.is_name and (
+        word in _PARTICIPLES
+        or (len(word) > 4 and word.endswith("ed") and not word.endswith("eed"))
+        or (len(word) > 4 and word.endswith("ly"))  # "most commonly"
+    )
+
+
+def _ambiguous(question: str) -> bool:
+    """Whether ``question`` is about two names at once ("Alpaca and text-davinci-003")."""
+    tokens = _tokens(question)
+    names = [i for i, t in enumerate(tokens) if t.is_name]
+    return any(
+        b - a <= 3 and any(t.bare in _JOINERS for t in tokens[a + 1 : b])
+        for a, b in itertools.pairwise(names)
+    )
+
+
 def is_elliptical(question: str) -> bool:
     """Whether ``question`` leans on an earlier turn (a pronoun, "what about…", no subject).
 
@@ -283,12 +367,123 @@ def _rewrite(question: str, context: Frame) -> str:
     tokens = _tokens(body)
     if stripped_leading and tokens and tokens[0].bare not in _WH | _AUX | _PRONOUNS:
         return _what_about(_END.sub("", body), context, question)  # "And Falcon?"
-    edits = _pronoun_edits(tokens, context)
+    if _ambiguous(context.question) and _anaphors(tokens):
+        # "their restrictions" after "How do OpenRAILs differ from RAILs?": whose?
+        return _carry(body, context, question)
+    edits = _pronoun_edits(tokens, context) + _ones_edits(tokens, context)
+    if _leans(tokens) or (stripped_leading and not edits and not any(t.is_name for t in tokens)):
+        # "Who carried out that evaluation?", "How many questions per category?",
+        # "And which people did the rating?": the follow-up's words, then what
+        # the conversation is about.
+        return _carry(_apply(body, edits), context, question)
     if edits:
         return _finish(_apply(body, edits), question)
     if not any(t.is_content or t.is_name for t in tokens):
         return _finish(_no_subject(body, tokens, context), question)
     return _finish(body, question) if stripped_leading else question
+
+
+def _carry(text: str, context: Frame, original: str) -> str:
+    """``text`` followed by the earlier question's key terms that it does not already hold."""
+    text = _finish(text, original)
+    own = set(query_terms(text))
+    # A phrase that shares a word with the follow-up is already said by it
+    # ("question categories" for "per category"); carrying it again would pull
+    # the search back to the earlier question.
+    carried = [term for term in key_terms(context.question) if not own & set(query_terms(term))]
+    return f"{text} ({', '.join(carried)})" if carried else text
+
+
+def _anaphors(tokens: list[_Token]) -> bool:
+    """Whether ``tokens`` hold a pronoun or possessive that points back."""
+    for i, token in enumerate(tokens):
+        if token.bare in _POSSESSIVES or token.bare in _PRONOUNS:
+            if token.bare == "it" and _dummy_it(tokens, i):
+                continue
+            if token.bare == "that" and not _demonstrative(tokens, i):
+                continue
+            return True
+    return False
+
+
+def _demonstrative(tokens: list[_Token], i: int) -> bool:
+    """Whether ``tokens[i]`` ("that", "those", ...) points back rather than starting a clause."""
+    if tokens[i].bare != "that":
+        return True
+    before = tokens[i - 1] if i else None
+    after = tokens[i + 1] if i + 1 < len(tokens) else None
+    if before is not None and (
+        before.bare in _CLAUSE_TAKERS or before.bare in _DUMMY_IT_ADJECTIVES
+    ):
+        return False  # "it is true that..."
+    if (
+        before is not None
+        and before.is_word
+        and not before.is_function
+        and before.bare not in _VAGUE
+        and not before.lower.endswith("ing")  # "doing that"
+        and before.bare not in ("out", "up", "off")  # "carried out that evaluation"
+    ):
+        return False  # "the model that Meta released"
+    # "...that Meta released", "...that the model...": a clause, not a pointer.
+    return not (
+        after is not None
+        and after.is_word
+        and (after.is_name or after.bare in _DETERMINERS or after.bare in _PRONOUNS | _PERSONAL)
+    )
+
+
+def _leans(tokens: list[_Token]) -> bool:
+    """Whether the question points back in a way a substitution cannot fix.
+
+    "that evaluation", "each of those types", "doing that", "per category" and
+    "the string-matching one" all mean something said before, but the question
+    still has words of its own: keep them and carry the earlier key terms.
+    """
+    content = [t for t in tokens if t.is_content or t.is_name]
+    for i, token in enumerate(tokens):
+        after = tokens[i + 1] if i + 1 < len(tokens) else None
+        if token.bare in _DEMONSTRATIVES and _demonstrative(tokens, i):
+            if after is not None and after.bare in _GENERIC:
+                continue  # "this model": replaced by the subject
+            if content:
+                return True
+        if token.bare in ("per", "each") and after is not None and after.is_content:
+            rest = tokens[i + 2 :]
+            if not any(t.is_word for t in rest):
+                return True  # "How many questions per category?"
+        if token.bare in ("one", "ones") and i and tokens[i - 1].is_content:
+            return True  # "the string-matching one"
+    return False
+
+
+def _ones_edits(tokens: list[_Token], context: Frame) -> list[tuple[int, int, str]]:
+    """ "well-known ones" -> "well-known language models", when the subject has a head noun."""
+    plurals = [
+        term
+        for term in key_terms(context.question)
+        if (last := _tokens(term, initial=False)[-1]).bare.endswith("s") and not last.is_name
+    ]
+    if not plurals:
+        return []
+    phrase = plurals[0]  # "large language models"
+    edits = []
+    for i, token in enumerate(tokens):
+        if token.bare in ("one", "ones") and i and tokens[i - 1].is_content:
+            noun = phrase if token.bare == "ones" else _singular(phrase)
+            edits.append((token.start, token.end, noun))
+    return edits
+
+
+def _singular(word: str) -> str:
+    lower = word.lower()
+    if lower.endswith("ies"):
+        return word[:-3] + "y"
+    if lower.endswith(("ches", "shes", "sses", "xes")):
+        return word[:-2]
+    if lower.endswith("s") and not lower.endswith("ss"):
+        return word[:-1]
+    return word
 
 
 def _finish(text: str, original: str) -> str:
@@ -317,8 +512,8 @@ def _pronoun_edits(tokens: list[_Token], context: Frame) -> list[tuple[int, int,
         if word in _DEMONSTRATIVES:
             if after is not None and after.bare in _GENERIC:
                 edits.append((token.start, after.end, subject))  # "this model"
-            elif _pronoun_use(before, after):
-                edits.append((token.start, token.end, subject))
+            elif _pronoun_use(before, after) and not any(t.is_content for t in tokens):
+                edits.append((token.start, token.end, subject))  # "Why is that?"
             continue
         if word in _POSSESSIVES and after is not None and after.is_word and not after.is_function:
             end = i + 1  # "their drawbacks" -> "the drawbacks of <subject>"
@@ -373,6 +568,12 @@ def _what_about(rest: str, context: Frame, original: str) -> str:
         return _finish(f"What about the {attribute} of {context.subject_text}", original)
     if tokens[0].bare in _PRONOUNS:
         return original
+    words = [t for t in tokens if t.is_word]
+    if len(words) > 4 or any(t.bare in ("that", "which", "who", "whose") for t in tokens):
+        # A clause of its own ("common groundwork that makes results easier to
+        # replicate") cannot be spliced into the earlier question: keep it, with
+        # what the conversation is about.
+        return _carry(_END.sub("", original.strip()), context, original)
     phrase = rest[tokens[0].start :]
     if tokens[-1].bare in ("one", "ones") and len(tokens) > 1 and context.subject is not None:
         # "What about closed ones?" after "... open-source LLMs?": "closed LLMs".

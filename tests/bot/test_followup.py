@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot import Answer, Citation
-from bot.followup import frame, is_elliptical, repeats_earlier, standalone
+from bot.followup import frame, is_elliptical, key_terms, repeats_earlier, standalone
 
 BLOOM = "What is BLOOM?"
 BENEFITS = "What are the benefits of closed-source models?"
@@ -96,6 +96,84 @@ GPT_J = "Why did EleutherAI take GPT-J offline?"
 )
 def test_follow_ups_become_standalone(history: list[str], question: str, expected: str) -> None:
     assert standalone(question, history) == expected
+
+
+ALPACA = "How did Alpaca compare with text-davinci-003 in the blind pairwise comparison?"
+
+
+@pytest.mark.parametrize(
+    ("history", "question", "expected"),
+    [
+        # a demonstrative with a noun of its own: keep the words, carry the key terms
+        (
+            [ALPACA],
+            "Who carried out that evaluation?",
+            "Who carried out that evaluation? (Alpaca, text-davinci-003, blind pairwise comparison)",
+        ),
+        (
+            ["Which companies charge for access to their LLMs?"],
+            "What's the risk of doing that?",
+            "What's the risk of doing that? (companies charge, access, LLMs)",
+        ),
+        # "per category": a phrase the follow-up already says is not carried again
+        (
+            ["What question categories did the Vicuna evaluation use?"],
+            "How many questions per category?",
+            "How many questions per category? (Vicuna evaluation)",
+        ),
+        # "ones" after a modifier stands for the earlier noun phrase
+        (
+            ["How are large language models built?"],
+            "Can you name a few well-known ones?",
+            "Can you name a few well-known large language models?",
+        ),
+        # two names: "their" is ambiguous, so nothing is spliced in
+        (
+            ["How do OpenRAILs differ from RAILs?"],
+            "Give some examples of the risky situations their restrictions target.",
+            "Give some examples of the risky situations their restrictions target. "
+            "(OpenRAILs differ, RAILs)",
+        ),
+        # "what about" with a clause of its own is not spliced into the earlier question
+        (
+            ["Is there a standard for mixing parts of open and closed models?"],
+            "What about common groundwork that makes results easier to replicate?",
+            "What about common groundwork that makes results easier to replicate? "
+            "(standard, mixing parts, open and closed models)",
+        ),
+        # "and ..." without a subject of its own
+        (
+            ["What is Alpaca?", "How well did it do against OpenAI's model?"],
+            "And which people did the rating by hand?",
+            "Which people did the rating by hand? (Alpaca, OpenAI's model)",
+        ),
+    ],
+)
+def test_elliptical_follow_ups_carry_the_earlier_key_terms(
+    history: list[str], question: str, expected: str
+) -> None:
+    assert standalone(question, history) == expected
+
+
+def test_key_terms_are_names_and_noun_phrases() -> None:
+    assert key_terms(ALPACA) == ["Alpaca", "text-davinci-003", "blind pairwise comparison"]
+    assert key_terms("How are large language models built?") == ["large language models"]
+    assert key_terms("Do Anthropic and Cohere make people pay?")[0] == "Anthropic and Cohere"
+
+
+@pytest.mark.parametrize(
+    ("history", "question"),
+    [
+        ([ALPACA], "Who made BLOOM?"),
+        ([ALPACA], "What is the model that Meta released?"),
+        ([ALPACA], "Is it true that Meta released LLaMA?"),
+        ([ALPACA], "What are the drawbacks of open-source models?"),
+    ],
+)
+def test_a_follow_up_with_its_own_subject_carries_nothing(
+    history: list[str], question: str
+) -> None:
+    assert standalone(question, history) == question
 
 
 @pytest.mark.parametrize(
