@@ -127,10 +127,21 @@ def test_as_retriever_works_in_a_langchain_runnable(corpus_kb: KnowledgeBase) ->
 async def test_aask_answers_concurrently(corpus_kb: KnowledgeBase) -> None:
     import asyncio
 
-    answers = await asyncio.gather(
-        corpus_kb.aask("How big is Gopher?"), corpus_kb.aask("What is vendor lock-in?")
-    )
-    assert all(a.answered for a in answers)
+    questions = [
+        "How big is DeepMind's Gopher model?",
+        "What is vendor lock-in?",
+        "Why did EleutherAI take GPT-J offline?",
+        "What is BLOOM?",
+    ] * 2
+    alone = {q: corpus_kb.ask(q) for q in questions}
+
+    together = await asyncio.gather(*(corpus_kb.aask(q) for q in questions))
+
+    # Answers computed at the same time on worker threads are the ones asked alone.
+    assert [(a.text, a.answered) for a in together] == [
+        (alone[q].text, alone[q].answered) for q in questions
+    ]
+    assert sum(a.answered for a in together) >= 6
 
 
 def test_an_empty_knowledge_base_ingests_the_bundled_corpus_on_first_use(settings) -> None:  # type: ignore[no-untyped-def]
