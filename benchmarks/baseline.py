@@ -14,9 +14,16 @@ from typing import Any
 
 from common import REPO, SCIFACT, console, save, table
 
-from bot import KnowledgeBase, Settings
+from bot import Settings
 from bot.evaluation.beir import evaluate_beir, load_beir, ndcg_at, recall_at
-from bot.evaluation.qa import default_question_set, evaluate_qa, load_questions, normalise
+from bot.evaluation.qa import (
+    evaluate_qa,
+    evaluation_articles,
+    evaluation_knowledge_base,
+    load_questions,
+    normalise,
+    question_set,
+)
 
 
 def _baseline_store(texts: list[tuple[str, str]], directory: Path, name: str) -> Any:
@@ -39,16 +46,17 @@ def _baseline_store(texts: list[tuple[str, str]], directory: Path, name: str) ->
 
 
 def corpus_qa(work: Path) -> dict[str, Any]:
-    """Evidence hit rate of the top-4 baseline chunks vs the product's citations."""
-    questions = [q for q in load_questions(default_question_set()) if q.answerable]
-    raw = [(str(p), p.read_text(encoding="utf-8")) for p in sorted((REPO / "corpus").glob("*.txt"))]
+    """Evidence hit rate of the top-4 baseline chunks vs the product's citations (test split)."""
+    questions = [q for q in load_questions(question_set("test")) if q.answerable and not q.history]
+    files = [*sorted((REPO / "corpus").glob("*.txt")), *sorted(evaluation_articles().glob("*.md"))]
+    raw = [(str(p), p.read_text(encoding="utf-8")) for p in files]
     store = _baseline_store(raw, work / "baseline-corpus", "baseline-corpus")
     hits = 0
     for q in questions:
         found = [normalise(d.page_content) for d in store.similarity_search(q.question, k=4)]
         hits += any(normalise(e) in text for e in q.evidence for text in found)
-    kb = KnowledgeBase(settings=Settings(home=work / "product-corpus", corpus=REPO / "corpus"))
-    ours = evaluate_qa(kb, default_question_set()).metrics()
+    kb = evaluation_knowledge_base(Settings(home=work / "product-corpus"))
+    ours = evaluate_qa(kb, question_set("test")).metrics()
     return {
         "questions": len(questions),
         "baseline_evidence_hit": hits / len(questions),
