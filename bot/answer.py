@@ -40,6 +40,8 @@ class Evidence:
     """Per source id, the article's URL if it has one."""
     known: Callable[[str], bool] = lambda term: True
     """Whether a (stemmed) term occurs anywhere in the knowledge base."""
+    related: Callable[[str], bool] | None = None
+    """Whether a term or another form of it occurs (default: :attr:`known`)."""
 
 
 class Answerer(Protocol):
@@ -97,7 +99,9 @@ class ExtractiveAnswerer:
 
     def answer(self, evidence: Evidence) -> Answer:
         passages = evidence.passages[: self.settings.candidate_passages]
-        question = Question.analyse(evidence.question, evidence.idf, evidence.known)
+        question = Question.analyse(
+            evidence.question, evidence.idf, evidence.known, evidence.related
+        )
         ranked = self.rank(question, evidence, passages)
         ranked = _of_expected_type(question, ranked)
         confidence = self.answerability(ranked, passages)

@@ -35,6 +35,7 @@ SENTENCE_FEATURES = (
     "contrast",  # sentence + headings hold the opposite of what is asked (closed vs open)
     "contrast_only",  # ... and not what is asked
     "unknown",  # share of the question's terms the knowledge base never uses
+    "unknown_names",  # share of the names it mentions that the knowledge base never uses
     "typed",  # the question wants an amount/date/name
     "typed_match",  # ... and the sentence states one the question does not
     "yesno",  # a yes/no question
@@ -131,6 +132,7 @@ def candidates(
                 1.0 if contrast else 0.0,
                 1.0 if contrast and not asked_side else 0.0,
                 question.unknown,
+                question.unknown_names,
                 1.0 if typed else 0.0,
                 1.0 if typed and match else 0.0,
                 1.0 if question.kind == "yesno" else 0.0,
@@ -201,6 +203,7 @@ ANSWERABILITY_FEATURES = (
     "names",  # share of the names the question mentions, likewise
     "missing",  # the largest IDF among the question's terms it lacks (relative)
     "unknown",  # share of the question's terms the knowledge base never uses
+    "unknown_names",  # share of the names it mentions that the knowledge base never uses
     "typed_match",  # it states the amount, date or name the question asks for
 )
 """Few and stable across knowledge bases: scores standardised over the candidates

@@ -469,6 +469,7 @@ class KnowledgeBase:
             idf=self._lexical.idf,
             urls=records,
             known=self._lexical.known,
+            related=self._lexical.related,
         )
 
     def _source_urls(self, source_ids: Sequence[str]) -> dict[str, str | None]:

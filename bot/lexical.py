@@ -51,6 +51,7 @@ class LexicalIndex:
         self._sources: np.ndarray = np.zeros(0, dtype=object)
         self._bm25: Any = None
         self._document_frequency: Counter[str] = Counter()
+        self._prefixes: frozenset[str] = frozenset()
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
@@ -92,6 +93,7 @@ class LexicalIndex:
         self._sources = np.array([chunk.source_id for chunk in table], dtype=object)
         self._tokens = tokens
         self._document_frequency = frequency
+        self._prefixes = frozenset(t[:4] for t in frequency if len(t) >= 4)
         self._bm25 = bm25
         self.revision = revision
 
@@ -117,6 +119,13 @@ class LexicalIndex:
 
     def known(self, term: str) -> bool:
         return term in self._document_frequency
+
+    def related(self, term: str) -> bool:
+        """Known, or a word form of a known term ("taken" for "take": the stemmer keeps
+        irregular forms apart), judged by a shared four-letter stem start."""
+        if term in self._document_frequency:
+            return True
+        return len(term) >= 4 and term[:4] in self._prefixes
 
     # --- persistence ----------------------------------------------------------------
 

@@ -82,6 +82,34 @@ def fit_logistic(
     return LogisticModel(features, mean, scale, beta[:-1].copy(), float(beta[-1]))
 
 
+def fit_monotone(
+    rows: np.ndarray,
+    labels: np.ndarray,
+    features: tuple[str, ...],
+    signs: dict[str, int],
+    l2: float = 1.0,
+) -> LogisticModel:
+    """:func:`fit_logistic` with each weight's sign fixed (+1 or -1; features not named are free).
+
+    A feature whose fitted weight comes out with the wrong sign (usually through
+    its correlation with others) is dropped, weight 0, and the rest refitted,
+    until every weight has its sign.
+    """
+    kept = list(range(len(features)))
+    while True:
+        model = fit_logistic(rows[:, kept], labels, tuple(features[i] for i in kept), l2)
+        wrong = [i for i, w in zip(kept, model.weights) if signs.get(features[i], 0) * w < 0]
+        if not wrong:
+            break
+        kept.remove(max(wrong, key=lambda i: abs(model.weights[kept.index(i)])))
+    weights = np.zeros(len(features))
+    mean = np.zeros(len(features))
+    scale = np.ones(len(features))
+    for j, i in enumerate(kept):
+        weights[i], mean[i], scale[i] = model.weights[j], model.mean[j], model.scale[j]
+    return LogisticModel(features, mean, scale, weights, model.intercept)
+
+
 def fit_choice(
     groups: list[tuple[np.ndarray, np.ndarray]], features: tuple[str, ...], l2: float = 1.0
 ) -> LogisticModel:

@@ -82,6 +82,8 @@ class Question:
     contrasts: frozenset[str] = frozenset()
     opposed: frozenset[str] = frozenset()
     """The question's own terms that have an opposite (``open`` in "risks of open models")."""
+    unknown_names: float = 0.0
+    """Share of the names it mentions that the knowledge base never uses ("Australia")."""
     sides: tuple[tuple[frozenset[str], frozenset[str]], ...] = ()
     """Per opposition the question takes one side of: (that side's terms, the other side's)."""
 
@@ -95,14 +97,22 @@ class Question:
         text: str,
         idf: Callable[[str], float],
         known: Callable[[str], bool] = lambda term: True,
+        related: Callable[[str], bool] | None = None,
     ) -> Question:
-        """Weigh the question's terms by IDF; terms the knowledge base lacks weigh nothing."""
+        """Weigh the question's terms by IDF; terms the knowledge base lacks weigh nothing.
+
+        ``related`` says whether a term or another form of it occurs (for
+        :attr:`unknown`); default ``known``.
+        """
         all_terms = list(dict.fromkeys(query_terms(text)))
         weights = {term: idf(term) for term in all_terms if known(term)}
         ranked = sorted(weights, key=lambda t: -weights[t])
         rare = frozenset(ranked[: math.ceil(len(ranked) / 2)])
-        names = _names(text) & set(weights)
-        unknown = 1 - len(weights) / len(all_terms) if all_terms else 0.0
+        mentioned = _names(text) & set(all_terms)
+        names = mentioned & set(weights)
+        unknown_names = 1 - len(names) / len(mentioned) if mentioned else 0.0
+        seen = related or known
+        unknown = sum(not seen(t) for t in all_terms) / len(all_terms) if all_terms else 0.0
         asked = set(all_terms)
         contrasts = {
             other
@@ -125,6 +135,7 @@ class Question:
             unknown,
             frozenset(contrasts),
             frozenset(opposed),
+            unknown_names,
             sides,
         )
 
