@@ -395,6 +395,15 @@ def claims(reply: str, passages: int) -> list[Claim]:
     return found
 
 
+_INSTRUCTION = re.compile(
+    r"\b(?:ignore|disregard|forget)\b.{0,40}\b(?:instructions?|prompts?|rules)\b"
+    r"|\bsystem prompt\b|\bdeveloper mode\b|\byou are now\b|\bjailbreak"
+    r"|(?:^|[\s>])(?:system|assistant|user)\s*:|‹\s*/?\s*passages?\b",
+    re.IGNORECASE,
+)
+"""A passage sentence that speaks to the model (a prompt injection): quoted, never support."""
+
+
 def _normal(text: str) -> str:
     return text.replace("’", "'").casefold()
 
@@ -435,7 +444,9 @@ class Verifier:
 
     A sentence is supported by a set of passages when every number and name in
     it occurs in them (title and section included) and its MiniLM vector is
-    within ``min_similarity`` of one of their sentences' vectors.
+    within ``min_similarity`` of one of their sentences' vectors. Passage
+    sentences that address the model ("Ignore previous instructions", "SYSTEM:")
+    never count as support: a reply that echoes an injection is not grounded.
     """
 
     def __init__(
@@ -449,6 +460,10 @@ class Verifier:
             _normal(f"{p.chunk.title}\n{p.chunk.section}\n{p.chunk.text}") for p in self.passages
         ]
         self._numbers = [numbers_in(h) for h in self._haystacks]
+        self._instructions = [
+            {i for i, t in enumerate(self.sentences(n)) if _INSTRUCTION.search(neutralise(t))}
+            for n in range(len(self.passages))
+        ]
 
     def sentences(self, index: int) -> list[str]:
         texts = self.passages[index].chunk.sentence_texts
@@ -465,6 +480,9 @@ class Verifier:
         if vectors is None or len(vectors) == 0:
             return None
         similarities = vectors @ vector
+        for i in self._instructions[index]:
+            if i < len(similarities):
+                similarities[i] = -1.0  # an echoed injection is not an answer
         best = int(np.argmax(similarities))
         return _Support(float(similarities[best]), best)
 
