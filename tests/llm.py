@@ -78,7 +78,8 @@ class OpenAIServer:
     """A scripted OpenAI-compatible chat endpoint on 127.0.0.1 (start/stop it per test).
 
     ``replies`` are ``(status, text)`` pairs used in turn (then ``NOT_FOUND``);
-    ``tokens_per_second`` paces streamed replies (one token is a word or a space).
+    ``tokens_per_second`` paces replies (a token is a word with its trailing space): a
+    streamed reply sends each token in turn, a JSON reply comes after all would have.
     """
 
     tokens_per_second: float = 0.0
@@ -104,6 +105,8 @@ class OpenAIServer:
                 elif body.get("stream"):
                     self._sse(body.get("model", "m"), text)
                 else:
+                    if script.tokens_per_second:
+                        time.sleep(len(_tokens(text)) / script.tokens_per_second)
                     self._json(200, _completion(body.get("model", "m"), text))
 
             def _json(self, status: int, payload: dict[str, Any]) -> None:
@@ -121,7 +124,7 @@ class OpenAIServer:
                 self.send_header("Connection", "close")
                 self.end_headers()
                 pause = 1.0 / script.tokens_per_second if script.tokens_per_second else 0.0
-                for token in [t for t in re.split(r"(\s+)", text) if t]:
+                for token in _tokens(text):
                     if pause:
                         time.sleep(pause)
                     self._event(_chunk(model, {"content": token}, None))
@@ -147,6 +150,10 @@ class OpenAIServer:
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
+
+
+def _tokens(text: str) -> list[str]:
+    return re.findall(r"\S+\s*", text)
 
 
 def _completion(model: str, text: str) -> dict[str, Any]:
