@@ -1,6 +1,6 @@
 """Run every benchmark and print the tables (``make bench``).
 
-    python benchmarks/run.py [--only perf,baseline,scale]
+    python benchmarks/run.py [--only perf,baseline,scale,llm]
 
 The SciFact store the product builds for evaluation is kept under
 benchmarks/results/scifact-store, so a second run does not embed it again.
@@ -12,6 +12,7 @@ import argparse
 import time
 
 import baseline
+import llm_stream
 import perf
 import scale
 from common import RESULTS, console, machine
@@ -19,7 +20,7 @@ from common import RESULTS, console, machine
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--only", default="perf,baseline,scale")
+    parser.add_argument("--only", default="perf,baseline,scale,llm")
     wanted = set(parser.parse_args().only.split(","))
     console.print(f"Machine: {machine()}")
     store = RESULTS / "scifact-store"
@@ -30,6 +31,8 @@ def main() -> None:
         baseline.main(product_home=store)
     if "scale" in wanted:
         scale.main(store)
+    if "llm" in wanted:
+        llm_stream.main()
     console.print(f"Done in {time.perf_counter() - started:.0f} s; JSON results in {RESULTS}")
 
 

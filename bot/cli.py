@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
@@ -244,12 +244,12 @@ def ask(
     source: SourceOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Answer a question with cited passages."""
-    answer = _run(lambda: knowledge_base().ask(question, source=source))
-    if as_json:
+    """Answer a question with cited passages (streamed as it is written when an LLM answers)."""
+    if as_json:  # one JSON document: nothing is printed before the answer is final
+        answer = _run(lambda: knowledge_base().ask(question, source=source))
         sys.stdout.write(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2) + "\n")
-    else:
-        print_answer(answer)
+        return
+    print_answer(_run(lambda: show_stream(knowledge_base().stream(question, source=source))))
 
 
 @app.command()
@@ -318,7 +318,7 @@ def chat() -> None:
             continue
         try:
             with _user_errors():
-                print_answer(conversation.ask(question))
+                print_answer(show_stream(conversation.stream(question)))
         except typer.Exit:
             continue  # the error was printed; keep chatting
 
@@ -327,6 +327,35 @@ def _print_chat_help() -> None:
     console.print("Type a question, or one of these commands:")
     for command, meaning in CHAT_COMMANDS.items():
         console.print(f"  [bold]{command}[/bold]  {meaning}")
+
+
+def show_stream(items: Iterable[str | Answer]) -> Answer:
+    """Show the text as it arrives (a live panel, replaced when done); return the final answer.
+
+    With an LLM the streamed text is provisional: the final answer keeps only the
+    sentences its passages support, and is printed in full by :func:`print_answer`.
+    """
+    from rich.live import Live
+
+    final: Answer | None = None
+    written = ""
+    with Live(console=console, transient=True, refresh_per_second=8) as live:
+        for item in items:
+            if isinstance(item, Answer):
+                final = item
+                continue
+            written += item
+            live.update(
+                Panel(
+                    Text(written),
+                    title="Answer (writing…)",
+                    title_align="left",
+                    border_style="dim",
+                )
+            )
+    if final is None:
+        raise RuntimeError("the answer stream ended without an answer")
+    return final
 
 
 def print_answer(answer: Answer) -> None:
@@ -345,6 +374,11 @@ def print_answer(answer: Answer) -> None:
     )
     if answer.notice:
         console.print(f"[dim]{escape(answer.notice)}[/dim]")
+    if answer.dropped:
+        sentences = "sentence" if answer.dropped == 1 else "sentences"
+        console.print(
+            f"[dim]{answer.dropped} {sentences} the cited passages do not support left out.[/dim]"
+        )
     for citation in answer.citations:
         console.print(_citation_panel(citation))
     if not answer.answered and answer.closest:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from bot.followup import repeats_earlier, standalone
 from bot.results import Answer
+from bot.streaming import in_thread
 
 if TYPE_CHECKING:
     from bot.knowledge_base import KnowledgeBase
@@ -31,8 +32,10 @@ class Conversation:
     """A series of questions where each may lean on the ones before it.
 
     A follow-up such as "Who made it?" or "What about Falcon?" is rewritten into
-    a standalone question from the earlier questions (no LLM; see
-    :mod:`bot.followup`), and that is what is searched for and answered.
+    a standalone question from the earlier turns, and that is what is searched
+    for and answered: by the LLM when one is configured (LangChain's
+    history-aware pattern, see :meth:`bot.generative.GenerativeAnswerer.condense`),
+    otherwise by rules (:mod:`bot.followup`), which also stand in when the LLM fails.
     ``Answer.question`` keeps the user's words; ``Answer.standalone_question``
     shows what was searched for. A follow-up that asks something new never gets
     the previous answer again: if all the knowledge base has is the sentence it
@@ -80,7 +83,7 @@ class Conversation:
         """
         with self._lock:
             question = self._kb.validate_question(question)
-            resolved = standalone(question, [t.question for t in self._turns])
+            resolved = self._standalone(question)
             answer = self._kb._answer(question, resolved, source, repeats=self._repeats)
             self._turns.append(_Turn(question, resolved, answer))
             return answer
@@ -88,6 +91,52 @@ class Conversation:
     async def aask(self, question: str, *, source: str | None = None) -> Answer:
         """:meth:`ask` in a worker thread, so an event loop never blocks."""
         return await asyncio.to_thread(self.ask, question, source=source)
+
+    def stream(self, question: str, *, source: str | None = None) -> Iterator[str | Answer]:
+        """:meth:`ask`, streamed: text deltas (provisional), then the final :class:`Answer`.
+
+        The turn joins the conversation when the final answer has been yielded.
+
+        Raises:
+            InvalidQuestionError: The question is empty or too long (when called).
+        """
+        question = self._kb.validate_question(question)
+        return self._stream(question, source)
+
+    def astream(self, question: str, *, source: str | None = None) -> AsyncIterator[str | Answer]:
+        """:meth:`stream` for asyncio (the work runs in a worker thread)."""
+        question = self._kb.validate_question(question)
+        return in_thread(lambda: self._stream(question, source))
+
+    def _stream(self, question: str, source: str | None) -> Iterator[str | Answer]:
+        final: Answer | None = None
+        with self._lock:
+            resolved = self._standalone(question)
+            for item in self._kb._stream(question, resolved, source, repeats=self._repeats):
+                if isinstance(item, Answer):
+                    final = item
+                    self._turns.append(_Turn(question, resolved, final))
+                    break
+                yield item
+        if final is not None:  # outside the lock: a caller that stops here blocks no one
+            yield final
+
+    def _standalone(self, question: str) -> str:
+        """What to search for: the LLM's condensed question, else the rule-based rewrite."""
+        earlier = [t.question for t in self._turns]
+        if not earlier:
+            return question
+        condense = getattr(self._kb.answerer, "condense", None)
+        if condense is not None:
+            history = [
+                (t.question, t.answer.text if t.answer is not None and t.answer.answered else None)
+                for t in self._turns
+            ]
+            rewritten = condense(question, history)
+            if isinstance(rewritten, str) and rewritten.strip():
+                limit = self._kb.settings.max_question_chars
+                return rewritten.strip()[:limit]
+        return standalone(question, earlier)
 
     def _repeats(self, answer: Answer) -> Answer | None:
         """The recent earlier answer that ``answer`` only repeats, if any."""

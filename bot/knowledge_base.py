@@ -6,7 +6,7 @@ import asyncio
 import logging
 import os
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
 from importlib import resources
 from pathlib import Path
@@ -22,10 +22,12 @@ from bot.answer import (
     citations_for,
 )
 from bot.conversation import Conversation
+from bot.generative import StreamingAnswerer
 from bot.lexical import LexicalIndex
 from bot.results import Answer, Citation
 from bot.retrieve import CANDIDATES, HybridRetriever, Mode, Retrieval, rank_sources
 from bot.settings import Settings
+from bot.streaming import in_thread
 from ingest.errors import InvalidArgumentError, InvalidQuestionError, SourceNotFoundError
 from ingest.load import Input, check_inputs, check_text, is_url, source_id_for
 from ingest.pipeline import Ingestor, ProgressCallback
@@ -67,7 +69,7 @@ class KnowledgeBase:
         home: The knowledge-base folder; ``None`` uses ``KB_HOME`` or ``./.kb``.
         settings: Full settings; ``home`` overrides ``settings.home`` when both are given.
         answerer: How answers are written; default extractive (no LLM), or an
-            LLM answerer when ``KB_LLM_URL`` is set.
+            LLM answerer (:mod:`bot.generative`) when ``KB_LLM`` or ``KB_LLM_URL`` is set.
 
     Example:
         >>> kb = KnowledgeBase()
@@ -128,10 +130,10 @@ class KnowledgeBase:
         extractive = ExtractiveAnswerer(
             ExtractiveSettings(max_sentences=self.settings.answer_sentences)
         )
-        if self.settings.llm_url:
+        if self.settings.llm_enabled:
             from bot.generative import GenerativeAnswerer
 
-            return GenerativeAnswerer.from_settings(self.settings, fallback=extractive)
+            return GenerativeAnswerer.from_settings(self.settings, extractive, self._embed)
         return extractive
 
     def _query_encoder(self) -> QueryEncoder:
@@ -259,6 +261,39 @@ class KnowledgeBase:
         question = self.validate_question(question)
         source = _optional_source(source)
         return self._answer(question, question, source)
+
+    def stream(self, question: str, *, source: str | None = None) -> Iterator[str | Answer]:
+        """:meth:`ask`, streamed: text as it is written, then the final :class:`Answer`.
+
+        With an LLM the text pieces are the model's reply as it arrives, shown
+        provisionally; the final ``Answer`` holds only the sentences the cited
+        passages support (see ``Answer.dropped``). Without one, the extractive
+        answer's text comes as one piece. Always consume the final item.
+
+        Raises:
+            InvalidQuestionError: The question is empty or too long (when called).
+            SourceNotFoundError: ``source`` is not in the knowledge base (while iterating).
+
+        Example:
+            >>> for item in kb.stream("Why did EleutherAI take GPT-J offline?"):  # doctest: +SKIP
+            ...     if isinstance(item, str):
+            ...         print(item, end="", flush=True)
+            ...     else:
+            ...         answer = item
+        """
+        question = self.validate_question(question)
+        source = _optional_source(source)
+        return self._stream(question, question, source)
+
+    def astream(self, question: str, *, source: str | None = None) -> AsyncIterator[str | Answer]:
+        """:meth:`stream` for asyncio: the work runs in a worker thread.
+
+        Raises:
+            InvalidQuestionError: The question is empty or too long (when called).
+        """
+        question = self.validate_question(question)
+        source = _optional_source(source)
+        return in_thread(lambda: self._stream(question, question, source))
 
     def evidence(
         self, question: str, *, k: int = ANSWER_PASSAGES, source: str | None = None
@@ -433,11 +468,48 @@ class KnowledgeBase:
             repeats: For a conversation: the earlier answer that an answer merely
                 repeats, if any; such an answer becomes an abstention.
         """
+        evidence = self._gather(standalone, source)
+        answer = self.answerer.answer(evidence) if evidence.passages else abstain(evidence)
+        return self._finish(answer, evidence, question, standalone, repeats)
+
+    def _stream(
+        self,
+        question: str,
+        standalone: str,
+        source: str | None,
+        *,
+        repeats: Callable[[Answer], Answer | None] | None = None,
+    ) -> Iterator[str | Answer]:
+        """:meth:`_answer`, streamed: text deltas, then the final answer."""
+        evidence = self._gather(standalone, source)
+        answerer = self.answerer
+        final: Answer | None = None
+        if evidence.passages and isinstance(answerer, StreamingAnswerer):
+            for item in answerer.stream(evidence):
+                if isinstance(item, Answer):
+                    final = item
+                else:
+                    yield item
+        else:
+            final = answerer.answer(evidence) if evidence.passages else abstain(evidence)
+            yield final.text
+        if final is None:
+            raise RuntimeError("the answerer's stream ended without an Answer")
+        yield self._finish(final, evidence, question, standalone, repeats)
+
+    def _gather(self, standalone: str, source: str | None) -> Evidence:
         self._ensure_content()
         with self.store.snapshot():  # one state of a store other processes may be writing
-            retrieval = self._retrieve(standalone, ANSWER_PASSAGES, source)
-            evidence = self._evidence(retrieval)
-        answer = self.answerer.answer(evidence) if evidence.passages else abstain(evidence)
+            return self._evidence(self._retrieve(standalone, ANSWER_PASSAGES, source))
+
+    def _finish(
+        self,
+        answer: Answer,
+        evidence: Evidence,
+        question: str,
+        standalone: str,
+        repeats: Callable[[Answer], Answer | None] | None,
+    ) -> Answer:
         answer = replace(answer, standalone_question=standalone)
         earlier = repeats(answer) if repeats is not None and answer.answered else None
         if earlier is not None:

@@ -64,6 +64,8 @@ class Answer:
         standalone_question: What was actually searched for: in a conversation, a
             follow-up rewritten to stand on its own ("Who made it?" after "What is
             BLOOM?" is "Who made BLOOM?"); otherwise (and by default) ``question``.
+        dropped: Sentences an LLM wrote that the cited passages did not support,
+            left out of ``text`` (0 for extractive answers).
     """
 
     question: str
@@ -74,6 +76,7 @@ class Answer:
     closest: list[SuggestedSource] = field(default_factory=list)
     notice: str | None = None
     standalone_question: str = ""
+    dropped: int = 0
 
     def __post_init__(self) -> None:
         if not self.standalone_question:
@@ -94,4 +97,5 @@ class Answer:
             "confidence": round(self.confidence, 4),
             "closest": [asdict(s) for s in self.closest],
             "notice": self.notice,
+            "dropped": self.dropped,
         }

@@ -81,12 +81,30 @@ class Settings(BaseSettings):
     answer_sentences: int = Field(
         3, ge=1, le=6, description="Most sentences an extractive answer quotes."
     )
-    llm_url: str | None = Field(
-        None, description="OpenAI-compatible chat endpoint base URL; set to answer with an LLM."
+    llm: str | None = Field(
+        None,
+        description="Chat model as provider:model (openai:gpt-4o-mini, ollama:llama3.2, anthropic:claude-…); set to answer with an LLM.",
     )
-    llm_model: str = Field("gpt-4o-mini", description="Model name sent to the LLM endpoint.")
-    llm_api_key: SecretStr | None = Field(None, description="API key for the LLM endpoint.")
-    llm_timeout: float = Field(60.0, gt=0, description="Seconds to wait for the LLM.")
+    llm_url: str | None = Field(
+        None,
+        description="Base URL of an OpenAI-compatible server (…/v1); alone it answers with KB_LLM_MODEL through it.",
+    )
+    llm_model: str = Field(
+        "gpt-4o-mini", description="Model name used with KB_LLM_URL when KB_LLM is unset."
+    )
+    llm_api_key: SecretStr | None = Field(
+        None, description="API key for the LLM; unset = the provider's own variable."
+    )
+    llm_timeout: float = Field(
+        60.0, gt=0, description="Seconds one LLM answer may take in all (retries included)."
+    )
+    llm_max_tokens: int = Field(512, ge=16, description="Most tokens the LLM may write per answer.")
+    llm_retries: int = Field(
+        2,
+        ge=0,
+        le=10,
+        description="Retries (with backoff) after a 429, a 5xx or a lost connection.",
+    )
 
     # --- Discord
     discord_token: SecretStr | None = Field(
@@ -120,6 +138,35 @@ class Settings(BaseSettings):
         if isinstance(value, int):
             return [value]
         return value
+
+    @field_validator("llm_url")
+    @classmethod
+    def _llm_base_url(cls, value: str | None) -> str | None:
+        """A base URL; the full ``…/chat/completions`` endpoint is cut back to it."""
+        if value is None or not value.strip():
+            return None
+        url = value.strip().rstrip("/")
+        if not re.match(r"https?://[^/\s]+", url):
+            raise ValueError(f"{url!r} is not an http(s) URL (e.g. http://localhost:11434/v1)")
+        for suffix in ("/chat/completions", "/completions"):
+            if url.endswith(suffix):
+                url = url[: -len(suffix)]
+                break
+        return url
+
+    @field_validator("llm")
+    @classmethod
+    def _llm_name(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if not re.fullmatch(r"[A-Za-z0-9_-]+:\S.*", value.strip()):
+            raise ValueError("use provider:model, e.g. openai:gpt-4o-mini or ollama:llama3.2")
+        return value.strip()
+
+    @property
+    def llm_enabled(self) -> bool:
+        """Whether answers are written by an LLM (``KB_LLM`` or ``KB_LLM_URL`` set)."""
+        return bool(self.llm or self.llm_url)
 
     @field_validator("collection")
     @classmethod

@@ -7,6 +7,7 @@ import asyncio
 import logging
 import math
 import re
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +21,7 @@ from bot.discord_bot.render import (
     escape_mentions,
     render_answer,
     render_error,
+    render_progress,
     render_report,
     render_sources,
     trim,
@@ -38,6 +40,8 @@ MAX_UPLOAD_BYTES = 25 * 1024 * 1024
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 Interaction = discord.Interaction[Any]
 _NEW_THREAD = object()
+EDIT_INTERVAL = 1.0
+"""Least seconds between two edits of an answer being written (Discord rate-limits edits)."""
 
 
 class KnowledgeCog(commands.Cog):
@@ -60,11 +64,17 @@ class KnowledgeCog(commands.Cog):
         if source:
             source = await asyncio.to_thread(kb.resolve_source, source)
         await interaction.response.defer(thinking=True)
-        answer = await kb.aask(question, source=source)
+
+        async def show(text: str) -> None:
+            await interaction.edit_original_response(
+                content=render_progress(text), allowed_mentions=NONE
+            )
+
+        answer = await follow_stream(kb.astream(question, source=source), show)
         messages, view = await self._prepare(answer, interaction.user.id)
         first, *rest = messages
         await interaction.edit_original_response(
-            embeds=first.embeds, view=None if rest else view, allowed_mentions=NONE
+            content=None, embeds=first.embeds, view=None if rest else view, allowed_mentions=NONE
         )
         for i, message in enumerate(rest, start=1):
             last = i == len(rest)
@@ -248,13 +258,23 @@ class KnowledgeCog(commands.Cog):
             target = await message.create_thread(
                 name=trim(question, 90), auto_archive_duration=1440
             )
+        shown: discord.Message | None = None
+
+        async def show(text: str) -> None:
+            nonlocal shown
+            if shown is None:
+                shown = await target.send(render_progress(text), allowed_mentions=NONE)
+            else:
+                await shown.edit(content=render_progress(text), allowed_mentions=NONE)
+
         try:
             async with target.typing():
                 if isinstance(place, discord.Thread):  # a conversation: earlier turns count
                     earlier = await self._earlier_questions(place, message)
-                    answer = await self.bot.kb.conversation(earlier).aask(question)
+                    items = self.bot.kb.conversation(earlier).astream(question)
                 else:
-                    answer = await self.bot.kb.aask(question)
+                    items = self.bot.kb.astream(question)
+                answer = await follow_stream(items, show)
                 messages, view = await self._prepare(answer, message.author.id)
         except KnowledgeBaseError as exc:
             await target.send(render_error(str(exc)), allowed_mentions=NONE)
@@ -263,6 +283,14 @@ class KnowledgeCog(commands.Cog):
             log.exception("could not answer a message")
             await target.send("Sorry, something went wrong while answering. The error was logged.")
             return
+        if shown is not None:  # the message that showed the answer being written becomes it
+            first, *messages = messages
+            await shown.edit(
+                content=None,
+                embeds=first.embeds,
+                view=view if not messages else None,
+                allowed_mentions=NONE,
+            )
         for i, reply in enumerate(messages):
             last = i == len(messages) - 1
             await target.send(
@@ -311,6 +339,33 @@ class KnowledgeCog(commands.Cog):
     def _listens_in(self, channel_id: int | None) -> bool:
         allowed = self.bot.settings.discord_channels
         return not allowed or channel_id in allowed
+
+
+async def follow_stream(
+    items: AsyncIterator[str | Answer],
+    show: Callable[[str], Awaitable[None]],
+    interval: float = EDIT_INTERVAL,
+) -> Answer:
+    """Consume an answer stream, showing the text so far at most once per ``interval``.
+
+    The first edit waits ``interval`` too, so an answer that is ready at once (the
+    extractive one) is sent once, complete. Returns the final :class:`Answer`.
+    """
+    loop = asyncio.get_running_loop()
+    last = loop.time()
+    written = ""
+    final: Answer | None = None
+    async for item in items:
+        if isinstance(item, Answer):
+            final = item
+            continue
+        written += item
+        if written.strip() and loop.time() - last >= interval:
+            await show(written)
+            last = loop.time()
+    if final is None:
+        raise RuntimeError("the answer stream ended without an answer")
+    return final
 
 
 async def _fetch_starter(thread: discord.Thread) -> discord.Message | None:

@@ -171,6 +171,11 @@ def render_answer(answer: Answer) -> list[Message]:
     footer = []
     if answer.standalone_question != answer.question:  # a follow-up, as it was understood
         footer.append(f"Searched for: {trim(answer.standalone_question, TITLE_LIMIT)}")
+    if answer.dropped:
+        footer.append(
+            f"{answer.dropped} sentence{'s' if answer.dropped != 1 else ''} the passages "
+            "do not support left out."
+        )
     if answer.citations:
         footer.append("Press “Show passages” for the full cited text.")
     if footer:
@@ -178,6 +183,12 @@ def render_answer(answer: Answer) -> list[Message]:
     if answer.notice:
         embeds[0].set_author(name=trim(answer.notice, TITLE_LIMIT))
     return pack(embeds)
+
+
+def render_progress(text: str) -> str:
+    """An answer being written, as message content (provisional: the final embed replaces it)."""
+    body = escape_mentions(text.strip())
+    return trim(body, CONTENT_LIMIT - 4) + " ✍️" if body else "✍️"
 
 
 def _citation_field(citation: Citation) -> tuple[str, str]:

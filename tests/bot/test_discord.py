@@ -7,6 +7,7 @@ button presses) and asserts on the REST calls the bot makes in response.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -607,3 +608,83 @@ def test_kb_discord_without_a_token_explains_what_to_set(tmp_path: Path, model_c
 
     assert result.returncode == 1
     assert "DISCORD_TOKEN" in result.stderr
+
+
+# --- answers written by an LLM, shown as they are written --------------------------------
+
+STREAMED = (
+    "EleutherAI removed GPT-J from public access due to exploding web hosting costs. "
+    "It was also retrained in 1999 [1]."
+)
+
+
+def _writing_kb(corpus_kb: KnowledgeBase) -> KnowledgeBase:
+    """The corpus, answered by a scripted LLM that writes about 8 pieces a second."""
+    from bot.generative import GenerativeAnswerer
+    from tests.llm import scripted
+
+    model = scripted(STREAMED, STREAMED, delay=0.12)
+    answerer = GenerativeAnswerer(model, ExtractiveAnswerer(), corpus_kb._embed)
+    return KnowledgeBase(settings=corpus_kb.settings, answerer=answerer)
+
+
+def _content(request: Request) -> str | None:
+    body = request.body or {}
+    return (body.get("data") or body).get("content")
+
+
+@pytest.mark.asyncio
+async def test_ask_shows_the_answer_as_it_is_written_then_the_checked_one(
+    emulator: DiscordEmulator, corpus_kb: KnowledgeBase, tmp_path: Path
+) -> None:
+    feedback = FeedbackStore(tmp_path / "feedback.sqlite3")
+    kb = _writing_kb(corpus_kb)
+    async with running(emulator, kb, bot_settings(kb), feedback):
+        mark = emulator.mark()
+        await emulator.slash(
+            "ask", emulator.person("ada"), question="Why did EleutherAI take GPT-J offline?"
+        )
+        final = await emulator.wait_for(
+            "PATCH", ORIGINAL, since=mark, where=lambda r: bool(_embeds(r))
+        )
+        edits = emulator.calls("PATCH", ORIGINAL, since=mark)
+
+    progress = [r for r in edits if not _embeds(r)]
+    assert len(progress) >= 2  # about 4 s of writing, shown along the way
+    texts = [_content(r) or "" for r in progress]
+    assert all(a.rstrip(" ✍️") in b for a, b in itertools.pairwise(texts))  # it grows
+    assert "1999" in texts[-1]  # provisional text is shown as written...
+    gaps = [b.at - a.at for a, b in itertools.pairwise(progress)]
+    assert min(gaps) >= 0.9  # ...at most about one edit a second
+    assert edits[-1] is final and _content(final) is None  # the embed replaces it
+    assert "exploding web hosting costs. [1]" in _text(final) and "1999" not in _text(final)
+    assert "1 sentence the passages do not support left out." in _text(final) + str(_embeds(final))
+
+
+@pytest.mark.asyncio
+async def test_a_mention_answer_is_sent_then_edited_as_it_is_written(
+    emulator: DiscordEmulator, corpus_kb: KnowledgeBase, tmp_path: Path
+) -> None:
+    feedback = FeedbackStore(tmp_path / "feedback.sqlite3")
+    kb = _writing_kb(corpus_kb)
+    async with running(emulator, kb, bot_settings(kb), feedback) as bot:
+        assert bot.user is not None
+        mark = emulator.mark()
+        asked = await emulator.say(
+            emulator.person("ada"),
+            f"<@{bot.user.id}> Why did EleutherAI take GPT-J offline?",
+            mention_bot=True,
+        )
+        thread_id = asked["id"]
+        edit = rf"^/channels/{thread_id}/messages/\d+$"
+        final = await emulator.wait_for("PATCH", edit, since=mark, where=lambda r: bool(_embeds(r)))
+        sent = emulator.calls("POST", rf"^/channels/{thread_id}/messages$", since=mark)
+        edits = emulator.calls("PATCH", edit, since=mark)
+
+    [first] = sent  # one message: sent with the first text, then edited
+    assert "✍️" in (_content(first) or "")
+    assert len(edits) >= 2 and edits[-1] is final
+    assert final.path.endswith(first.response["id"])
+    assert "exploding web hosting costs. [1]" in _text(final) and "1999" not in _text(final)
+    stored = emulator.messages[thread_id][-1]
+    assert stored["content"] == "" and stored["embeds"]

@@ -11,6 +11,8 @@ import asyncio
 import json
 import logging
 import re
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,6 +35,8 @@ class Request:
     """The JSON body, or a multipart request's ``payload_json``."""
     response: Any = None
     """What the emulator answered (a message payload for message endpoints)."""
+    at: float = field(default_factory=time.monotonic)
+    """When the request arrived (``time.monotonic()``), to check the pace of edits."""
 
     @property
     def flags(self) -> int:
@@ -108,14 +112,25 @@ class DiscordEmulator:
         return len(self.requests)
 
     async def wait_for(
-        self, method: str, path: str, *, since: int = 0, timeout: float = 60.0
+        self,
+        method: str,
+        path: str,
+        *,
+        since: int = 0,
+        timeout: float = 60.0,
+        where: Callable[[Request], bool] | None = None,
     ) -> Request:
-        """The first request at or after ``since`` whose path matches the regex ``path``."""
+        """The first request at or after ``since`` whose path matches the regex ``path``
+        (and that satisfies ``where``, when given)."""
         pattern = re.compile(path)
 
         def find() -> Request | None:
             for request in self.requests[since:]:
-                if request.method == method and pattern.search(request.path):
+                if (
+                    request.method == method
+                    and pattern.search(request.path)
+                    and (where is None or where(request))
+                ):
                     return request
             return None
 
@@ -407,6 +422,8 @@ class DiscordEmulator:
             )
         if m == "GET" and (match := re.fullmatch(r"/channels/(\d+)/messages", path)):
             return self._history(match[1], r.query)
+        if m == "PATCH" and (match := re.fullmatch(r"/channels/(\d+)/messages/(\d+)", path)):
+            return self._edit(match[1], match[2], body or {})
         if m == "GET" and (match := re.fullmatch(r"/channels/(\d+)/messages/(\d+)", path)):
             found = [x for x in self.messages.get(match[1], []) if x["id"] == match[2]]
             return found[0] if found else _NOT_FOUND
@@ -448,6 +465,19 @@ class DiscordEmulator:
     def _store(self, message: dict[str, Any]) -> dict[str, Any]:
         self.messages.setdefault(message["channel_id"], []).append(message)
         return message
+
+    def _edit(self, channel_id: str, message_id: str, body: dict[str, Any]) -> Any:
+        """PATCH /channels/{id}/messages/{id}: the given fields replace the stored ones."""
+        for message in self.messages.get(channel_id, []):
+            if message["id"] == message_id:
+                for key in ("content", "embeds", "components"):
+                    if key in body:
+                        message[key] = (
+                            body[key] if body[key] is not None else ("" if key == "content" else [])
+                        )
+                message["edited_timestamp"] = "2026-01-01T00:00:00+00:00"
+                return message
+        return _NOT_FOUND
 
     def _history(self, channel_id: str, query: dict[str, str]) -> list[dict[str, Any]]:
         """GET /channels/{id}/messages: newest first, ``before``/``after`` exclusive, ``limit``."""
