@@ -137,7 +137,9 @@ def crawl(start: str, client: httpx.Client, limits: Limits, options: CrawlOption
     """Fetch ``start`` and the same-site pages its links lead to, breadth first.
 
     Pages are returned already fetched (the ingest does not download them
-    again); a page that cannot be fetched is reported and the crawl goes on.
+    again). Only the start page is reported when it cannot be fetched: a broken
+    link found on the way (a 404, a PNG behind an .html name) is logged and
+    skipped, not counted against the ingest.
     """
     result = SiteExpansion()
     site = _site(start)
@@ -148,7 +150,10 @@ def crawl(start: str, client: httpx.Client, limits: Limits, options: CrawlOption
         try:
             raw = fetch(url, client, limits)
         except SourceError as exc:
-            result.problems.append(Unresolvable(url, exc.reason))
+            if depth == 0:
+                result.problems.append(Unresolvable(url, exc.reason))
+            else:
+                log.warning("crawl: skipped %s (%s)", url, exc.reason)
             continue
         result.pages.append(Pending(url, "url", url=url, meta=SourceMeta(url=url), raw=raw))
         if depth >= options.depth or raw.media_type != "text/html":
