@@ -45,7 +45,7 @@ ProgressCallback = Callable[[int, int, str], None]
 run embeds, and what is being worked on. While sources are still being read (and the
 number of chunks is not known yet), ``total`` is 0 and ``what`` says which source."""
 
-ENCODE_SLICE = 32
+ENCODE_SLICE = 8
 """Chunks embedded between two progress reports."""
 
 BATCH_CHUNKS = 256
