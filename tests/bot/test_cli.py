@@ -184,7 +184,9 @@ def test_a_bad_setting_names_the_variable_the_value_and_what_is_expected(
 
     assert result.returncode == 1
     message = " ".join(result.stderr.split())
-    assert "KB_ANSWER_SENTENCES='abc'" in message and "expected a whole number from 1 to 6" in message
+    assert (
+        "KB_ANSWER_SENTENCES='abc'" in message and "expected a whole number from 1 to 6" in message
+    )
     assert "ValidationError" not in message and "Traceback" not in message
 
 

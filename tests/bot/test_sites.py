@@ -109,14 +109,20 @@ def test_a_markdown_article_answers_from_one_table_row_and_from_a_code_block(
     size = kb.ask("How big is the Mistral 7B download?")
     assert size.answered and "4.1 GB" in size.text
     assert size.citations[0].text == "Model: Mistral 7B · Download: 4.1 GB · Licence: Apache 2.0"
-    assert size.citations[0].source == str(ARTICLE) and size.citations[0].section == "Download sizes"
+    assert (
+        size.citations[0].source == str(ARTICLE) and size.citations[0].section == "Download sizes"
+    )
 
     code = kb.ask("Which ollama command runs Mistral with verbose output?")
     assert code.answered
     assert code.citations[0].text == "ollama pull mistral\nollama run mistral --verbose"
 
     record = kb.sources()[0]
-    assert record.title == "Running open models locally" and record.tags == ("llm", "local", "ollama")
+    assert record.title == "Running open models locally" and record.tags == (
+        "llm",
+        "local",
+        "ollama",
+    )
     assert record.description == "What it takes to run an open-weight model on a laptop."
 
 

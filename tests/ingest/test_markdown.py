@@ -35,7 +35,10 @@ def test_each_table_row_is_a_unit_that_carries_its_header() -> None:
     assert "Runtime: LM Studio · Default port: 1234" in rows
     chunks = chunk_article(article)
     row_chunks = [c for c in chunks if c.text.startswith("Model: Phi-2")]
-    assert len(row_chunks) == 1 and row_chunks[0].text == "Model: Phi-2 · Download: 1.7 GB · Licence: MIT"
+    assert (
+        len(row_chunks) == 1
+        and row_chunks[0].text == "Model: Phi-2 · Download: 1.7 GB · Licence: MIT"
+    )
     assert row_chunks[0].section == "Download sizes"
 
 
