@@ -196,3 +196,36 @@ def test_sync_refetches_conditionally_and_updates_only_changed_pages(
     assert len(changed.unchanged) == 2
     answer = web_kb.ask("How much does a single ferry ticket cost?")
     assert "4 euros" in answer.text and "3 euros" not in answer.citations[0].text
+
+
+@pytest.mark.asyncio
+async def test_the_discord_bot_resyncs_on_a_schedule_only_when_asked(
+    web_kb: KnowledgeBase, site: Site
+) -> None:
+    import asyncio
+
+    from bot.discord_bot.client import KnowledgeBot
+
+    assert web_kb.settings.sync_hours == 0  # off by default
+    web_kb.ingest([site.url("sitemap.xml")])
+    page = site.root / "docs" / "tickets.html"
+    page.write_text(
+        article_page("Ferry tickets", ["A single ferry ticket now costs 5 euros."], chrome=False),
+        encoding="utf-8",
+    )
+    later = time.time() + 5
+    os.utime(page, (later, later))
+    settings = web_kb.settings.model_copy(update={"sync_hours": 0.5 / 3600})
+    bot = KnowledgeBot(web_kb, settings)
+    task = asyncio.create_task(bot.sync_periodically(settings.sync_hours * 3600))
+    try:
+        for _ in range(120):
+            await asyncio.sleep(0.25)
+            if "5 euros" in " ".join(c.text for c in web_kb.search("ferry ticket cost", k=3)):
+                break
+        else:
+            pytest.fail("the scheduled sync never picked up the changed page")
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        await bot.close()
