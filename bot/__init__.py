@@ -11,10 +11,11 @@ Importing this package is cheap: torch, Chroma and discord.py load only when use
 
 from bot.answer import Answerer, Evidence, ExtractiveAnswerer
 from bot.conversation import Conversation
-from bot.knowledge_base import KnowledgeBase
+from bot.knowledge_base import KnowledgeBase, bundled_corpus
 from bot.results import Answer, Citation, SuggestedSource
 from bot.settings import Settings
 from ingest.errors import (
+    ConfigurationError,
     InvalidQuestionError,
     KnowledgeBaseError,
     SourceError,
@@ -23,13 +24,28 @@ from ingest.errors import (
 )
 from ingest.load import TextDocument
 from ingest.report import IngestReport, SourceReport
+from ingest.site import CrawlOptions
 from ingest.store import SourceRecord
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("kb-bot")
+    except PackageNotFoundError:  # a checkout that was never installed
+        return "0.1.0"
+
+
+__version__ = _version()
 
 __all__ = [
     "Answer",
     "Answerer",
     "Citation",
+    "ConfigurationError",
     "Conversation",
+    "CrawlOptions",
     "Evidence",
     "ExtractiveAnswerer",
     "IngestReport",
@@ -44,4 +60,6 @@ __all__ = [
     "StoreError",
     "SuggestedSource",
     "TextDocument",
+    "__version__",
+    "bundled_corpus",
 ]

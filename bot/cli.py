@@ -24,9 +24,10 @@ from rich.table import Table
 from rich.text import Text
 
 from bot.results import Answer, Citation
-from bot.settings import Settings
+from bot.settings import Settings, load_settings
 from ingest.errors import KnowledgeBaseError
 from ingest.report import IngestReport
+from ingest.site import DEFAULT_DEPTH, DEFAULT_MAX_PAGES, CrawlOptions
 
 app = typer.Typer(
     name="kb",
@@ -34,8 +35,11 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # plain help: flags read as flags, not "--json <bool>"
 )
-eval_app = typer.Typer(help="Measure answer and retrieval quality.", no_args_is_help=True)
+eval_app = typer.Typer(
+    help="Measure answer and retrieval quality.", no_args_is_help=True, rich_markup_mode=None
+)
 app.add_typer(eval_app, name="eval")
 
 console = Console(highlight=False)
@@ -57,11 +61,25 @@ SourceOption = Annotated[
 ]
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from bot import __version__
+
+        console.print(f"kb-bot {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
 def _main(
     home: HomeOption = None,
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Log progress and errors in detail.")
+    ] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", help="Show the version and exit.", is_eager=True, callback=_print_version
+        ),
     ] = False,
 ) -> None:
     _state["home"] = home
@@ -69,8 +87,11 @@ def _main(
 
 
 def settings() -> Settings:
-    """The settings for this invocation (``--home`` wins over ``KB_HOME``)."""
-    base = Settings()
+    """The settings for this invocation (``--home`` wins over ``KB_HOME``).
+
+    A bad setting is a user error: its name, value and what is expected, exit 1.
+    """
+    base = _run(load_settings)
     level = "INFO" if _state["verbose"] else base.log_level
     logging.basicConfig(level=level.upper(), format="%(levelname)s %(name)s: %(message)s")
     if _state["home"] is not None:
@@ -78,10 +99,54 @@ def settings() -> Settings:
     return base
 
 
-def knowledge_base() -> Any:
+def knowledge_base(set_up: bool = True) -> Any:
+    """The knowledge base; a never-used one gets its bundled articles now, with progress."""
     from bot.knowledge_base import KnowledgeBase
 
-    return KnowledgeBase(settings=settings())
+    kb = KnowledgeBase(settings=settings())
+    if set_up:
+        _run(lambda: _set_up(kb))
+    return kb
+
+
+def _set_up(kb: Any) -> None:
+    corpus = kb.setup_needed()
+    if corpus is None:
+        return
+    from ingest.load import expand
+
+    count = len(expand([corpus]).pending)
+    from bot.knowledge_base import bundled_corpus
+
+    what = "bundled articles" if corpus == bundled_corpus() else f"articles from {corpus}"
+    errors.print(f"Setting up the knowledge base: {count} {what}…")
+    with _progress_bar() as progress:
+        report = kb.setup(progress)
+    if report is not None:
+        errors.print(f"Ready: {report.summary()} in {report.seconds:.1f} s.")
+
+
+@contextmanager
+def _progress_bar(disable: bool = False) -> Iterator[Callable[[int, int, str], None]]:
+    """A progress bar over chunks embedded (indeterminate while sources are being read)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("chunks"),
+        TimeElapsedColumn(),
+        console=errors,
+        transient=True,
+        disable=disable,
+    ) as bar:
+        task = bar.add_task("Reading", total=None)
+
+        def progress(done: int, total: int, what: str) -> None:
+            bar.update(task, completed=done, total=total or None, description=escape(what))
+
+        yield progress
 
 
 @contextmanager
@@ -119,34 +184,47 @@ def _run(action: Callable[[], T]) -> T:
 @app.command()
 def ingest(
     inputs: Annotated[
-        list[str], typer.Argument(help="Files, folders (recursive) or http(s) URLs.")
+        list[str],
+        typer.Argument(help="Files, folders (recursive), http(s) URLs or sitemap URLs (.xml)."),
     ],
+    crawl: Annotated[
+        bool, typer.Option("--crawl", help="Follow same-site links from each URL.")
+    ] = False,
+    max_pages: Annotated[
+        int, typer.Option("--max-pages", min=1, help="With --crawl: most pages per URL.")
+    ] = DEFAULT_MAX_PAGES,
+    depth: Annotated[
+        int, typer.Option("--depth", min=0, help="With --crawl: most links followed from a URL.")
+    ] = DEFAULT_DEPTH,
     as_json: JsonOption = False,
 ) -> None:
-    """Add or update articles. Unchanged ones are skipped; failures are reported, not fatal."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    """Add or update articles. Unchanged ones are skipped; failures are reported, not fatal.
 
-    kb = _run(knowledge_base)
-    with Progress(
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=errors,
-        transient=True,
-        disable=as_json,
-    ) as bar:
-        task = bar.add_task("Ingesting", total=None)
+    Exits 0 when every source of this run was added, updated or unchanged (or
+    failed the same way before, on the same content), 1 when one newly failed.
+    """
+    options = CrawlOptions(max_pages=max_pages, depth=depth) if crawl else None
+    kb = _run(lambda: knowledge_base(set_up=False))
+    with _progress_bar(disable=as_json) as progress:
+        report: IngestReport = _run(lambda: kb.ingest(inputs, progress=progress, crawl=options))
+    _finish_ingest(report, as_json, kb)
 
-        def progress(done: int, total: int, source: str) -> None:
-            bar.update(task, completed=done, total=total, description=f"Ingesting {_short(source)}")
 
-        report: IngestReport = _run(lambda: kb.ingest(inputs, progress=progress))
+@app.command()
+def sync(as_json: JsonOption = False) -> None:
+    """Re-fetch the ingested web pages (conditional requests) and update the changed ones."""
+    kb = _run(lambda: knowledge_base(set_up=False))
+    with _progress_bar(disable=as_json) as progress:
+        report: IngestReport = _run(lambda: kb.sync(progress=progress))
+    _finish_ingest(report, as_json, kb)
+
+
+def _finish_ingest(report: IngestReport, as_json: bool, kb: Any) -> None:
     if as_json:
         console.print_json(data=_report_json(report))
     else:
-        _print_report(report)
-    if report.failed:
+        _print_report(report, kb)
+    if report.new_failures:
         raise typer.Exit(1)
 
 
@@ -168,6 +246,8 @@ def _report_json(report: IngestReport) -> dict[str, Any]:
                 "chunks": s.chunks,
                 "embedded": s.embedded,
                 "reason": s.reason,
+                "repeated": s.repeated,
+                "warnings": list(s.warnings),
             }
             for s in report.sources
         ],
@@ -183,7 +263,7 @@ _STATUS_STYLE = {
 }
 
 
-def _print_report(report: IngestReport) -> None:
+def _print_report(report: IngestReport, kb: Any) -> None:
     table = Table(title="Ingest", title_justify="left")
     table.add_column("Status")
     table.add_column("Source", overflow="fold")
@@ -192,13 +272,17 @@ def _print_report(report: IngestReport) -> None:
     table.add_column("Details", overflow="fold")
     for s in report.sources:
         style = _STATUS_STYLE[s.status]
+        shown = kb.display_source(s.source)
+        details = s.reason + (
+            " (as in an earlier run; the source has not changed)" if s.repeated else ""
+        )
+        details = "\n".join(filter(None, [details, *(f"warning: {w}" for w in s.warnings)]))
         table.add_row(
             f"[{style}]{s.status}[/{style}]",
-            escape(s.title or s.source)
-            + ("" if not s.title else f"\n[dim]{escape(s.source)}[/dim]"),
+            escape(s.title or shown) + ("" if not s.title else f"\n[dim]{escape(shown)}[/dim]"),
             str(s.chunks) if s.status != "failed" else "",
             str(s.embedded) if s.status != "failed" else "",
-            escape(s.reason),
+            escape(details),
         )
     console.print(table)
     console.print(f"{report.summary()} in {report.seconds:.1f} s")
@@ -222,7 +306,7 @@ def sources(as_json: JsonOption = False) -> None:
     table.add_column("Chunks", justify="right")
     table.add_column("Ingested at")
     for r in records:
-        table.add_row(escape(r.title), escape(r.source_id), str(r.chunks), r.ingested_at)
+        table.add_row(escape(r.title), escape(shown(r.source_id)), str(r.chunks), r.ingested_at)
     console.print(table)
 
 
@@ -231,7 +315,7 @@ def forget(
     source: Annotated[str, typer.Argument(help="Source id, path, URL or exact title.")],
 ) -> None:
     """Remove an article and all its passages from the knowledge base."""
-    report = _run(lambda: knowledge_base().forget(source))
+    report = _run(lambda: knowledge_base(set_up=False).forget(source))
     console.print(f"Removed {escape(report.title or report.source)} ({report.chunks} passages).")
 
 
@@ -308,7 +392,7 @@ def chat() -> None:
             elif command == "/sources":
                 for record in _run(kb.sources):
                     console.print(
-                        f"• {escape(record.title)} [dim]({escape(record.source_id)})[/dim]"
+                        f"• {escape(record.title)} [dim]({escape(shown(record.source_id))})[/dim]"
                     )
             elif command == "/help":
                 _print_chat_help()
@@ -384,7 +468,14 @@ def print_answer(answer: Answer) -> None:
     if not answer.answered and answer.closest:
         console.print("Closest articles:")
         for s in answer.closest:
-            console.print(f"  • {escape(s.title)} [dim]({escape(s.url or s.source)})[/dim]")
+            console.print(f"  • {escape(s.title)} [dim]({escape(s.url or shown(s.source))})[/dim]")
+
+
+def shown(source: str) -> str:
+    """A source as people read it: bundled articles by file name, not a site-packages path."""
+    from bot.knowledge_base import display_source
+
+    return display_source(source)
 
 
 def _citation_panel(citation: Citation) -> Panel:
@@ -400,7 +491,7 @@ def _citation_panel(citation: Citation) -> Panel:
         body,
         title=escape(title),
         title_align="left",
-        subtitle=escape(citation.url or citation.source),
+        subtitle=escape(citation.url or shown(citation.source)),
         subtitle_align="left",
         border_style="cyan",
     )

@@ -26,12 +26,13 @@ from bot.generative import StreamingAnswerer
 from bot.lexical import LexicalIndex
 from bot.results import Answer, Citation
 from bot.retrieve import CANDIDATES, HybridRetriever, Mode, Retrieval, rank_sources
-from bot.settings import Settings
+from bot.settings import Settings, load_settings
 from bot.streaming import in_thread
 from ingest.errors import InvalidArgumentError, InvalidQuestionError, SourceNotFoundError
 from ingest.load import Input, check_inputs, check_text, is_url, source_id_for
 from ingest.pipeline import Ingestor, ProgressCallback
 from ingest.report import IngestReport, SourceReport
+from ingest.site import CrawlOptions
 from ingest.store import ChromaStore, SourceRecord
 
 if TYPE_CHECKING:
@@ -56,6 +57,19 @@ def bundled_corpus() -> Path | None:
         return packaged
     checkout = Path(__file__).resolve().parent.parent / "corpus"
     return checkout if checkout.is_dir() else None
+
+
+def display_source(source: str) -> str:
+    """How a source is shown to people: a bundled article by its file name (never a
+    ``site-packages`` path), anything else as stored."""
+    corpus = bundled_corpus()
+    if corpus is not None and not is_url(source):
+        try:
+            if Path(source).is_relative_to(corpus.resolve()):
+                return Path(source).name
+        except (OSError, ValueError):
+            pass
+    return source
 
 
 class KnowledgeBase:
@@ -84,7 +98,7 @@ class KnowledgeBase:
         settings: Settings | None = None,
         answerer: Answerer | None = None,
     ) -> None:
-        settings = settings or Settings()
+        settings = settings or load_settings()
         if home is not None:
             settings = settings.model_copy(update={"home": Path(home)})
         self.settings = settings
@@ -147,7 +161,29 @@ class KnowledgeBase:
     def _ingestor(self) -> Ingestor:
         return Ingestor(self.store, limits=self.settings.limits)
 
-    def _ensure_content(self) -> None:
+    def setup_needed(self) -> Path | None:
+        """The corpus a first use would ingest (a never-used knowledge base), else None.
+
+        Lets a front end announce the setup before it starts (``kb ask`` on a fresh home
+        shows "Setting up the knowledge base: 3 bundled articles…").
+        """
+        if self._bootstrapped or not self.settings.auto_ingest:
+            return None
+        state = self._usage()
+        if state == USED or (state is None and self.store.count() > 0):
+            return None
+        return self.settings.corpus or bundled_corpus()
+
+    def setup(self, progress: ProgressCallback | None = None) -> IngestReport | None:
+        """Ingest the default corpus now if this knowledge base has never been used.
+
+        Every first question does this on its own; calling it first lets a caller
+        show progress. Returns the corpus ingest's report, or None when there was
+        nothing to set up.
+        """
+        return self._ensure_content(progress)
+
+    def _ensure_content(self, progress: ProgressCallback | None = None) -> IngestReport | None:
         """Ingest the default corpus the first time a never-used knowledge base is used.
 
         "Never used" is recorded in a marker file under ``KB_HOME``, written
@@ -156,29 +192,30 @@ class KnowledgeBase:
         articles. An interrupted *corpus* ingest is resumed (re-ingesting is idempotent).
         """
         if self._bootstrapped:
-            return
+            return None
         with self._lock:
             if self._bootstrapped:
-                return
+                return None
             self._bootstrapped = True
             if not self.settings.auto_ingest:
-                return
+                return None
             state = self._usage()
             if state == USED:
-                return
+                return None
             if state is None and self.store.count() > 0:
                 self._mark(USED)  # a knowledge base from before the marker existed
-                return
+                return None
             corpus = self.settings.corpus or bundled_corpus()
             if corpus is None:
                 log.warning("the knowledge base is empty and no corpus was found to ingest")
-                return
+                return None
             log.info("new knowledge base: ingesting %s", corpus)
             self._mark(BOOTSTRAPPING)
-            report = self._ingestor().ingest([corpus])
+            report = self._ingestor().ingest([corpus], progress)
             for failure in report.failed:
                 log.warning("could not ingest %s: %s", failure.source, failure.reason)
             self._mark(USED)
+            return report
 
     @property
     def _marker(self) -> Path:
@@ -211,16 +248,23 @@ class KnowledgeBase:
     # --- public API ---------------------------------------------------------------------
 
     def ingest(
-        self, inputs: Input | Iterable[Input], progress: ProgressCallback | None = None
+        self,
+        inputs: Input | Iterable[Input],
+        progress: ProgressCallback | None = None,
+        *,
+        crawl: CrawlOptions | None = None,
     ) -> IngestReport:
-        """Add or update articles: files, folders (recursively), URLs or ``TextDocument``s.
+        """Add or update articles: files, folders (recursively), URLs, sitemaps or ``TextDocument``s.
 
         Unchanged sources are skipped without embedding; a changed source has its
-        chunks replaced; a file deleted from an ingested folder is removed.
+        chunks replaced; a file deleted from an ingested folder is removed. A URL
+        ending in ``.xml`` is read as a sitemap and its pages are ingested.
 
         Args:
             inputs: One input or several.
-            progress: Called as ``progress(done, total, source)`` after each source.
+            progress: Called as ``progress(done, total, what)``: chunks embedded out of
+                those this run embeds (``total`` is 0 while sources are being read).
+            crawl: Follow same-site links from each URL (``CrawlOptions(max_pages, depth)``).
 
         Returns:
             The per-source report; failures carry a reason and never stop the others.
@@ -241,7 +285,27 @@ class KnowledgeBase:
             self._bootstrapped = True  # an explicit ingest decides what the knowledge base holds
             if self._usage() != USED:
                 self._mark(USED)  # before anything is written: a killed ingest still counts
-        return self._ingestor().ingest(items, progress)
+        if crawl is not None and not isinstance(crawl, CrawlOptions):
+            raise InvalidArgumentError("crawl must be CrawlOptions(max_pages=..., depth=...).")
+        return self._ingestor().ingest(items, progress, crawl=crawl)
+
+    def sync(self, progress: ProgressCallback | None = None) -> IngestReport:
+        """Re-fetch the ingested web pages and update those that changed.
+
+        Requests are conditional (ETag / Last-Modified), so an unchanged page
+        costs a 304; sitemaps pages came from are read again for new pages.
+
+        Example:
+            >>> kb.sync().summary()  # doctest: +SKIP
+            '4 unchanged, 1 updated (3 chunks embedded)'
+        """
+        with self._lock:
+            self._bootstrapped = True
+        return self._ingestor().sync(progress)
+
+    def display_source(self, source: str) -> str:
+        """How a source is shown to people: see :func:`display_source`."""
+        return display_source(source)
 
     def ask(self, question: str, *, source: str | None = None) -> Answer:
         """Answer a question from the knowledge base, with cited passages.

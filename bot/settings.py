@@ -10,9 +10,11 @@ import re
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from annotated_types import Ge, Gt, Le
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from ingest.errors import ConfigurationError
 from ingest.load import MIB, Limits
 
 
@@ -63,6 +65,11 @@ class Settings(BaseSettings):
         description="Let URLs reach loopback and private networks (this machine, the LAN).",
     )
     log_level: str = Field("WARNING", description="Logging level (DEBUG, INFO, WARNING, ERROR).")
+    sync_hours: float = Field(
+        0.0,
+        ge=0,
+        description="The Discord bot re-syncs ingested web pages every this many hours (0 = off).",
+    )
 
     # --- Chroma server mode (off unless a host is set)
     chroma_host: str | None = Field(
@@ -198,3 +205,58 @@ class Settings(BaseSettings):
     @property
     def feedback_path(self) -> Path:
         return self.home / "feedback.sqlite3"
+
+
+_EXPECTED = {int: "a whole number", float: "a number", bool: "true or false", Path: "a path"}
+
+
+def load_settings(**values: Any) -> Settings:
+    """:class:`Settings` from the environment (and ``values``), or a plain error.
+
+    Raises:
+        ConfigurationError: A setting's value is not valid; the message names the
+            variable, the value and what is expected
+            (``KB_ANSWER_SENTENCES='abc' is not valid: expected a whole number from 1 to 6``).
+    """
+    try:
+        return Settings(**values)
+    except ValidationError as exc:
+        raise ConfigurationError(describe_errors(exc)) from None
+
+
+def describe_errors(exc: ValidationError) -> str:
+    """One line per bad setting: its variable, the value given and what is expected."""
+    lines = []
+    for error in exc.errors():
+        name = str(error["loc"][0]) if error["loc"] else ""
+        field = Settings.model_fields.get(name)
+        variable = f"KB_{name.upper()}" if name else "A setting"
+        value = error.get("input")
+        shown = f"={value!r}" if isinstance(value, (str, int, float)) else ""
+        expected = _expected(field) if field is not None else ""
+        detail = error.get("msg", "")
+        if detail.startswith("Value error, "):
+            detail = detail[len("Value error, ") :]
+        lines.append(
+            f"{variable}{shown} is not valid: "
+            + (f"expected {expected} ({detail})" if expected else detail)
+        )
+    return "\n".join(lines)
+
+
+def _expected(field: Any) -> str:
+    annotation = field.annotation
+    kinds = [t for t in (int, float, bool, Path) if annotation is t or annotation == t | None]
+    if not kinds:
+        return ""
+    text = _EXPECTED[kinds[0]]
+    low = high = None
+    for rule in field.metadata:
+        if isinstance(rule, Ge):
+            low = f"from {rule.ge}"
+        elif isinstance(rule, Gt):
+            low = f"above {rule.gt}"
+        elif isinstance(rule, Le):
+            high = f"to {rule.le}" if low and low.startswith("from") else f"at most {rule.le}"
+    bounds = " ".join(part for part in (low, high) if part)
+    return f"{text} {bounds}".strip()

@@ -59,6 +59,8 @@ class _Section:
     units: list[_Unit] = field(default_factory=list)
     label: str | None = None
     """What citations show as the section (defaults to the path)."""
+    standalone: bool = False
+    """A table row or code block: a chunk of its own, never merged with prose."""
 
     @property
     def tokens(self) -> int:
@@ -86,6 +88,15 @@ def chunk_article(
         if not sentences:
             continue
         indexed = f"{header}\n{text}" if header else text
+        links = tuple(
+            dict.fromkeys(
+                link
+                for block in article.blocks
+                if block.start < end and block.end > start
+                for link in block.links
+                if link.text in text
+            )
+        )
         occurrence = seen.get(indexed, 0)
         seen[indexed] = occurrence + 1
         chunks.append(
@@ -103,6 +114,7 @@ def chunk_article(
                 header=header,
                 sentences=sentences,
                 sentence_sections=sentence_sections,
+                links=links,
             )
         )
     return chunks
@@ -171,9 +183,52 @@ def _sections(
                 _Unit(block.start, block.end, counter(block.text), is_heading=True)
             )
             continue
-        label = SECTION_SEPARATOR.join(sections[-1].path)
-        sections[-1].units.extend(_block_units(block, settings, counter, label))
+        current = sections[-1]
+        label = SECTION_SEPARATOR.join(current.path)
+        if block.kind in ("table_row", "code"):
+            # One retrievable unit per table row and per code block, under its section.
+            units = (_code_units if block.kind == "code" else _block_units)(
+                block, settings, counter, label
+            )
+            sections.append(_Section(current.path, current.parent, units, standalone=True))
+            continue
+        if current.standalone:
+            current = _Section(current.path, current.parent)
+            sections.append(current)
+        current.units.extend(_block_units(block, settings, counter, label))
     return [s for s in sections if any(not u.is_heading for u in s.units)]
+
+
+def _code_units(
+    block: Block, settings: ChunkerSettings, counter: Callable[[str], int], section: str
+) -> list[_Unit]:
+    """A code block whole when it fits the window, else line by line (verbatim either way)."""
+    budget = settings.max_tokens - _MAX_HEADER_TOKENS - _SPECIAL_TOKENS - 1
+    tokens = counter(block.text)
+    if tokens <= budget and _UNREADABLE_RUN.search(block.text) is None:
+        return [_Unit(block.start, block.end, tokens, section=section)]
+    units: list[_Unit] = []
+    offset = 0
+    limit = settings.max_tokens // 2
+    for line in block.text.split("\n"):
+        begin = offset + (len(line) - len(line.lstrip()))
+        end = offset + len(line.rstrip())
+        offset += len(line) + 1
+        if end <= begin:
+            continue
+        piece = block.text[begin:end]
+        size = counter(piece)
+        if size <= limit and _UNREADABLE_RUN.search(piece) is None:
+            spans = [(begin, end, size)]
+        else:
+            spans = _split_words(piece, begin, limit, counter)
+        for s, e, t in spans:
+            units.append(
+                _Unit(
+                    block.start + s, block.start + e, t, joins_previous=bool(units), section=section
+                )
+            )
+    return units
 
 
 def _block_units(
@@ -294,6 +349,13 @@ def _pack(
 
     for section in sections:
         size = section.tokens
+        if section.standalone:
+            yield from flush()
+            if size > budget(section):
+                yield from _split_section(section, budget(section), settings.target_tokens)
+            else:
+                yield section, section.units
+            continue
         if size > budget(section):
             yield from flush()
             yield from _split_section(section, budget(section), settings.target_tokens)

@@ -124,6 +124,16 @@ _TAIL_MARKERS = re.compile(
 _TAIL_FRACTION = 0.6  # markers count only in the last 40% of a page
 
 
+def is_chrome(line: str) -> bool:
+    """Whether a whole line (or paragraph) is page chrome: a share button, a comment form..."""
+    return _CHROME.match(line) is not None
+
+
+def is_tail_marker(line: str) -> bool:
+    """Whether a line starts the comments or "related posts" tail of a page."""
+    return _TAIL_MARKERS.match(line) is not None
+
+
 def strip_chrome(text: str) -> str:
     """Drop share buttons, comment forms and "related posts" tails; keep the article."""
     lines = text.split("\n")
@@ -165,6 +175,12 @@ def _take_leading_date(text: str) -> tuple[str, str | None]:
             return text, None
         return "\n".join(lines[:index] + lines[index + 1 :]), _iso_date(match)
     return text, None
+
+
+def leading_date(line: str) -> str | None:
+    """The ISO date a line consisting only of a date stands for, else None."""
+    match = _DATE_LINE.match(line)
+    return _iso_date(match) if match else None
 
 
 def _iso_date(match: re.Match[str]) -> str | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -96,6 +96,10 @@ class Pending:
     url: str | None = None
     document: TextDocument | None = None
     meta: SourceMeta = field(default_factory=SourceMeta)
+    raw: RawSource | None = None
+    """Already fetched (by a crawl), so it is not downloaded twice."""
+    site: str | None = None
+    """The sitemap that listed this page, re-read by ``kb sync`` to find new pages."""
 
 
 @dataclass(frozen=True)
@@ -270,7 +274,10 @@ def _file_pending(path: Path) -> Pending | Unresolvable:
 
 
 def read(
-    pending: Pending, client: httpx.Client | None = None, limits: Limits | None = None
+    pending: Pending,
+    client: httpx.Client | None = None,
+    limits: Limits | None = None,
+    validators: Validators | None = None,
 ) -> RawSource:
     """Read a source's bytes.
 
@@ -283,6 +290,8 @@ def read(
             too large, unreachable or refused URL, HTTP error...).
     """
     limits = limits or Limits()
+    if pending.raw is not None:
+        return pending.raw
     if pending.document is not None:
         doc = pending.document
         meta = SourceMeta(doc.title, doc.published, doc.description, doc.url)
@@ -294,8 +303,8 @@ def read(
     assert pending.url is not None
     if client is None:
         with http_client(limits.fetch_timeout, limits.allow_private_urls) as own:
-            return fetch(pending.url, own, limits)
-    return fetch(pending.url, client, limits)
+            return fetch(pending.url, own, limits, validators)
+    return fetch(pending.url, client, limits, validators)
 
 
 def _read_file(pending: Pending, max_bytes: int) -> RawSource:
@@ -357,23 +366,93 @@ def http_client(
     )
 
 
-def fetch(url: str, client: httpx.Client, limits: Limits | None = None) -> RawSource:
+class NotModified(Exception):
+    """A conditional request found the page unchanged (HTTP 304)."""
+
+
+@dataclass(frozen=True)
+class Validators:
+    """What a conditional request sends back: the ETag and Last-Modified of the last fetch."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+
+    def headers(self) -> dict[str, str]:
+        headers = {}
+        if self.etag:
+            headers["If-None-Match"] = self.etag
+        if self.last_modified:
+            headers["If-Modified-Since"] = self.last_modified
+        return headers
+
+
+@dataclass(frozen=True)
+class Download:
+    data: bytes
+    content_type: str
+    final_url: str
+    etag: str | None
+    last_modified: str | None
+
+
+ARTICLE_TYPES = "HTML, text, Markdown or PDF"
+
+
+def fetch(
+    url: str,
+    client: httpx.Client,
+    limits: Limits | None = None,
+    validators: Validators | None = None,
+) -> RawSource:
     """Download a web article within ``limits``.
 
     Every hop (the URL and up to five redirects) is checked before it is
     connected to; the download as a whole must finish within
     ``limits.fetch_timeout`` and stay under ``limits.max_download_bytes``.
 
+    With ``validators``, the request is conditional and :class:`NotModified` is
+    raised when the server answers 304.
+
     Raises:
         RefusedURLError: A scheme or address we will not connect to, or too many redirects.
         FetchError: Unreachable host, deadline passed, too large, or an HTTP error status.
         UnsupportedSourceError: The server sent something that is not an article.
+        NotModified: A conditional request, and the page has not changed.
     """
+    got = download(
+        url, client, limits, lambda final, ct: _media_type(final, ct) is not None, validators
+    )
+    media_type = _media_type(got.final_url, got.content_type)
+    assert media_type is not None  # checked before the body was read
+    if not got.data.strip():
+        raise EmptySourceError(url, "the page is empty")
+    return RawSource(
+        url,
+        "url",
+        url,
+        got.data,
+        media_type,
+        SourceMeta(url=url),
+        etag=got.etag,
+        last_modified=got.last_modified,
+        final_url=got.final_url,
+    )
+
+
+def download(
+    url: str,
+    client: httpx.Client,
+    limits: Limits | None,
+    accept: Callable[[str, str], bool],
+    validators: Validators | None = None,
+    expected: str = ARTICLE_TYPES,
+) -> Download:
+    """Download ``url`` within ``limits`` if ``accept(final_url, content_type)``; see :func:`fetch`."""
     limits = limits or Limits()
     started = time.monotonic()
     try:
         with deadline(limits.fetch_timeout):
-            data, content_type, final = _download(url, client, limits)
+            return _download(url, client, limits, accept, validators, expected)
     except UnsafeURL as exc:
         raise RefusedURLError(url, exc.reason) from exc
     except httpx.TimeoutException as exc:
@@ -387,19 +466,24 @@ def fetch(url: str, client: httpx.Client, limits: Limits | None = None) -> RawSo
         raise FetchError(url, f"could not connect ({_describe(exc)})") from exc
     except httpx.InvalidURL as exc:
         raise FetchError(url, f"not a valid URL ({exc})") from exc
-    media_type = _media_type(final, content_type)
-    assert media_type is not None  # checked before the body was read
-    if not data.strip():
-        raise EmptySourceError(url, "the page is empty")
-    return RawSource(url, "url", url, data, media_type, SourceMeta(url=url))
 
 
-def _download(url: str, client: httpx.Client, limits: Limits) -> tuple[bytes, str, str]:
-    """The body, content type and final URL, following at most MAX_REDIRECTS redirects."""
+def _download(
+    url: str,
+    client: httpx.Client,
+    limits: Limits,
+    accept: Callable[[str, str], bool],
+    validators: Validators | None,
+    expected: str,
+) -> Download:
+    """The body and headers, following at most MAX_REDIRECTS redirects."""
     current = url
+    headers = validators.headers() if validators else {}
     for _hop in range(MAX_REDIRECTS + 1):
         check_url(current, limits.allow_private_urls)
-        with client.stream("GET", current) as response:
+        with client.stream("GET", current, headers=headers) as response:
+            if response.status_code == 304 and headers:
+                raise NotModified(url)
             if response.is_redirect:
                 location = response.headers.get("location", "")
                 current = str(response.url.join(location))
@@ -407,11 +491,10 @@ def _download(url: str, client: httpx.Client, limits: Limits) -> tuple[bytes, st
             if response.status_code >= 400:
                 raise FetchError(url, f"HTTP {response.status_code} {response.reason_phrase}")
             content_type = response.headers.get("content-type", "")
-            if _media_type(current, content_type) is None:
+            if not accept(current, content_type):
                 raise UnsupportedSourceError(
                     url,
-                    f"unsupported content type {content_type or 'unknown'!r} "
-                    "(expected HTML, text, Markdown or PDF)",
+                    f"unsupported content type {content_type or 'unknown'!r} (expected {expected})",
                 )
             cap = limits.max_download_bytes
             declared = response.headers.get("content-length", "")
@@ -426,7 +509,13 @@ def _download(url: str, client: httpx.Client, limits: Limits) -> tuple[bytes, st
                 if total > cap:
                     raise FetchError(url, f"the page is larger than {_mib(cap)}")
                 chunks.append(part)
-            return b"".join(chunks), content_type, current
+            return Download(
+                b"".join(chunks),
+                content_type,
+                current,
+                response.headers.get("etag"),
+                response.headers.get("last-modified"),
+            )
     raise RefusedURLError(url, f"more than {MAX_REDIRECTS} redirects")
 
 
@@ -452,12 +541,15 @@ __all__ = [
     "Expansion",
     "Input",
     "Limits",
+    "NotModified",
     "Pending",
     "SourceError",
     "TextDocument",
     "Unresolvable",
+    "Validators",
     "check_inputs",
     "check_text",
+    "download",
     "expand",
     "fetch",
     "http_client",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-BlockKind = Literal["heading", "paragraph", "list_item"]
+BlockKind = Literal["heading", "paragraph", "list_item", "table_row", "code"]
 SourceKind = Literal["file", "url", "text"]
 
 
@@ -29,6 +29,19 @@ class RawSource:
     data: bytes
     media_type: str
     meta: SourceMeta = field(default_factory=SourceMeta)
+    etag: str | None = None
+    """For web pages: the response's validators, sent back by conditional re-fetches."""
+    last_modified: str | None = None
+    final_url: str | None = None
+    """For web pages: where the last redirect led (links on the page are relative to it)."""
+
+
+@dataclass(frozen=True)
+class Link:
+    """A link's text (as it appears in the passage) and its target URL."""
+
+    text: str
+    url: str
 
 
 @dataclass(frozen=True)
@@ -41,6 +54,8 @@ class Block:
     end: int
     level: int = 0
     """Heading depth: 1 for the article title, 2 for sections, 3 for sub-sections."""
+    links: tuple[Link, ...] = ()
+    """Links whose text is in ``text`` (the URLs are kept out of the passage)."""
 
 
 @dataclass(frozen=True)
@@ -57,6 +72,9 @@ class Article:
     published: str | None = None
     description: str | None = None
     url: str | None = None
+    tags: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+    """What the parser complained about while reading the source (e.g. pypdf), for the report."""
 
 
 @dataclass(frozen=True)
@@ -87,6 +105,8 @@ class Chunk:
     """Sentence spans relative to ``text``: the units an answer can quote."""
     sentence_sections: tuple[str, ...] = ()
     """The section path each sentence sits under (parallel to ``sentences``)."""
+    links: tuple[Link, ...] = ()
+    """Links whose text is in the passage: the URLs live here, not in ``text``."""
 
     @property
     def indexed_text(self) -> str:

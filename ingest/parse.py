@@ -2,31 +2,37 @@
 
 Decoding never assumes UTF-8: text that is not valid UTF-8 goes through
 charset detection. HTML goes through trafilatura's main-content extraction (as
-Markdown, so headings and lists survive); PDFs through pypdf.
+Markdown, so headings, lists, tables, code and links survive); Markdown (files
+and extracted pages) is parsed by :mod:`ingest.markdown`, front matter by
+python-frontmatter; PDFs go through pypdf, whose warnings end up in the report.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import io
 import logging
 import re
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from html import escape as html_escape
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from ingest.clean import clean
+from ingest.clean import clean, leading_date, repair_encoding
 from ingest.errors import EmptySourceError, UnreadableSourceError, UnsupportedSourceError
 from ingest.models import Article, RawSource
 from ingest.structure import structure
 
 log = logging.getLogger(__name__)
 
-PIPELINE_VERSION = "2"  # 2: sentences embedded on their own
+PIPELINE_VERSION = "3"  # 2: sentences embedded on their own; 3: Markdown parsed as Markdown
 """Bump when cleaning or chunking changes, so re-ingest rebuilds every source."""
 
-_FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*\n", re.DOTALL)
 _MIN_TEXT_CHARS = 20
 
 
@@ -50,8 +56,10 @@ def parse(raw: RawSource, digest: str | None = None) -> Article:
     """
     title_hint: str | None = None
     published: str | None = None
+    front = FrontMatter()
+    warnings: tuple[str, ...] = ()
     if raw.media_type == "application/pdf":
-        text, title_hint = _pdf_text(raw)
+        text, title_hint, warnings = _pdf_text(raw)
         markdown = False
     elif raw.media_type == "text/html":
         text, title_hint, published = _html_text(raw)
@@ -60,16 +68,28 @@ def parse(raw: RawSource, digest: str | None = None) -> Article:
         text = decode_text(raw.data, raw.location)
         markdown = raw.media_type == "text/markdown"
         if markdown:
-            text, title_hint, published = _front_matter(text)
+            text, front = front_matter(text)
     else:
         raise UnsupportedSourceError(raw.location, f"unsupported content type {raw.media_type}")
 
-    cleaned = clean(text)
-    laid_out = structure(cleaned.text, markdown=markdown)
+    if markdown:
+        # Whitespace is the parser's business (code keeps its indentation).
+        laid_out = structure(_ZERO_WIDTH.sub("", repair_encoding(text)), markdown=True)
+        leading_date = laid_out.published
+    else:
+        cleaned = clean(text)
+        laid_out = structure(cleaned.text, markdown=False)
+        leading_date = cleaned.published
     if len(laid_out.text) < _MIN_TEXT_CHARS:
         raise EmptySourceError(raw.location, "no article text found")
     meta = raw.meta
-    title = meta.title or title_hint or laid_out.title or _title_from_location(raw.location)
+    title = (
+        meta.title
+        or front.title
+        or title_hint
+        or laid_out.title
+        or _title_from_location(raw.location)
+    )
     return Article(
         source_id=raw.source_id,
         kind=raw.kind,
@@ -78,9 +98,70 @@ def parse(raw: RawSource, digest: str | None = None) -> Article:
         text=laid_out.text,
         blocks=laid_out.blocks,
         content_hash=digest or content_hash(raw),
-        published=meta.published or published or cleaned.published,
-        description=meta.description,
+        published=meta.published or front.date or published or leading_date,
+        description=meta.description or front.description,
         url=meta.url or (raw.location if raw.kind == "url" else None),
+        tags=front.tags,
+        warnings=warnings,
+    )
+
+
+_ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
+
+
+@dataclass(frozen=True)
+class FrontMatter:
+    """What a Markdown file's YAML front matter says about it."""
+
+    title: str | None = None
+    date: str | None = None
+    description: str | None = None
+    tags: tuple[str, ...] = ()
+
+
+def front_matter(text: str) -> tuple[str, FrontMatter]:
+    """Split YAML front matter (``---`` ... ``---``) from a Markdown body.
+
+    Front matter that is not valid YAML is dropped from the body all the same
+    (it is metadata, never article text) and yields no fields.
+    """
+    import frontmatter
+    import yaml
+
+    if not text.lstrip("\ufeff").startswith("---"):
+        return text, FrontMatter()
+    try:
+        fields, body = frontmatter.parse(text.lstrip("\ufeff"))
+    except (yaml.YAMLError, ValueError, TypeError):
+        match = re.match(r"\A---\s*\n.*?\n---\s*\n", text, re.DOTALL)
+        return (text[match.end() :] if match else text), FrontMatter()
+    if not isinstance(fields, dict):
+        return body, FrontMatter()
+    lowered = {str(k).lower(): v for k, v in fields.items()}
+
+    def first(*keys: str) -> str | None:
+        for key in keys:
+            value = lowered.get(key)
+            if isinstance(value, (dt.date, dt.datetime)):
+                return value.isoformat()[:10]
+            if isinstance(value, (str, int, float)) and str(value).strip():
+                return str(value).strip()
+        return None
+
+    raw_tags = lowered.get("tags", lowered.get("keywords", lowered.get("categories")))
+    if isinstance(raw_tags, str):
+        tags = tuple(t.strip() for t in re.split(r"[,;]", raw_tags) if t.strip())
+    elif isinstance(raw_tags, (list, tuple)):
+        tags = tuple(str(t).strip() for t in raw_tags if str(t).strip())
+    else:
+        tags = ()
+    date = first("date", "published", "pubdate", "created")
+    date = (leading_date(date) or date) if date else None  # "Mar 1, 2024" -> 2024-03-01
+    return body, FrontMatter(
+        title=first("title"),
+        date=date,
+        description=first("description", "summary", "excerpt", "abstract"),
+        tags=tuple(dict.fromkeys(tags)),
     )
 
 
@@ -126,7 +207,7 @@ def _html_text(raw: RawSource) -> tuple[str, str | None, str | None]:
             include_comments=False,
             include_tables=True,
             include_images=False,
-            include_links=False,
+            include_links=True,
             favor_recall=True,
         )
         return str(text or "")
@@ -223,7 +304,45 @@ def _declares_utf8(data: bytes) -> bool:
     return b"charset=utf-8" in head or b"charset=utf8" in head
 
 
-def _pdf_text(raw: RawSource) -> tuple[str, str | None]:
+class _Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage().strip()
+        if message and message not in self.messages:
+            self.messages.append(message)
+
+
+@contextmanager
+def _parser_warnings(logger_name: str) -> Iterator[list[str]]:
+    """Collect a parser library's warnings (logged and ``warnings.warn``) instead of printing them."""
+    logger = logging.getLogger(logger_name)
+    handler = _Collect()
+    propagate = logger.propagate
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            yield handler.messages
+        for warning in caught:
+            text = str(warning.message).strip()
+            if text and text not in handler.messages:
+                handler.messages.append(text)
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = propagate
+
+
+def _pdf_text(raw: RawSource) -> tuple[str, str | None, tuple[str, ...]]:
+    with _parser_warnings("pypdf") as messages:
+        text, title = _pdf_pages(raw)
+    return text, title, tuple(messages[:10])
+
+
+def _pdf_pages(raw: RawSource) -> tuple[str, str | None]:
     from pypdf import PdfReader
     from pypdf.errors import FileNotDecryptedError, PdfReadError
 
@@ -247,18 +366,6 @@ def _pdf_text(raw: RawSource) -> tuple[str, str | None]:
     if not text.strip():
         raise EmptySourceError(raw.location, "the PDF has no extractable text (is it a scan?)")
     return text, (str(title).strip() or None) if title else None
-
-
-def _front_matter(text: str) -> tuple[str, str | None, str | None]:
-    match = _FRONT_MATTER.match(text)
-    if match is None:
-        return text, None, None
-    fields: dict[str, str] = {}
-    for line in match.group(1).splitlines():
-        key, sep, value = line.partition(":")
-        if sep:
-            fields[key.strip().lower()] = value.strip().strip("\"'")
-    return text[match.end() :], fields.get("title") or None, fields.get("date") or None
 
 
 def _title_from_location(location: str) -> str:

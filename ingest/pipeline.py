@@ -13,7 +13,7 @@ import datetime as dt
 import logging
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
@@ -22,16 +22,31 @@ import httpx
 from ingest.chunk import ChunkerSettings, chunk_article
 from ingest.embed import ChunkEncoder, EmbeddedChunk
 from ingest.errors import EmptySourceError, KnowledgeBaseError, SourceError, StoreError
-from ingest.load import Input, Limits, Pending, expand, http_client, read
+from ingest.load import (
+    Input,
+    Limits,
+    NotModified,
+    Pending,
+    Validators,
+    expand,
+    http_client,
+    read,
+)
 from ingest.models import Article, Chunk
 from ingest.parse import content_hash, parse
 from ingest.report import IngestReport, SourceReport
+from ingest.site import CrawlOptions, expand_sites
 from ingest.store import ChromaStore, SourceRecord, SourceWrite
 
 log = logging.getLogger(__name__)
 
 ProgressCallback = Callable[[int, int, str], None]
-"""Called as ``progress(done, total, source)`` after each source."""
+"""Called as ``progress(done, total, what)``: chunks embedded so far out of the chunks this
+run embeds, and what is being worked on. While sources are still being read (and the
+number of chunks is not known yet), ``total`` is 0 and ``what`` says which source."""
+
+ENCODE_SLICE = 8
+"""Chunks embedded between two progress reports."""
 
 BATCH_CHUNKS = 256
 """Prepared chunks are embedded and written in batches of about this many."""
@@ -42,6 +57,9 @@ class _Prepared:
     article: Article
     chunks: list[Chunk]
     status: Literal["added", "updated"]
+    etag: str | None = None
+    last_modified: str | None = None
+    site: str | None = None
 
 
 class Ingestor:
@@ -80,46 +98,110 @@ class Ingestor:
         return self._encoder
 
     def ingest(
-        self, inputs: Iterable[Input], progress: ProgressCallback | None = None
+        self,
+        inputs: Iterable[Input],
+        progress: ProgressCallback | None = None,
+        *,
+        crawl: CrawlOptions | None = None,
     ) -> IngestReport:
-        """Ingest files, folders, URLs and documents; see :class:`IngestReport`.
+        """Ingest files, folders, URLs, sitemaps and documents; see :class:`IngestReport`.
 
         Folders are synchronised: a file that was ingested from a folder and has
-        since been deleted from it is removed from the knowledge base.
+        since been deleted from it is removed from the knowledge base. A URL
+        ending in ``.xml`` is read as a sitemap (its pages are ingested); with
+        ``crawl``, every URL is crawled for same-site pages. Web pages already
+        ingested are re-fetched with conditional requests (ETag, Last-Modified).
         """
         started = time.perf_counter()
         expansion = expand(inputs)
-        reports: dict[str, SourceReport] = {
-            p.source_id: SourceReport(p.source_id, "failed", reason=p.reason)
-            for p in expansion.problems
-        }
-        order = [p.source_id for p in expansion.problems] + [p.source_id for p in expansion.pending]
         known = self.store.sources()
-        total = len(expansion.pending)
-        batch: list[_Prepared] = []
-
-        def flush() -> None:
-            reports.update(self._embed_and_write(batch, known))
-            batch.clear()
-
         with http_client(self.limits.fetch_timeout, self.limits.allow_private_urls) as client:
-            for done, pending in enumerate(expansion.pending, start=1):
-                outcome = self._prepare(pending, known, client)
-                if isinstance(outcome, SourceReport):
-                    reports[pending.source_id] = outcome
-                else:
-                    batch.append(outcome)
-                    if sum(len(p.chunks) for p in batch) >= BATCH_CHUNKS:
-                        flush()
+            pending, site_problems = expand_sites(expansion.pending, client, self.limits, crawl)
+            problems = [*expansion.problems, *site_problems]
+            reports: dict[str, SourceReport] = {
+                p.source_id: SourceReport(p.source_id, "failed", reason=p.reason) for p in problems
+            }
+            order = [p.source_id for p in problems] + [
+                p.source_id for p in pending if p.source_id not in reports
+            ]
+            prepared: list[_Prepared] = []
+            keys: dict[str, str] = {p.source_id: p.reason for p in problems}
+            for done, item in enumerate(pending, start=1):
                 if progress:
-                    progress(done, total, pending.source_id)
-            flush()
+                    progress(0, 0, f"Reading {_short(item.source_id)} ({done}/{len(pending)})")
+                outcome = self._prepare(item, known, client)
+                if isinstance(outcome, tuple):
+                    reports[item.source_id], keys[item.source_id] = outcome
+                else:
+                    prepared.append(outcome)
+        reports.update(self._embed_all(prepared, known, progress))
 
-        seen = {p.source_id for p in expansion.pending}
+        seen = {p.source_id for p in pending}
         for removed in self._vanished(expansion.folders, known, seen):
             reports[removed.source] = removed
             order.append(removed.source)
-        return IngestReport(tuple(reports[s] for s in order), time.perf_counter() - started)
+        final = self._mark_repeated_failures(reports, keys)
+        return IngestReport(tuple(final[s] for s in order), time.perf_counter() - started)
+
+    def sync(self, progress: ProgressCallback | None = None) -> IngestReport:
+        """Re-fetch every ingested web page, conditionally, and update the changed ones.
+
+        The sitemaps pages came from are read again, so pages added to them are
+        ingested too. Pages answered with 304 Not Modified (or unchanged
+        content) cost no parsing or embedding.
+        """
+        records = [r for r in self.store.sources().values() if r.kind == "url"]
+        sitemaps = list(dict.fromkeys(r.site for r in records if r.site))
+        pages = [r.source_id for r in records if not r.site]
+        return self.ingest([*sitemaps, *pages], progress)
+
+    def _embed_all(
+        self,
+        prepared: list[_Prepared],
+        known: dict[str, SourceRecord],
+        progress: ProgressCallback | None,
+    ) -> dict[str, SourceReport]:
+        """Embed and write in batches of about BATCH_CHUNKS chunks, reporting chunk progress."""
+        reports: dict[str, SourceReport] = {}
+        wanted = [c for p in prepared for c in p.chunks if _may_exist(c, known)]
+        reusable = set(self.store.existing_vectors([c.id for c in wanted])) if wanted else set()
+        total = sum(1 for p in prepared for c in p.chunks if c.id not in reusable)
+        counter = [0]
+
+        def advance(count: int, what: str) -> None:
+            counter[0] += count
+            if progress:
+                progress(counter[0], total, what)
+
+        if progress and prepared:
+            progress(0, total, "Embedding")
+        batch: list[_Prepared] = []
+        for item in prepared:
+            batch.append(item)
+            if sum(len(p.chunks) for p in batch) >= BATCH_CHUNKS:
+                reports.update(self._embed_and_write(batch, known, advance))
+                batch = []
+        reports.update(self._embed_and_write(batch, known, advance))
+        return reports
+
+    def _mark_repeated_failures(
+        self, reports: dict[str, SourceReport], keys: dict[str, str]
+    ) -> dict[str, SourceReport]:
+        """Flag failures already reported for the same content; remember this run's."""
+        failed = {s: keys.get(s, r.reason) for s, r in reports.items() if r.status == "failed"}
+        cleared = [s for s, r in reports.items() if r.status != "failed"]
+        try:
+            before = self.store.failures()
+            self.store.note_failures(failed, [s for s in cleared if s in before])
+        except KnowledgeBaseError as exc:
+            log.warning("could not record failed sources: %s", exc)
+            return reports
+        return {
+            s: replace(r, repeated=True)
+            if r.status == "failed" and before.get(s) == failed.get(s)
+            else r
+            for s, r in reports.items()
+        }
 
     def forget(self, source_id: str) -> SourceReport:
         """Remove one source and all its chunks.
@@ -137,38 +219,61 @@ class Ingestor:
 
     def _prepare(
         self, pending: Pending, known: dict[str, SourceRecord], client: httpx.Client
-    ) -> _Prepared | SourceReport:
+    ) -> _Prepared | tuple[SourceReport, str]:
+        """The source parsed and chunked, or its report and a key saying what failed."""
+        previous = known.get(pending.source_id)
+        key = ""
         try:
-            raw = read(pending, client, self.limits)
-            digest = content_hash(raw)
-            previous = known.get(pending.source_id)
+            validators = None
+            conditional = previous is not None and (previous.etag or previous.last_modified)
+            if pending.kind == "url" and pending.raw is None and previous and conditional:
+                validators = Validators(previous.etag, previous.last_modified)
+            try:
+                raw = read(pending, client, self.limits, validators)
+            except NotModified:
+                return _unchanged(pending.source_id, previous), ""
+            digest = key = content_hash(raw)
             if previous is not None and previous.content_hash == digest:
-                return SourceReport(
-                    pending.source_id, "unchanged", previous.title, chunks=previous.chunks
-                )
+                return _unchanged(pending.source_id, previous), ""
             article = parse(raw, digest)
             chunks = chunk_article(article, self.chunker)
             if not chunks:
                 raise EmptySourceError(raw.location, "no article text found")
         except SourceError as exc:
-            return SourceReport(pending.source_id, "failed", reason=exc.reason)
+            return SourceReport(pending.source_id, "failed", reason=exc.reason), key or exc.reason
         except KnowledgeBaseError as exc:
-            return SourceReport(pending.source_id, "failed", reason=str(exc))
+            return SourceReport(pending.source_id, "failed", reason=str(exc)), key or str(exc)
         except Exception as exc:  # one broken source must never stop the others
             log.exception("unexpected error while reading %s", pending.source_id)
-            return SourceReport(pending.source_id, "failed", reason=f"unexpected error: {exc}")
-        return _Prepared(article, chunks, "updated" if previous is not None else "added")
+            reason = f"unexpected error: {exc}"
+            return SourceReport(pending.source_id, "failed", reason=reason), key or reason
+        return _Prepared(
+            article,
+            chunks,
+            "updated" if previous is not None else "added",
+            etag=raw.etag,
+            last_modified=raw.last_modified,
+            site=pending.site or (previous.site if previous else None),
+        )
 
     def _embed_and_write(
-        self, batch: Sequence[_Prepared], known: dict[str, SourceRecord]
+        self,
+        batch: Sequence[_Prepared],
+        known: dict[str, SourceRecord],
+        advance: Callable[[int, str], None] = lambda count, what: None,
     ) -> dict[str, SourceReport]:
         if not batch:
             return {}
         wanted = [c for p in batch for c in p.chunks]
         reused = self.store.existing_vectors([c.id for c in wanted if _may_exist(c, known)])
         missing = [c for c in wanted if c.id not in reused]
+        titles = {p.article.source_id: p.article.title for p in batch}
         try:
-            fresh = dict(zip((c.id for c in missing), self.encoder.encode(missing)))
+            fresh: dict[str, EmbeddedChunk] = {}
+            for start in range(0, len(missing), ENCODE_SLICE):
+                part = missing[start : start + ENCODE_SLICE]
+                fresh.update(zip((c.id for c in part), self.encoder.encode(part)))
+                advance(len(part), f"Embedding {_short(titles[part[-1].source_id])}")
         except KnowledgeBaseError as exc:
             return {p.article.source_id: _failed(p, str(exc)) for p in batch}
         vectors: dict[str, EmbeddedChunk] = {**reused, **fresh}
@@ -233,6 +338,16 @@ def _may_exist(chunk: Chunk, known: dict[str, SourceRecord]) -> bool:
     return chunk.source_id in known
 
 
+def _unchanged(source_id: str, previous: SourceRecord | None) -> SourceReport:
+    assert previous is not None
+    return SourceReport(source_id, "unchanged", previous.title, chunks=previous.chunks)
+
+
+def _short(source: str, width: int = 50) -> str:
+    name = source.rstrip("/").rsplit("/", 1)[-1] or source
+    return name if len(name) <= width else name[: width - 1] + "…"
+
+
 def _record(prepared: _Prepared, now: str) -> SourceRecord:
     article = prepared.article
     return SourceRecord(
@@ -245,6 +360,10 @@ def _record(prepared: _Prepared, now: str) -> SourceRecord:
         published=article.published,
         description=article.description,
         url=article.url,
+        tags=article.tags,
+        etag=prepared.etag,
+        last_modified=prepared.last_modified,
+        site=prepared.site,
     )
 
 
@@ -256,6 +375,7 @@ def _written(prepared: _Prepared, embedded: int) -> SourceReport:
         article.title,
         chunks=len(prepared.chunks),
         embedded=embedded,
+        warnings=article.warnings,
     )
 
 

@@ -20,6 +20,9 @@ class SourceReport:
         chunks: Chunks the source has in the store after this run.
         embedded: Chunks whose vectors were computed in this run (0 when unchanged).
         reason: Why it failed, for ``failed``.
+        repeated: For ``failed``: it failed the same way (same content) in an earlier
+            run, so nothing changed since it was reported.
+        warnings: What the parser warned about while reading it (e.g. pypdf).
     """
 
     source: str
@@ -28,6 +31,8 @@ class SourceReport:
     chunks: int = 0
     embedded: int = 0
     reason: str = ""
+    repeated: bool = False
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -69,6 +74,11 @@ class IngestReport:
     def ok(self) -> bool:
         """True when no source failed."""
         return not self.failed
+
+    @property
+    def new_failures(self) -> list[SourceReport]:
+        """Failures not already reported, for the same content, by an earlier run."""
+        return [s for s in self.failed if not s.repeated]
 
     def counts(self) -> dict[str, int]:
         c = Counter(s.status for s in self.sources)

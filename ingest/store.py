@@ -54,13 +54,14 @@ import numpy as np
 from ingest.embed import DIMENSIONS, EmbeddedChunk
 from ingest.errors import StoreError
 from ingest.lock import Mode, StoreLock
-from ingest.models import Chunk, Span
+from ingest.models import Chunk, Link, Span
 
 log = logging.getLogger(__name__)
 
 _F = TypeVar("_F", bound=Callable[..., Any])
 
 _REVISION_ID = "kb:revision"
+_FAILURE_PREFIX = "kb:failed:"
 _PLACEHOLDER = [1.0] + [0.0] * (DIMENSIONS - 1)  # source records need a vector; never searched
 HNSW = {"space": "cosine", "ef_construction": 200, "ef_search": 256, "max_neighbors": 32}
 _PAGE = 5000
@@ -79,6 +80,13 @@ class SourceRecord:
     published: str | None = None
     description: str | None = None
     url: str | None = None
+    tags: tuple[str, ...] = ()
+    etag: str | None = None
+    """The web page's ETag when it was fetched, for conditional re-fetching (``kb sync``)."""
+    last_modified: str | None = None
+    """The web page's Last-Modified header when it was fetched."""
+    site: str | None = None
+    """The sitemap that listed the page (``kb sync`` reads it again for new pages)."""
 
 
 StoredChunk = Chunk
@@ -441,6 +449,38 @@ class ChromaStore:
         metadatas = got.get("metadatas") or []
         return _record_from_metadata(metadatas[0]) if metadatas else None
 
+    @_reads
+    def failures(self) -> dict[str, str]:
+        """Sources whose latest ingest failed, with a key of what failed (content hash or reason).
+
+        Kept so a re-run can tell a failure it already reported, on the same
+        content, from a new one (``kb ingest`` exits non-zero only for new ones).
+        """
+        return {
+            str(m.get("source_id", "")): str(m.get("failure_key", ""))
+            for _, m in self._paged(self._sources, where={"kind": "failure"})
+        }
+
+    @_writes
+    def note_failures(self, failed: dict[str, str], cleared: Sequence[str]) -> None:
+        """Record ``failed`` (source id -> failure key) and forget the failures of ``cleared``."""
+        try:
+            if cleared:
+                for batch in _batches([_FAILURE_PREFIX + s for s in cleared], self._max_batch):
+                    self._sources.delete(ids=batch)
+            items = list(failed.items())
+            for part in _batches(items, self._max_batch):
+                self._sources.upsert(
+                    ids=[_FAILURE_PREFIX + source for source, _ in part],
+                    embeddings=[_PLACEHOLDER] * len(part),
+                    metadatas=[
+                        {"kind": "failure", "source_id": source, "failure_key": key}
+                        for source, key in part
+                    ],
+                )
+        except Exception as exc:
+            raise StoreError(f"could not record failed sources: {exc}") from exc
+
     # --- chunks -------------------------------------------------------------------
 
     @_reads
@@ -662,6 +702,14 @@ def _chunk_metadata(chunk: Chunk) -> dict[str, Any]:
         "sentence_starts": [s.start for s in chunk.sentences],
         "sentence_ends": [s.end for s in chunk.sentences],
         "sentence_sections": list(chunk.sentence_sections) or [""],
+        **(
+            {
+                "link_texts": [link.text for link in chunk.links],
+                "link_urls": [link.url for link in chunk.links],
+            }
+            if chunk.links
+            else {}
+        ),
     }
 
 
@@ -684,6 +732,10 @@ def _chunk_from_row(chunk_id: str, document: str | None, metadata: dict[str, Any
         header=str(metadata.get("header", "")),
         sentences=_spans(metadata),
         sentence_sections=tuple(str(x) for x in metadata.get("sentence_sections") or ()),
+        links=tuple(
+            Link(str(t), str(u))
+            for t, u in zip(metadata.get("link_texts") or (), metadata.get("link_urls") or ())
+        ),
     )
 
 
@@ -697,10 +749,12 @@ def _record_metadata(record: SourceRecord) -> dict[str, Any]:
         "chunks": record.chunks,
         "ingested_at": record.ingested_at,
     }
-    for key in ("published", "description", "url"):
+    for key in ("published", "description", "url", "etag", "last_modified", "site"):
         value = getattr(record, key)
         if value:
             metadata[key] = value
+    if record.tags:
+        metadata["tags"] = list(record.tags)
     return metadata
 
 
@@ -715,4 +769,8 @@ def _record_from_metadata(metadata: dict[str, Any]) -> SourceRecord:
         published=metadata.get("published"),
         description=metadata.get("description"),
         url=metadata.get("url"),
+        tags=tuple(str(t) for t in metadata.get("tags") or ()),
+        etag=metadata.get("etag"),
+        last_modified=metadata.get("last_modified"),
+        site=metadata.get("site"),
     )

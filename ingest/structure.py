@@ -1,9 +1,9 @@
 """Stage 3: recover an article's structure (title, headings, list items, paragraphs).
 
-The input is cleaned text: Markdown (from .md files and HTML extraction) or
-plain text (from .txt files and PDFs). The output is a list of blocks and the
-canonical article text they were laid out in, so every block, chunk and
-citation is an exact span of one string.
+The input is Markdown (from .md files and HTML extraction, parsed by
+:mod:`ingest.markdown`) or cleaned plain text (from .txt files and PDFs). The
+output is a list of blocks and the canonical article text they were laid out
+in, so every block, chunk and citation is an exact span of one string.
 """
 
 from __future__ import annotations
@@ -11,12 +11,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ingest.models import Block, BlockKind
+from ingest.clean import is_chrome, is_tail_marker, leading_date
+from ingest.markdown import Draft as _MarkdownDraft
+from ingest.markdown import markdown_drafts
+from ingest.models import Block, BlockKind, Link
 
-_MD_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*$")
 _LIST_ITEM = re.compile(r"^(?:[-*+•·▪◦●○■□➢➤►▸‣⁃]|\d{1,3}[.)])\s+(.*)$")
-_MD_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
-_MD_LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
 _MAX_HEADING_CHARS = 100
 _MAX_HEADING_WORDS = 14
 
@@ -26,6 +26,8 @@ class Structured:
     text: str
     blocks: tuple[Block, ...]
     title: str | None
+    published: str | None = None
+    """A publication date that stood alone at the top of a Markdown article (removed)."""
 
 
 @dataclass
@@ -33,57 +35,51 @@ class _Draft:
     kind: BlockKind
     text: str
     level: int = 0
+    links: list[Link] | None = None
 
 
 def structure(text: str, markdown: bool) -> Structured:
-    """Split cleaned text into blocks and lay them out as the canonical article text.
+    """Split text into blocks and lay them out as the canonical article text.
 
     Headings get a level: 1 for the title (the first line, when it reads as a
     heading), 2 for sections, 3 for sub-sections (in plain text: a heading
     directly followed by a list, such as "Advantages" above its bullet points).
+    Markdown is parsed as Markdown (tables into rows, code verbatim, links
+    kept apart); plain text is expected to be cleaned already.
     """
-    drafts = _markdown_drafts(text) if markdown else _plain_drafts(text)
-    if not markdown:
-        _assign_plain_levels(drafts)
+    if markdown:
+        drafts, published = _markdown(text)
+        return _layout(drafts, published)
+    drafts = _plain_drafts(text)
+    _assign_plain_levels(drafts)
     return _layout(drafts)
 
 
-def _markdown_drafts(text: str) -> list[_Draft]:
+_TAIL_FRACTION = 0.6  # "Related posts" and comment forms count only in the last 40%
+
+
+def _markdown(text: str) -> tuple[list[_Draft], str | None]:
+    """Drafts of a Markdown article, without page chrome or a lone leading date."""
+    parsed: list[_MarkdownDraft] = markdown_drafts(normalise_newlines(text))
     drafts: list[_Draft] = []
-    paragraph: list[str] = []
-    in_fence = False
+    published: str | None = None
+    for index, draft in enumerate(parsed):
+        prose = draft.kind != "code"
+        if prose and index >= _TAIL_FRACTION * len(parsed) and is_tail_marker(draft.text):
+            break
+        if prose and is_chrome(draft.text):
+            continue
+        if draft.kind == "paragraph" and not drafts and published is None:
+            date = leading_date(draft.text)
+            if date is not None:
+                published = date
+                continue
+        drafts.append(_Draft(draft.kind, draft.text, draft.level, list(draft.links)))
+    return drafts, published
 
-    def flush() -> None:
-        if paragraph:
-            drafts.append(_Draft("paragraph", " ".join(paragraph)))
-            paragraph.clear()
 
-    for raw in text.split("\n"):
-        line = raw.strip()
-        if line.startswith("```"):
-            in_fence = not in_fence
-            continue
-        line = _MD_LINK.sub(r"\1", _MD_IMAGE.sub("", line)).strip()
-        if in_fence:
-            if line:
-                paragraph.append(line)
-            continue
-        if not line:
-            flush()
-            continue
-        heading = _MD_HEADING.match(line)
-        item = _LIST_ITEM.match(line)
-        if heading and heading.group(2):
-            flush()
-            level = min(len(heading.group(1)), 3)
-            drafts.append(_Draft("heading", _strip_emphasis(heading.group(2)), level))
-        elif item and item.group(1):
-            flush()
-            drafts.append(_Draft("list_item", item.group(1).strip()))
-        else:
-            paragraph.append(line)
-    flush()
-    return drafts
+def normalise_newlines(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def _plain_drafts(text: str) -> list[_Draft]:
@@ -152,27 +148,29 @@ def _reads_as_heading(line: str, before_list: bool) -> bool:
     return not (line.endswith(":") and not before_list)
 
 
-def _strip_emphasis(text: str) -> str:
-    return re.sub(r"(\*\*|__|\*|_)(.+?)\1", r"\2", text).strip()
-
-
-def _layout(drafts: list[_Draft]) -> Structured:
+def _layout(drafts: list[_Draft], published: str | None = None) -> Structured:
     parts: list[str] = []
     blocks: list[Block] = []
     offset = 0
     previous: BlockKind | None = None
     for draft in drafts:
-        text = draft.text.strip()
-        if not text:
+        text = draft.text.strip("\n") if draft.kind == "code" else draft.text.strip()
+        if not text.strip():
             continue
         rendered = f"- {text}" if draft.kind == "list_item" else text
         if parts:
-            separator = "\n" if previous == "list_item" and draft.kind == "list_item" else "\n\n"
+            tight = previous == draft.kind and (
+                draft.kind == "list_item" or (draft.kind == "table_row" and draft.level == 0)
+            )
+            separator = "\n" if tight else "\n\n"
             parts.append(separator)
             offset += len(separator)
-        blocks.append(Block(draft.kind, rendered, offset, offset + len(rendered), draft.level))
+        links = tuple(link for link in draft.links or () if link.text in rendered)
+        blocks.append(
+            Block(draft.kind, rendered, offset, offset + len(rendered), draft.level, links)
+        )
         parts.append(rendered)
         offset += len(rendered)
         previous = draft.kind
     title = next((b.text for b in blocks if b.kind == "heading" and b.level == 1), None)
-    return Structured("".join(parts), tuple(blocks), title)
+    return Structured("".join(parts), tuple(blocks), title, published)

@@ -63,6 +63,25 @@ class KnowledgeBot(commands.Bot):
             synced = await self.tree.sync()
         log.info("synced %d commands", len(synced))
         self.spawn(asyncio.to_thread(self.kb.warm_up))
+        if self.settings.sync_hours > 0:
+            self.spawn(self.sync_periodically(self.settings.sync_hours * 3600))
+
+    async def sync_periodically(self, seconds: float) -> None:
+        """Re-sync the ingested web pages every ``seconds`` (``KB_SYNC_HOURS``), until closed.
+
+        A failed run is logged and the schedule goes on; pages are re-fetched
+        with conditional requests, so a run over an unchanged site is cheap.
+        """
+        while True:
+            await asyncio.sleep(seconds)
+            try:
+                report = await asyncio.to_thread(self.kb.sync)
+            except KnowledgeBaseError as exc:
+                log.warning("scheduled sync failed: %s", exc)
+                continue
+            log.info("scheduled sync: %s", report.summary())
+            for failure in report.new_failures:
+                log.warning("sync could not update %s: %s", failure.source, failure.reason)
 
     async def on_message(self, message: discord.Message) -> None:
         """Messages are handled by the cog; there are no prefix commands to process."""

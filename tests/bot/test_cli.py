@@ -160,3 +160,89 @@ def test_ingest_of_an_empty_path_is_an_error_not_the_current_folder(
     assert "The path or URL is empty." in result.stdout + result.stderr
     assert "Traceback" not in result.stderr
     assert not (home / "chroma").exists()  # nothing was ingested
+
+
+# --- a first run that talks, and the small things a new user trips over (issue 12) -------
+
+
+def test_version_and_help_show_flags_as_flags(tmp_path: Path, model_cache: Path) -> None:
+    version = _kb(["--version"], tmp_path / "kb", model_cache)
+    assert version.returncode == 0 and version.stdout.startswith("kb-bot ")
+
+    for command in (["--help"], ["ask", "--help"], ["ingest", "--help"], ["sync", "--help"]):
+        shown = _kb(command, tmp_path / "kb", model_cache)
+        assert shown.returncode == 0, shown.stderr
+        assert "<bool>" not in shown.stdout and "--json <" not in shown.stdout
+    ingest_help = _kb(["ingest", "--help"], tmp_path / "kb", model_cache).stdout
+    assert "--crawl" in ingest_help and "--max-pages" in ingest_help and "--depth" in ingest_help
+
+
+def test_a_bad_setting_names_the_variable_the_value_and_what_is_expected(
+    tmp_path: Path, model_cache: Path
+) -> None:
+    result = _kb(["ask", "What is BLOOM?"], tmp_path / "kb", model_cache, KB_ANSWER_SENTENCES="abc")
+
+    assert result.returncode == 1
+    message = " ".join(result.stderr.split())
+    assert (
+        "KB_ANSWER_SENTENCES='abc'" in message and "expected a whole number from 1 to 6" in message
+    )
+    assert "ValidationError" not in message and "Traceback" not in message
+
+
+def test_ask_on_a_fresh_home_sets_up_with_progress_and_answers_in_the_same_command(
+    tmp_path: Path, model_cache: Path
+) -> None:
+    result = _kb(["ask", "How big is DeepMind's Gopher model?"], tmp_path / "fresh", model_cache)
+
+    assert result.returncode == 0, result.stderr
+    assert "Setting up the knowledge base: 3 bundled articles" in result.stderr
+    assert "280 billion" in result.stdout
+    # Bundled articles are cited by file name, never by an installation path.
+    assert GPT_J in result.stdout and str(REPO / "corpus") not in result.stdout
+
+
+def test_a_rerun_exits_0_when_only_an_old_failure_repeats_and_parser_warnings_go_in_the_report(
+    tmp_path: Path, model_cache: Path
+) -> None:
+    import re
+
+    from tests.documents import text_pdf
+
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    (folder / "broken.pdf").write_bytes(b"%PDF-1.4 truncated")
+    pdf = text_pdf(["The tidal turbine in the bay produces four megawatts at spring tide."])
+    (folder / "tides.pdf").write_bytes(re.sub(rb"startxref\s+\d+", b"startxref\n99", pdf))
+    home = tmp_path / "kb"
+
+    first = _kb(["ingest", str(folder), "--json"], home, model_cache, KB_AUTO_INGEST="false")
+    assert first.returncode == 1  # a new failure
+    report = {Path(s["source"]).name: s for s in json.loads(first.stdout)["sources"]}
+    assert report["tides.pdf"]["status"] == "added"
+    assert any("startxref" in w for w in report["tides.pdf"]["warnings"])
+    assert "startxref" not in first.stderr  # not leaked by pypdf onto the terminal
+
+    again = _kb(["ingest", str(folder), "--json"], home, model_cache, KB_AUTO_INGEST="false")
+    assert again.returncode == 0, again.stdout
+    rerun = {Path(s["source"]).name: s for s in json.loads(again.stdout)["sources"]}
+    assert rerun["broken.pdf"]["status"] == "failed" and rerun["broken.pdf"]["repeated"] is True
+    assert rerun["tides.pdf"]["status"] == "unchanged"
+
+    (folder / "broken.pdf").write_bytes(b"%PDF-1.4 still truncated, differently")
+    changed = _kb(["ingest", str(folder)], home, model_cache, KB_AUTO_INGEST="false")
+    assert changed.returncode == 1  # new content that fails is a new failure
+
+
+def test_ingest_progress_counts_chunks(tmp_path: Path, model_cache: Path) -> None:
+    from bot import KnowledgeBase
+    from tests.conftest import make_settings
+
+    kb = KnowledgeBase(settings=make_settings(tmp_path / "kb", model_cache, auto_ingest=False))
+    seen: list[tuple[int, int, str]] = []
+    report = kb.ingest([REPO / "corpus"], progress=lambda d, t, w: seen.append((d, t, w)))
+
+    embedding = [(d, t) for d, t, _ in seen if t]
+    assert embedding[-1] == (report.embedded, report.embedded) and report.embedded > 3
+    assert len(embedding) > 3  # many steps while embedding, not one per file
+    assert all(d <= t for d, t in embedding)
