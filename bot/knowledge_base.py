@@ -597,15 +597,16 @@ class KnowledgeBase:
         wanted = with_sentences and chunks
         sentence_vectors = self.store.sentence_vectors(chunks) if wanted else {}
         records = self._source_urls([c.source_id for c in chunks])
+        lexical = retrieval.lexical or self._lexical.snapshot  # the one retrieval used
         return Evidence(
             question=retrieval.query,
             vector=retrieval.vector,
             passages=retrieval.passages,
             sentence_vectors=sentence_vectors,
-            idf=self._lexical.idf,
+            idf=lexical.idf,
             urls=records,
-            known=self._lexical.known,
-            related=self._lexical.related,
+            known=lexical.known,
+            related=lexical.related,
         )
 
     def _source_urls(self, source_ids: Sequence[str]) -> dict[str, str | None]:

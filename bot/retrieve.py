@@ -15,7 +15,7 @@ from typing import Literal
 import numpy as np
 
 from bot.fusion import fuse
-from bot.lexical import LexicalIndex
+from bot.lexical import LexicalIndex, LexicalSnapshot
 from ingest.store import ChromaStore, StoredChunk
 
 CANDIDATES = 100
@@ -41,6 +41,8 @@ class Retrieval:
     query: str
     vector: np.ndarray
     passages: list[Passage]
+    lexical: LexicalSnapshot | None = None
+    """The lexical index as this retrieval saw it (term statistics for the answerer)."""
 
 
 Mode = Literal["hybrid", "dense", "lexical"]
@@ -57,8 +59,9 @@ class HybridRetriever:
         self, query: str, vector: np.ndarray, k: int, source: str | None = None
     ) -> Retrieval:
         """The ``k`` best passages, best first, without near-duplicates."""
-        ranked = self.rank(query, vector, source, depth=max(CANDIDATES, 2 * k))
-        return Retrieval(query, vector, _without_duplicates(ranked, k))
+        table = self.lexical.refresh(self.store)
+        ranked = self.rank(query, vector, source, depth=max(CANDIDATES, 2 * k), table=table)
+        return Retrieval(query, vector, _without_duplicates(ranked, k), table)
 
     def rank(
         self,
@@ -67,14 +70,16 @@ class HybridRetriever:
         source: str | None = None,
         mode: Mode = "hybrid",
         depth: int = CANDIDATES,
+        table: LexicalSnapshot | None = None,
     ) -> list[Passage]:
         """Every candidate passage, best first, scored by ``mode``.
 
         Each ranker proposes ``depth`` candidates (``hybrid`` uses both);
-        every candidate gets both scores.
+        every candidate gets both scores. Everything lexical comes from one
+        snapshot (``table``, or the index refreshed now), never from two.
         """
-        self.lexical.refresh(self.store)
-        table = self.lexical
+        if table is None:
+            table = self.lexical.refresh(self.store)
         if not len(table):
             return []
         bm25 = table.scores(query, source)

@@ -22,6 +22,7 @@ import httpx
 from ingest.chunk import ChunkerSettings, chunk_article
 from ingest.embed import ChunkEncoder, EmbeddedChunk
 from ingest.errors import EmptySourceError, KnowledgeBaseError, SourceError, StoreError
+from ingest.faults import checkpoint
 from ingest.load import (
     Input,
     Limits,
@@ -285,6 +286,7 @@ class Ingestor:
             self.store.write(writes)
         except StoreError:
             return self._write_one_by_one(batch, writes, fresh)
+        checkpoint("ingest-batch")
         return {
             p.article.source_id: _written(p, sum(c.id in fresh for c in p.chunks)) for p in batch
         }

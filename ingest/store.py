@@ -6,8 +6,11 @@ Three collections per knowledge base, so every process sharing one Chroma
 * ``{name}-chunks``: one record per chunk (passage text, vector, citation metadata);
 * ``{name}-sentences``: one vector per sentence of each chunk, for answer extraction;
 * ``{name}-sources``: the ingestion bookkeeping, one record per source (content
-  hash, title, chunk count, ingest time) plus a revision marker that changes on
-  every write, so other processes know when to refresh derived indexes.
+  hash, title, chunk count, a digest of its chunk ids, ingest time), a pending
+  marker per source while a write or removal of it is under way (so a killed
+  writer's work is completed or undone by the next process, see ``_recover``),
+  plus a revision marker that changes on every write, so other processes know
+  when to refresh derived indexes.
 
 Results leave this module as our own dataclasses, never as Chroma's nested lists.
 
@@ -40,8 +43,14 @@ behind our back would keep the old index alive, so it is refused.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import datetime as dt
 import functools
+import hashlib
+import json
 import logging
+import os
+import socket
 import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -53,7 +62,8 @@ import numpy as np
 
 from ingest.embed import DIMENSIONS, EmbeddedChunk
 from ingest.errors import StoreError
-from ingest.lock import Mode, StoreLock
+from ingest.faults import checkpoint
+from ingest.lock import Mode, StoreLock, pid_alive
 from ingest.models import Chunk, Link, Span
 
 log = logging.getLogger(__name__)
@@ -62,6 +72,7 @@ _F = TypeVar("_F", bound=Callable[..., Any])
 
 _REVISION_ID = "kb:revision"
 _FAILURE_PREFIX = "kb:failed:"
+_PENDING = "kb:pending:"  # + source id: a write or removal of that source under way
 _PLACEHOLDER = [1.0] + [0.0] * (DIMENSIONS - 1)  # source records need a vector; never searched
 HNSW = {"space": "cosine", "ef_construction": 200, "ef_search": 256, "max_neighbors": 32}
 _PAGE = 5000
@@ -87,6 +98,14 @@ class SourceRecord:
     """The web page's Last-Modified header when it was fetched."""
     site: str | None = None
     """The sitemap that listed the page (``kb sync`` reads it again for new pages)."""
+    digest: str = ""
+    """:func:`chunk_digest` of the source's chunk ids, set by :meth:`ChromaStore.write`
+    (empty in records written before it existed)."""
+
+
+def chunk_digest(ids: Iterable[str]) -> str:
+    """A digest of a set of chunk ids (order does not matter), to compare indexes cheaply."""
+    return hashlib.sha256("\n".join(sorted(ids)).encode()).hexdigest()[:32]
 
 
 StoredChunk = Chunk
@@ -261,28 +280,21 @@ class _Embedded:
             client.close()  # the last client on a path stops Chroma's System and its index
 
     def _repair(self, writer: str, collection: str) -> None:
-        """Finish what a writer killed mid-write left: a fresh client and a new revision.
+        """Finish or undo what a writer killed mid-write left, then publish a new revision.
 
-        Our writes are ordered (chunks, then stale chunks deleted, then the source
-        record, then the revision), so a half-done write leaves chunks that
-        indexes derived from the old revision do not know; a new revision makes
-        every process rebuild them, and re-running the ingest completes it.
+        Every write records what it is about to do first (a pending marker per
+        source, see :meth:`ChromaStore.write`), so :func:`_recover` can complete
+        each source whose new chunks are all in place and undo the others.
         """
         log.warning(
             "taking over the knowledge base in %s: %s stopped while writing to it; "
-            "re-run that ingest to complete it",
+            "repairing what it left half written",
             self.path.parent,
             writer,
         )
         self._reopen()
         if collection:
-            try:
-                sources = self.client.get_collection(
-                    f"{collection}-sources", embedding_function=_EmbeddingFunction()
-                )
-            except Exception:  # never created: nothing to repair
-                return
-            _bump(sources)
+            _recover(self.client, collection)
 
 
 def _bump(sources: Any) -> None:
@@ -291,6 +303,105 @@ def _bump(sources: Any) -> None:
         embeddings=[_PLACEHOLDER],
         metadatas=[{"kind": "revision", "value": uuid.uuid4().hex}],
     )
+
+
+def _get_ids(collection: Any, *, ids: Sequence[str] = (), where: Any = None) -> list[str]:
+    """Ids of the records asked for that exist, by id list (in batches) or by filter."""
+    if where is not None:
+        found, offset = [], 0
+        while True:
+            got = collection.get(where=where, include=[], limit=_PAGE, offset=offset)
+            found += got["ids"]
+            if len(got["ids"]) < _PAGE:
+                return found
+            offset += _PAGE
+    found = []
+    for batch in _batches(list(ids), _PAGE):
+        found += collection.get(ids=batch, include=[])["ids"]
+    return found
+
+
+def _delete_chunk_rows(chunks: Any, sentences: Any, ids: Sequence[str], size: int) -> None:
+    for batch in _batches(list(ids), size):
+        chunks.delete(ids=batch)
+        sentences.delete(where={"chunk": {"$in": batch}})
+
+
+def _recover(client: Any, name: str, *, dead_writers_only: bool = False) -> int:
+    """Complete or undo every unfinished write to knowledge base ``name``; returns how many.
+
+    A write marks each source pending (with its new record, its new chunk ids
+    and those it adds), writes sentence vectors, then chunks, deletes stale
+    chunks, writes the record and removes the marker. So for a marked source:
+    if every new chunk is in place (its sentence vectors went first), finish
+    it (delete stale chunks, write the record); otherwise the old chunks are
+    all still there: delete the added ones and keep the old record. A removal
+    is always finished. Each source ends at its old or its new version.
+
+    Args:
+        dead_writers_only: Leave markers of writers that may still be running
+            (server mode, where no lock tells): only those of dead processes on
+            this machine are repaired.
+    """
+    function = _EmbeddingFunction()
+    try:
+        chunks = client.get_collection(f"{name}-chunks", embedding_function=function)
+        sentences = client.get_collection(f"{name}-sentences", embedding_function=function)
+        sources = client.get_collection(f"{name}-sources", embedding_function=function)
+    except Exception:  # never created: nothing to repair
+        return 0
+    size = int(client.get_max_batch_size())
+    got = sources.get(where={"kind": "pending"}, include=["metadatas"])
+    repaired = 0
+    for marker_id, marker in zip(got["ids"], got["metadatas"]):
+        if dead_writers_only and not _writer_dead(marker):
+            continue
+        source_id = str(marker.get("source_id", ""))
+        if marker.get("op") == "delete":
+            ids = _get_ids(chunks, where={"source": source_id})
+            _delete_chunk_rows(chunks, sentences, ids, size)
+            sentences.delete(where={"source": source_id})
+            sources.delete(ids=[source_id])
+            log.warning("finished removing %s (%d chunks)", source_id, len(ids))
+        else:
+            new_ids = list(json.loads(marker["new_ids"]))
+            if len(set(_get_ids(chunks, ids=new_ids))) == len(set(new_ids)):
+                keep = set(new_ids)
+                current = _get_ids(chunks, where={"source": source_id})
+                _delete_chunk_rows(chunks, sentences, [i for i in current if i not in keep], size)
+                sources.upsert(
+                    ids=[source_id],
+                    embeddings=[_PLACEHOLDER],
+                    metadatas=[json.loads(marker["record"])],
+                )
+                log.warning("completed the interrupted write of %s", source_id)
+            else:
+                _delete_chunk_rows(chunks, sentences, list(json.loads(marker["added_ids"])), size)
+                log.warning("undid the interrupted write of %s (its old version stays)", source_id)
+        sources.delete(ids=[marker_id])
+        repaired += 1
+    if repaired or not dead_writers_only:
+        _bump(sources)  # after a dead writer, indexes derived from the old revision re-check
+    return repaired
+
+
+def _writer_dead(marker: dict[str, Any]) -> bool:
+    pid = marker.get("pid")
+    return (
+        marker.get("host") == socket.gethostname() and isinstance(pid, int) and not pid_alive(pid)
+    )
+
+
+def _marker(op: str, source_id: str, **fields: Any) -> dict[str, Any]:
+    return {
+        "kind": "pending",
+        "op": op,
+        "source_id": source_id,
+        "pid": os.getpid(),
+        "host": socket.gethostname(),
+        "since": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        **fields,
+    }
 
 
 class ChromaStore:
@@ -315,6 +426,10 @@ class ChromaStore:
         self._client: Any = None
         if embedded is None:
             self._attach(client)
+            try:  # no lock says a writer died: repair what writers on this machine left
+                _recover(client, name, dead_writers_only=True)
+            except Exception as exc:
+                log.warning("could not check %s for interrupted writes: %s", description, exc)
         else:
             # A new store's collections are created here; opening changes nothing
             # that other processes have loaded, so they need not reopen.
@@ -492,6 +607,23 @@ class ChromaStore:
         got = self._chunks.get(where={"source": source_id}, include=[])
         return list(got["ids"])
 
+    def source_chunks(self, source_ids: Sequence[str]) -> Iterator[StoredChunk]:
+        """Every chunk of these sources, page by page (for updating the lexical index)."""
+        with self._access("shared"):  # one state for every page: consume it to the end
+            for start in range(0, len(source_ids), 500):
+                wanted = list(source_ids[start : start + 500])
+                where = {"source": {"$in": wanted}}
+                offset = 0
+                while True:
+                    got = self._chunks.get(
+                        where=where, include=["documents", "metadatas"], limit=_PAGE, offset=offset
+                    )
+                    for row in zip(got["ids"], got["documents"], got["metadatas"]):
+                        yield _chunk_from_row(*row)
+                    if len(got["ids"]) < _PAGE:
+                        break
+                    offset += _PAGE
+
     @_reads
     def chunks(self, ids: Sequence[str]) -> list[StoredChunk]:
         """Chunks by id, in the order asked (unknown ids are skipped)."""
@@ -582,26 +714,50 @@ class ChromaStore:
     def write(self, writes: Sequence[SourceWrite]) -> None:
         """Replace the chunks of each source (upsert new, delete stale) and record it.
 
+        Ordered so that a process killed at any step leaves each source
+        repairable to its old or its new version (see :func:`_recover`):
+        pending markers, sentence vectors, chunks, stale chunks deleted,
+        records (with :func:`chunk_digest` of their chunk ids), markers
+        removed, revision bumped. Each step is a :func:`~ingest.faults.checkpoint`.
+
         Raises:
             StoreError: Chroma refused the write.
         """
         if not writes:
             return
         try:
+            records = [
+                dataclasses.replace(
+                    w.record, chunks=len(w.chunks), digest=chunk_digest(c.id for c in w.chunks)
+                )
+                for w in writes
+            ]
+            present = {r.source_id: set(self._source_chunk_ids(r.source_id)) for r in records}
+            markers = [
+                _marker(
+                    "write",
+                    r.source_id,
+                    record=json.dumps(_record_metadata(r)),
+                    new_ids=json.dumps([c.id for c in w.chunks]),
+                    added_ids=json.dumps(
+                        [c.id for c in w.chunks if c.id not in present[r.source_id]]
+                    ),
+                )
+                for r, w in zip(records, writes)
+            ]
+            self._upsert_sources([_PENDING + r.source_id for r in records], markers)
+            checkpoint("write-pending")
             chunks = [c for w in writes for c in w.chunks]
             embedded = [e for w in writes for e in w.embedded]
             self._upsert_chunks(chunks, embedded)
-            for write in writes:
+            for record, write in zip(records, writes):
                 keep = {c.id for c in write.chunks}
-                stale = [i for i in self.chunk_ids(write.record.source_id) if i not in keep]
-                self._delete_chunks(stale)
-            records = [w.record for w in writes]
-            for batch in _batches(records, self._max_batch):
-                self._sources.upsert(
-                    ids=[r.source_id for r in batch],
-                    embeddings=[_PLACEHOLDER] * len(batch),
-                    metadatas=[_record_metadata(r) for r in batch],
-                )
+                self._delete_chunks([i for i in present[record.source_id] if i not in keep])
+            checkpoint("write-stale")
+            self._upsert_sources([r.source_id for r in records], map(_record_metadata, records))
+            checkpoint("write-records")
+            self._sources.delete(ids=[_PENDING + r.source_id for r in records])
+            checkpoint("write-markers")
             self._bump_revision()
         except StoreError:
             raise
@@ -610,15 +766,45 @@ class ChromaStore:
 
     @_writes
     def delete_source(self, source_id: str) -> int:
-        """Remove a source and its chunks; returns how many chunks were removed."""
+        """Remove a source and its chunks; returns how many chunks were removed.
+
+        A pending marker goes first, so a removal killed midway is finished by
+        the next process to open the store (see :func:`_recover`).
+        """
         try:
-            ids = self.chunk_ids(source_id)
+            ids = self._source_chunk_ids(source_id)
+            self._upsert_sources([_PENDING + source_id], [_marker("delete", source_id)])
+            checkpoint("delete-pending")
             self._delete_chunks(ids)
+            self._sentences.delete(where={"source": source_id})
+            checkpoint("delete-chunks")
             self._sources.delete(ids=[source_id])
+            checkpoint("delete-record")
+            self._sources.delete(ids=[_PENDING + source_id])
             self._bump_revision()
         except Exception as exc:
             raise StoreError(f"could not remove {source_id}: {exc}") from exc
         return len(ids)
+
+    def _source_chunk_ids(self, source_id: str) -> list[str]:
+        return _get_ids(self._chunks, where={"source": source_id})
+
+    def _upsert_sources(self, ids: Sequence[str], metadatas: Iterable[dict[str, Any]]) -> None:
+        rows = list(zip(ids, metadatas))
+        for batch in _batches(rows, self._max_batch):
+            self._sources.upsert(
+                ids=[i for i, _ in batch],
+                embeddings=[_PLACEHOLDER] * len(batch),
+                metadatas=[m for _, m in batch],
+            )
+
+    def recover(self) -> int:
+        """Repair unfinished writes now (the next process to take the lock does it anyway).
+
+        In server mode only writes by dead processes on this machine are repaired.
+        """
+        with self._access("exclusive"):
+            return _recover(self._client, self.name, dead_writers_only=self._embedded is None)
 
     @_writes
     def add_raw(
@@ -646,16 +832,16 @@ class ChromaStore:
                     for i, t in enumerate(texts[start:end])
                 ],
             )
+        ids_now = self._source_chunk_ids(source)
+        now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+        record = SourceRecord(
+            source, source, "raw", "", len(ids_now), now, digest=chunk_digest(ids_now)
+        )
+        self._upsert_sources([source], [_record_metadata(record)])
         self._bump_revision()
 
     def _upsert_chunks(self, chunks: Sequence[Chunk], embedded: Sequence[EmbeddedChunk]) -> None:
-        for batch in _batches(list(zip(chunks, embedded)), self._max_batch):
-            self._chunks.upsert(
-                ids=[c.id for c, _ in batch],
-                documents=[c.text for c, _ in batch],
-                embeddings=np.stack([e.vector for _, e in batch]),
-                metadatas=[_chunk_metadata(c) for c, _ in batch],
-            )
+        """Sentence vectors first, then chunks: a chunk in the store has all its sentences."""
         rows = [
             (sentence_id(c.id, i), c, vector)
             for c, e in zip(chunks, embedded)
@@ -667,6 +853,15 @@ class ChromaStore:
                 embeddings=np.stack([v for _, _, v in batch]),
                 metadatas=[{"chunk": c.id, "source": c.source_id} for _, c, _ in batch],
             )
+            checkpoint("write-sentences")
+        for batch in _batches(list(zip(chunks, embedded)), self._max_batch):
+            self._chunks.upsert(
+                ids=[c.id for c, _ in batch],
+                documents=[c.text for c, _ in batch],
+                embeddings=np.stack([e.vector for _, e in batch]),
+                metadatas=[_chunk_metadata(c) for c, _ in batch],
+            )
+            checkpoint("write-chunks")
 
     def _delete_chunks(self, ids: Sequence[str]) -> None:
         for batch in _batches(list(ids), self._max_batch):
@@ -749,7 +944,7 @@ def _record_metadata(record: SourceRecord) -> dict[str, Any]:
         "chunks": record.chunks,
         "ingested_at": record.ingested_at,
     }
-    for key in ("published", "description", "url", "etag", "last_modified", "site"):
+    for key in ("published", "description", "url", "etag", "last_modified", "site", "digest"):
         value = getattr(record, key)
         if value:
             metadata[key] = value
@@ -773,4 +968,5 @@ def _record_from_metadata(metadata: dict[str, Any]) -> SourceRecord:
         etag=metadata.get("etag"),
         last_modified=metadata.get("last_modified"),
         site=metadata.get("site"),
+        digest=str(metadata.get("digest", "")),
     )

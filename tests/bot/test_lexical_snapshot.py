@@ -1,0 +1,151 @@
+"""The lexical index: one immutable snapshot per query, updated per source.
+
+A fake store stands in for Chroma so that thousands of refreshes can race
+queries in a few seconds; the same refresh code runs against Chroma elsewhere.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import threading
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bot.lexical import LexicalIndex
+from bot.retrieve import HybridRetriever
+from ingest.models import Span
+from ingest.store import SourceRecord, StoredChunk, chunk_digest
+
+
+def _chunk(source: str, i: int, text: str) -> StoredChunk:
+    return StoredChunk(
+        id=f"{source}#{i}",
+        source_id=source,
+        title=source,
+        section="",
+        text=text,
+        start=0,
+        end=len(text),
+        position=i,
+        header="",
+        sentences=(Span(0, len(text)),),
+    )
+
+
+def _state(prefix: str, sources: int, per_source: int, marked: int) -> list[StoredChunk]:
+    """Chunks of ``sources`` sources; every ``marked``-th chunk mentions zebras."""
+    chunks = []
+    for s, i in itertools.product(range(sources), range(per_source)):
+        n = s * per_source + i
+        words = "zebra stripes grazing" if n % marked == 0 else "otter river fishing"
+        chunks.append(
+            _chunk(f"{prefix}{s}", i, f"The {words} passage {prefix} {n} of the archive.")
+        )
+    return chunks
+
+
+class FakeStore:
+    """A store whose contents change on demand: just what refresh and rank read."""
+
+    def __init__(self, chunks: list[StoredChunk]) -> None:
+        self.lock = threading.Lock()
+        self.calls: list[str] = []
+        self.set(chunks)
+
+    def set(self, chunks: list[StoredChunk]) -> None:
+        with self.lock:
+            self.chunks = list(chunks)
+            self._revision = chunk_digest(c.id for c in chunks)
+
+    @contextlib.contextmanager
+    def snapshot(self) -> Iterator[None]:
+        with self.lock:
+            yield
+
+    def revision(self) -> str:
+        return self._revision
+
+    def sources(self) -> dict[str, SourceRecord]:
+        by: dict[str, list[str]] = {}
+        for c in self.chunks:
+            by.setdefault(c.source_id, []).append(c.id)
+        return {
+            s: SourceRecord(s, s, "text", s, len(ids), "", digest=chunk_digest(ids))
+            for s, ids in by.items()
+        }
+
+    def all_chunks(self) -> Iterator[StoredChunk]:
+        self.calls.append("all")
+        yield from self.chunks
+
+    def source_chunks(self, source_ids: Sequence[str]) -> Iterator[StoredChunk]:
+        self.calls.append(f"sources:{len(source_ids)}")
+        wanted = set(source_ids)
+        yield from (c for c in self.chunks if c.source_id in wanted)
+
+    def chunk_vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
+        return {}
+
+
+def test_queries_racing_refreshes_never_pair_scores_with_another_table(tmp_path: Path) -> None:
+    states = [_state("a", 20, 6, 7), _state("b", 33, 5, 3), _state("c", 9, 9, 11)]
+    store: Any = FakeStore(states[0])
+    index = LexicalIndex(tmp_path / "index")
+    retriever = HybridRetriever(store, index)
+    stop = threading.Event()
+    mismatches: list[str] = []
+    queries = [0]
+
+    def query() -> None:
+        while not stop.is_set():
+            for passage in retriever.rank("zebra", np.zeros(3), mode="lexical"):
+                if "zebra" not in passage.chunk.text or passage.lexical <= 0:
+                    mismatches.append(passage.chunk.text)
+            queries[0] += 1
+
+    def change() -> None:
+        for state in itertools.islice(itertools.cycle(states), 300):
+            store.set(state)
+            index.refresh(store)  # a refresh on another thread, as a Discord /ingest makes
+        stop.set()
+
+    threads = [threading.Thread(target=query) for _ in range(3)] + [threading.Thread(target=change)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert stop.is_set() and queries[0] > 50
+    assert mismatches == []
+
+
+def test_a_changed_source_is_re_read_alone_and_a_saved_index_opens_without_it(
+    tmp_path: Path,
+) -> None:
+    chunks = _state("a", 30, 4, 5)
+    store: Any = FakeStore(chunks)
+    index = LexicalIndex(tmp_path / "index")
+    first = index.refresh(store)
+    assert store.calls == ["all"] and len(first) == 120
+
+    changed = [c for c in chunks if c.source_id != "a3"] + [_chunk("a3", 0, "A zebra herd.")]
+    added = [_chunk("new", 0, "The okapi is a zebra's cousin, a giraffid.")]
+    store.set(changed + added)
+    updated = index.refresh(store)
+    assert store.calls == ["all", "sources:2"]  # only the changed and the new source
+    assert len(updated) == 118 and "new#0" in updated.position
+
+    # The same scores as an index built from scratch over the same chunks.
+    scratch = LexicalIndex(tmp_path / "scratch").refresh(FakeStore(changed + added))
+    for query in ("zebra okapi", "otter river", "giraffid"):
+        got = dict(zip((c.id for c in updated.chunks), updated.scores(query)))
+        want = dict(zip((c.id for c in scratch.chunks), scratch.scores(query)))
+        assert got == want
+
+    reopened = LexicalIndex(tmp_path / "index")
+    store.calls.clear()
+    assert len(reopened.refresh(store)) == 118
+    assert store.calls == []  # loaded from disk and checked against the records: nothing re-read
