@@ -105,6 +105,8 @@ class ExtractiveAnswerer:
         ranked = self.rank(question, evidence, passages)
         ranked = _of_expected_type(question, ranked)
         confidence = self.answerability(ranked, passages)
+        if not question.weights:  # not one word the knowledge base uses ("🤖🤖🤖")
+            confidence = 0.0
         if not ranked or confidence < self.model.threshold:
             return abstain(evidence, confidence)
         chosen = self._choose(question, ranked)

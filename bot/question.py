@@ -21,6 +21,14 @@ _ASKS_QUANTITY = re.compile(
     r"|what\s+is\s+the\s+(size|number|amount|percentage|cost|price)\b)",
     re.IGNORECASE,
 )
+# "What learning rate...", "What is PaLM's context window length?", "Which batch size...":
+# the thing asked for is a measurement, so only a sentence stating an amount answers it.
+_ASKS_MEASURE = re.compile(
+    r"^\W*(what|which)\b[^?]*\b(learning\s+rates?|batch\s+sizes?|context\s+(window|length)s?"
+    r"|window\s+(size|length)s?|parameter\s+counts?|elo(\s+(rating|score))?|\w+\s+score\s+did|accuracy"
+    r"|prices?|costs?|budget|sizes?|lengths?|percentage|number\s+of|amount\s+of|count\s+of)\b",
+    re.IGNORECASE,
+)
 _ASKS_TIME = re.compile(r"^\W*(when\b|(in\s+)?(what|which)\s+year\b)", re.IGNORECASE)
 _ASKS_WHO = re.compile(
     r"^\W*(who\b(?!\s+(will\s+|is\s+going\s+to\s+)?(wins?|winning|leads?|dominates?|prevails?|benefits?|should|loses?)\b)|whom\b|which\s+(company|companies|organi[sz]ations?|firms?|lab|labs|team|group|people)\b)",
@@ -112,7 +120,7 @@ class Question:
         names = mentioned & set(weights)
         unknown_names = 1 - len(names) / len(mentioned) if mentioned else 0.0
         seen = related or known
-        unknown = sum(not seen(t) for t in all_terms) / len(all_terms) if all_terms else 0.0
+        unknown = sum(not seen(t) for t in all_terms) / len(all_terms) if all_terms else 1.0
         asked = set(all_terms)
         contrasts = {
             other
@@ -181,7 +189,7 @@ _OPPOSITES = tuple(
 
 def kind_of(text: str) -> Kind:
     """The answer a question expects, from its first words."""
-    if _ASKS_QUANTITY.search(text):
+    if _ASKS_QUANTITY.search(text) or _ASKS_MEASURE.search(text):
         return "quantity"
     if _ASKS_TIME.search(text):
         return "time"

@@ -92,12 +92,12 @@ def evaluation_kb(tmp_path_factory: pytest.TempPathFactory, model_cache: Path) -
 # The bar the test split is held to: its measured values (README, "Measured") less a
 # margin for numeric noise across machines. Nothing was chosen on the test split.
 TEST_BAR = {
-    "evidence_in_citations": (">=", 0.51),  # measured 0.549
-    "keywords_in_answer": (">=", 0.42),  # 0.463
-    "abstention_out_of_scope": (">=", 0.86),  # 0.933 (15 questions)
-    "abstention_near_miss": (">=", 0.4),  # 0.481
-    "false_abstentions": ("<=", 0.19),  # 0.148
-    "followups_right_passage": (">=", 0.45),  # 0.55
+    "evidence_in_citations": (">=", 0.55),  # measured 0.593
+    "keywords_in_answer": (">=", 0.42),  # 0.469
+    "abstention_out_of_scope": (">=", 0.6),  # 0.733 (15 questions)
+    "abstention_near_miss": (">=", 0.07),  # 0.148
+    "false_abstentions": ("<=", 0.08),  # 0.037
+    "followups_right_passage": (">=", 0.55),  # 0.65
 }
 
 
