@@ -3,8 +3,9 @@
 What is chosen, and how (all by 5-fold cross-validation over the dev split,
 folds drawn by fact group so paraphrases of one fact never straddle folds):
 
-1. The **sentence model** (logistic regression over :data:`bot.features.SENTENCE_FEATURES`):
-   a sentence is a positive when it holds one of its question's evidence strings.
+1. The **sentence model** (a conditional logit over :data:`bot.features.SENTENCE_FEATURES`,
+   softmax over each question's candidate sentences): a sentence is a positive
+   when it holds one of its question's evidence strings.
    Its L2 penalty is the grid value with the best out-of-fold top-1 accuracy
    (the best-scored sentence holds the evidence).
 2. The **answerability model** (logistic regression over
@@ -116,13 +117,6 @@ def collect(
             )
             samples.append(Sample(q, analysed, found, labels, passages, fold_of(q.group)))
     return samples
-
-
-def _rows(samples: list[Sample]) -> tuple[np.ndarray, np.ndarray]:
-    rows = [c.features for s in samples for c in s.candidates]
-    labels = [bool(x) for s in samples for x in s.labels]
-    width = len(SENTENCE_FEATURES)
-    return (np.vstack(rows) if rows else np.zeros((0, width))), np.array(labels, dtype=float)
 
 
 def _fit_sentence(samples: list[Sample], l2: float) -> LogisticModel:

@@ -197,11 +197,6 @@ def question_set(split: str) -> Path:
     return _package_dir() / f"qa_{split}.jsonl"
 
 
-def default_question_set() -> Path:
-    """The test split: what the README's headline numbers are measured on."""
-    return question_set("test")
-
-
 def evaluation_articles() -> Path:
     """The public articles the shipped set also asks about (see ``PROVENANCE.md``)."""
     return _package_dir() / "articles"
