@@ -10,6 +10,7 @@ so no chunk is ever silently truncated by the model.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import math
 import re
@@ -77,6 +78,7 @@ def chunk_article(
     sections = _sections(article, settings, counter)
     chunks: list[Chunk] = []
     seen: dict[str, int] = {}
+    block_ends = [block.end for block in article.blocks]
     for section, units in _fit(
         _pack(sections, article.title, settings, counter), article, settings, counter
     ):
@@ -91,8 +93,7 @@ def chunk_article(
         links = tuple(
             dict.fromkeys(
                 link
-                for block in article.blocks
-                if block.start < end and block.end > start
+                for block in _overlapping(article.blocks, block_ends, start, end)
                 for link in block.links
                 if link.text in text
             )
@@ -139,6 +140,16 @@ def _fit(
             else:
                 middle = len(part) // 2
                 stack.extend([part[middle:], part[:middle]])
+
+
+def _overlapping(
+    blocks: tuple[Block, ...], ends: list[int], start: int, end: int
+) -> Iterator[Block]:
+    """The blocks (in text order, not overlapping each other) that overlap [start, end)."""
+    for i in range(bisect.bisect_right(ends, start), len(blocks)):
+        if blocks[i].start >= end:
+            break
+        yield blocks[i]
 
 
 def chunk_id(source_id: str, indexed_text: str, occurrence: int = 0) -> str:
