@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from bot import KnowledgeBase, Settings
+from ingest.store import ChromaStore
 
 REPO = Path(__file__).resolve().parent.parent
 CORPUS = REPO / "corpus"
@@ -74,6 +75,18 @@ def corpus_copy(tmp_path: Path) -> Path:
     target = tmp_path / "corpus"
     shutil.copytree(CORPUS, target)
     return target
+
+
+@pytest.fixture
+def fake_store(tmp_path: Path) -> Iterator[ChromaStore]:
+    """An empty embedded Chroma store in ``tmp_path`` that embeds with the fake embedder."""
+    from tests.fake_embedder import EMBED
+
+    store = ChromaStore.embedded(tmp_path / "chroma", "test", embed_query=EMBED)
+    try:
+        yield store
+    finally:
+        store.close()
 
 
 @dataclass
