@@ -10,7 +10,7 @@ TORCH_INDEX ?=
 TORCH_FLAGS := $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX),)
 QUESTION ?= Why did EleutherAI take GPT-J offline?
 
-.PHONY: setup demo chat test lint typecheck bench eval clean
+.PHONY: setup demo chat test test-fast lint typecheck bench eval clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,11 @@ typecheck: setup
 
 test: setup lint typecheck  ## install, lint, type-check and run the test suite
 	$(BIN)/python -m pytest -q
+
+# The edit-run loop: no real embedding model, Chroma server or Discord emulator
+# (markers from tests/conftest.py). CI runs `make test`, which runs everything.
+test-fast: setup  ## the fast tier of the tests (well under a minute)
+	$(BIN)/python -m pytest -q -m "not slow and not server and not discord"
 
 $(VENV)/.installed-bench: $(VENV)/.installed
 	$(PIP) -e ".[dev,bench]"

@@ -2,6 +2,10 @@
 
 The model is loaded once per session; the ONNX query model is exported once
 per session into a temporary cache. Nothing is ever written into the repository.
+
+Tests are marked for the two tiers by the fixtures they use (see
+:func:`pytest_collection_modifyitems`): ``make test-fast`` runs what is left
+after ``-m "not slow and not server and not discord"``, ``make test`` runs all.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from typing import Any
 import pytest
 
 from bot import KnowledgeBase, Settings
+from ingest.store import ChromaStore
 
 REPO = Path(__file__).resolve().parent.parent
 CORPUS = REPO / "corpus"
@@ -25,6 +30,23 @@ SHARED = REPO.parent / "shared"
 GPT_J = "open-vs-closed-source-language-models-technical-analysis.txt"
 DEBATE = "ultimate-debate-open-vs-closed-source-llms.txt"
 DOMINATE = "open-vs-closed-source-ai-which-llm-will-dominate.txt"
+
+
+# A fixture in a test's closure marks it: every fixture that builds a knowledge base or
+# runs the real model depends on model_cache (settings, kb, web_kb, corpus_kb, ...).
+TIER_FIXTURES = {
+    "model_cache": "slow",
+    "chroma_server": "server",
+    "emulator": "discord",
+}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        used = set(getattr(item, "fixturenames", ()))
+        for fixture, marker in TIER_FIXTURES.items():
+            if fixture in used:
+                item.add_marker(marker)
 
 
 @pytest.fixture(scope="session")
@@ -74,6 +96,18 @@ def corpus_copy(tmp_path: Path) -> Path:
     target = tmp_path / "corpus"
     shutil.copytree(CORPUS, target)
     return target
+
+
+@pytest.fixture
+def fake_store(tmp_path: Path) -> Iterator[ChromaStore]:
+    """An empty embedded Chroma store in ``tmp_path`` that embeds with the fake embedder."""
+    from tests.fake_embedder import EMBED
+
+    store = ChromaStore.embedded(tmp_path / "chroma", "test", embed_query=EMBED)
+    try:
+        yield store
+    finally:
+        store.close()
 
 
 @dataclass

@@ -25,7 +25,6 @@ from bot.discord_bot.runner import serve
 from bot.feedback import FeedbackStore
 from bot.settings import Settings
 from ingest.errors import ConfigurationError
-from tests.bot.test_cli import _kb
 from tests.conftest import WebServer, make_settings
 from tests.discord_emulator import (
     DiscordEmulator,
@@ -34,6 +33,7 @@ from tests.discord_emulator import (
     restore_discord_py,
 )
 from tests.documents import article_page
+from tests.kb_cli import run_kb
 
 CALLBACK = r"^/interactions/\d+/[^/]+/callback$"
 ORIGINAL = r"^/webhooks/\d+/[^/]+/messages/@original$"
@@ -604,7 +604,9 @@ async def test_a_rejected_token_is_a_clear_configuration_error(
 
 
 def test_kb_discord_without_a_token_explains_what_to_set(tmp_path: Path, model_cache: Path) -> None:
-    result = _kb(["discord"], tmp_path / "kb", model_cache, DISCORD_TOKEN="", KB_DISCORD_TOKEN="")
+    result = run_kb(
+        ["discord"], tmp_path / "kb", model_cache, DISCORD_TOKEN="", KB_DISCORD_TOKEN=""
+    )
 
     assert result.returncode == 1
     assert "DISCORD_TOKEN" in result.stderr

@@ -24,8 +24,8 @@ from bot.evaluation.qa import (
 from bot.linear import AnswerModel
 from ingest.load import expand, read
 from ingest.parse import parse
-from tests.bot.test_cli import _kb
 from tests.conftest import CORPUS, REPO, make_settings
+from tests.kb_cli import run_kb
 
 ARTICLES = REPO / "bot" / "evaluation" / "articles"
 
@@ -137,7 +137,7 @@ def test_eval_qa_json_reports_metrics_and_failures(
     ]
     questions.write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
 
-    result = _kb(["eval", "qa", str(questions), "--json"], corpus_kb.settings.home, model_cache)
+    result = run_kb(["eval", "qa", str(questions), "--json"], corpus_kb.settings.home, model_cache)
 
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)["two.jsonl"]
@@ -152,7 +152,7 @@ def test_eval_qa_rejects_a_malformed_question_set(
     broken = tmp_path / "broken.jsonl"
     broken.write_text('{"question": "no answerable field"}\n', encoding="utf-8")
 
-    result = _kb(["eval", "qa", str(broken)], corpus_kb.settings.home, model_cache)
+    result = run_kb(["eval", "qa", str(broken)], corpus_kb.settings.home, model_cache)
 
     assert result.returncode == 1
     assert "broken.jsonl:1" in result.stderr

@@ -22,6 +22,7 @@ import pytest
 from ingest.errors import StoreError
 from ingest.lock import StoreLock
 from tests.conftest import CORPUS, DEBATE, GPT_J, REPO
+from tests.kb_cli import Worker, kb_env
 
 GPT_J_QUESTION = "Why did EleutherAI take GPT-J offline?"
 ZORBLAX_QUESTION = "When was the Zorblax telescope commissioned?"
@@ -32,62 +33,9 @@ mirror is eleven metres wide and was polished by the Quintara foundry over four 
 """
 
 
-def _env(home: Path, model_cache: Path) -> dict[str, str]:
-    return {
-        **os.environ,
-        "KB_HOME": str(home),
-        "KB_MODEL_CACHE": str(model_cache),
-        "KB_AUTO_INGEST": "false",
-        "PYTHONPATH": str(REPO),
-        "OMP_WAIT_POLICY": "PASSIVE",
-    }
-
-
-class Worker:
-    """The long-lived process: one KnowledgeBase answering requests until stdin closes."""
-
-    def __init__(self, env: dict[str, str]) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "tests.bot.kb_worker"],
-            cwd=REPO,
-            env=env,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        self.pid = int(self._line()["ready"])
-
-    def _line(self) -> dict[str, Any]:
-        assert self.process.stdout is not None
-        line = self.process.stdout.readline()
-        assert line, f"the worker exited with {self.process.wait(timeout=10)}"
-        return dict(json.loads(line))
-
-    def send(self, op: str, arg: str) -> None:
-        assert self.process.stdin is not None
-        self.process.stdin.write(json.dumps({"op": op, "arg": arg}) + "\n")
-        self.process.stdin.flush()
-
-    def request(self, op: str, arg: str) -> dict[str, Any]:
-        self.send(op, arg)
-        reply = self._line()
-        assert reply["ok"], reply
-        return reply
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            assert self.process.stdin is not None
-            self.process.stdin.close()
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-
-
 @pytest.fixture
 def env(tmp_path: Path, model_cache: Path) -> dict[str, str]:
-    return _env(tmp_path / "kb", model_cache)
+    return kb_env(tmp_path / "kb", model_cache)
 
 
 @pytest.fixture

@@ -1,0 +1,174 @@
+"""The Discord layer's pure parts on their own: rendering into embeds, and the cooldown.
+
+Fast tier: no client, no emulator, no knowledge base. The Discord tests
+(tests/bot/test_discord.py) check the same output as the API receives it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import discord
+
+from bot import Answer, Citation
+from bot.discord_bot.cooldown import Cooldown
+from bot.discord_bot.render import (
+    COLOUR_ANSWER,
+    COLOUR_NOT_FOUND,
+    Message,
+    render_answer,
+    render_passages,
+    render_report,
+    render_sources,
+    split_text,
+    trim,
+)
+from bot.results import SuggestedSource
+from ingest.report import IngestReport, SourceReport
+from ingest.store import SourceRecord
+
+GPT_J = Citation(
+    n=1,
+    source="https://example.org/gpt-j",
+    title="Open vs closed models",
+    section="Hosting",
+    text="EleutherAI took GPT-J offline because hosting it cost too much. It came back later.",
+    score=0.9,
+    quote="EleutherAI took GPT-J offline because hosting it cost too much.",
+    url="https://example.org/gpt-j",
+)
+
+
+def _within_discord_limits(messages: list[Message]) -> None:
+    for message in messages:
+        assert len(message.content or "") <= 2000 and 1 <= len(message.embeds) <= 10
+        assert sum(len(e) for e in message.embeds) <= 6000
+        for embed in message.embeds:
+            assert len(embed.title or "") <= 256 and len(embed.description or "") <= 4096
+            assert len(embed.fields) <= 25
+            assert all(
+                len(f.name or "") <= 256 and len(f.value or "") <= 1024 for f in embed.fields
+            )
+
+
+def _embeds(messages: list[Message]) -> list[dict[str, Any]]:
+    return [embed.to_dict() for m in messages for embed in m.embeds]
+
+
+def test_an_answer_is_one_embed_with_its_question_text_and_a_field_per_citation() -> None:
+    answer = Answer(
+        "Why did EleutherAI take GPT-J offline?",
+        "Hosting it cost too much, said @everyone [1].",
+        True,
+        [GPT_J],
+    )
+
+    messages = render_answer(answer)
+
+    [embed] = _embeds(messages)
+    assert embed["title"] == answer.question
+    assert embed["description"] == "Hosting it cost too much, said @\u200beveryone [1]."  # no ping
+    assert embed["color"] == COLOUR_ANSWER.value
+    [field] = embed["fields"]
+    assert field["name"] == "[1] Open vs closed models"
+    assert "*Hosting*" in field["value"] and f"> {GPT_J.quote}" in field["value"]
+    assert "<https://example.org/gpt-j>" in field["value"]  # no link preview
+    assert "Show passages" in embed["footer"]["text"]
+
+
+def test_an_abstention_lists_the_closest_articles_and_a_follow_up_shows_its_search() -> None:
+    answer = Answer(
+        "Who made it?",
+        "The knowledge base does not say.",
+        False,
+        closest=[SuggestedSource("a.md", "BLOOM explained", "https://example.org/bloom")],
+        standalone_question="Who made BLOOM?",
+    )
+
+    [embed] = _embeds(render_answer(answer))
+
+    assert embed["color"] == COLOUR_NOT_FOUND.value
+    assert embed["fields"] == [
+        {
+            "name": "Closest articles",
+            "value": "• BLOOM explained — <https://example.org/bloom>",
+            "inline": False,
+        }
+    ]
+    assert embed["footer"]["text"] == "Searched for: Who made BLOOM?"
+
+
+def test_a_very_long_answer_is_split_at_sentences_within_discord_limits() -> None:
+    sentences = [
+        f"Sentence number {i} says something about hosting costs [{i % 3 + 1}]." for i in range(900)
+    ]
+    # As many passages as an answer cites at most, each with a long title and text.
+    citations = [
+        Citation(n, f"s{n}.md", f"Article {n} " + "title " * 30, "S", "passage " * 400, 0.5)
+        for n in range(1, 7)
+    ]
+    answer = Answer("Why? " * 100, " ".join(sentences), True, citations)
+
+    messages = render_answer(answer)
+
+    _within_discord_limits(messages)
+    embeds = _embeds(messages)
+    descriptions = [e["description"] for e in embeds if e.get("description")]
+    # Every sentence arrives whole, with its marker, in order.
+    assert " ".join(descriptions) == " ".join(sentences)
+    assert sum(len(e.get("fields", [])) for e in embeds) == 6
+    assert embeds[0]["title"].endswith("Why?…")  # an overlong question is trimmed
+
+
+def test_split_and_trim_never_cut_a_word_or_a_citation_marker() -> None:
+    text = "Alpha beta gamma [12]. " * 50
+    for piece in split_text(text, 100):
+        assert len(piece) <= 100 and piece.endswith("[12].")
+    words = ["gamma", "[123]", "delta", "epsilon", "[7]", "zeta"]
+    for limit in range(8, len(" ".join(words))):
+        cut = trim(" ".join(words), limit)
+        assert len(cut) <= limit and cut.endswith("…")
+        assert all(w in words for w in cut.removesuffix("…").split())
+
+
+def test_passages_sources_and_reports_render_what_they_hold() -> None:
+    [passage] = _embeds(render_passages([GPT_J]))
+    assert passage["title"] == "[1] Open vs closed models › Hosting"
+    assert passage["description"] == f"{GPT_J.text}\n\n<{GPT_J.url}>"
+
+    [empty] = _embeds(render_sources([]))
+    assert "empty" in empty["description"]
+    record = SourceRecord("a.md", "BLOOM explained", "file", "h", 4, "2025-01-01")
+    [listing] = _embeds(render_sources([record]))
+    assert (
+        listing["title"] == "1 articles"
+        and "**BLOOM explained** — 4 passages" in listing["description"]
+    )
+
+    report = IngestReport(
+        (
+            SourceReport("a.md", "added", "A", chunks=3),
+            SourceReport("b.pdf", "failed", reason="the file is encrypted"),
+        )
+    )
+    embed = render_report(report)
+    assert embed.colour == discord.Colour.red()
+    assert "✅ **added** A (3 passages)" in (embed.description or "")
+    assert "❌ **failed** b.pdf — the file is encrypted" in (embed.description or "")
+
+
+def test_the_cooldown_allows_uses_per_window_per_user_and_says_how_long_to_wait() -> None:
+    now = [0.0]
+    cooldown = Cooldown(uses=2, seconds=10, clock=lambda: now[0])
+
+    assert cooldown.try_acquire(1) == 0.0
+    now[0] = 4.0
+    assert cooldown.try_acquire(1) == 0.0
+    assert cooldown.try_acquire(1) == 6.0  # until the first use leaves the window
+    assert cooldown.try_acquire(2) == 0.0  # another user has their own window
+    now[0] = 10.0
+    assert cooldown.try_acquire(1) == 0.0  # the first use expired; the refused one never counted
+    assert cooldown.try_acquire(1) == 4.0
+
+    off = Cooldown(uses=1, seconds=0, clock=lambda: now[0])
+    assert [off.try_acquire(1) for _ in range(5)] == [0.0] * 5
