@@ -4,8 +4,8 @@
   chunk on its own; the answerer uses the sentence vectors to pick the sentences
   to quote. By default it runs a dynamically quantised int8 copy of the ONNX
   export (below) on every core with length-sorted batches: on 600 SciFact
-  abstracts 3.7x as fast as sentence-transformers on torch (the fp32 export
-  1.6x), its vectors at a mean cosine of 0.994 (chunks) and 0.993 (sentences)
+  abstracts 3.4x as fast as sentence-transformers on torch (the fp32 export
+  1.5x), its vectors at a mean cosine of 0.994 (chunks) and 0.993 (sentences)
   to torch's. The fp32 export (``runtime="onnx"``, same vectors as torch to
   float precision) and torch itself (``runtime="torch"``, the reference the
   export is checked against) remain selectable (``KB_INGEST_RUNTIME``). (Sentence vectors pooled from the
