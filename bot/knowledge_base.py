@@ -28,6 +28,7 @@ from bot.results import Answer, Citation
 from bot.retrieve import CANDIDATES, HybridRetriever, Mode, Retrieval, rank_sources
 from bot.settings import Settings, load_settings
 from bot.streaming import in_thread
+from ingest.embed import ChunkEncoder
 from ingest.errors import InvalidArgumentError, InvalidQuestionError, SourceNotFoundError
 from ingest.load import Input, check_inputs, check_text, is_url, source_id_for
 from ingest.pipeline import Ingestor, ProgressCallback
@@ -159,7 +160,12 @@ class KnowledgeBase:
         return self._query_encoder().encode(texts)
 
     def _ingestor(self) -> Ingestor:
-        return Ingestor(self.store, limits=self.settings.limits)
+        runtime, cache = self.settings.ingest_runtime, self.settings.model_cache
+        return Ingestor(
+            self.store,
+            encoder=lambda: ChunkEncoder(runtime=runtime, cache_dir=cache),
+            limits=self.settings.limits,
+        )
 
     def setup_needed(self) -> Path | None:
         """The corpus a first use would ingest (a never-used knowledge base), else None.

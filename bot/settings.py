@@ -5,22 +5,17 @@ Every setting is listed in the README's settings table; a test keeps the two in 
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from annotated_types import Ge, Gt, Le
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from ingest.embed import default_model_cache
 from ingest.errors import ConfigurationError
 from ingest.load import MIB, Limits
-
-
-def _default_model_cache() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "kb-bot"
 
 
 class Settings(BaseSettings):
@@ -50,8 +45,13 @@ class Settings(BaseSettings):
         "kb", description="Name of the knowledge base inside Chroma (several can share a server)."
     )
     model_cache: Path = Field(
-        default_factory=_default_model_cache,
-        description="Where the exported ONNX query model is cached.",
+        default_factory=default_model_cache,
+        description="Where the exported ONNX embedding model is cached.",
+    )
+    ingest_runtime: Literal["onnx-int8", "onnx", "torch"] = Field(
+        "onnx-int8",
+        description="How ingest embeds chunks: onnx-int8 (ONNX Runtime, int8 weights, fastest), "
+        "onnx (fp32) or torch (sentence-transformers).",
     )
     fetch_timeout: float = Field(
         20.0, gt=0, description="Seconds a whole URL download may take (redirects included)."

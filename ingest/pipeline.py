@@ -68,7 +68,7 @@ class Ingestor:
 
     Args:
         store: Where chunks and bookkeeping live.
-        encoder: Embeds chunks; created lazily so a no-op re-ingest never loads torch.
+        encoder: Embeds chunks; created lazily so a no-op re-ingest never loads the model.
         fetch_timeout: Seconds a whole URL download may take (ignored when ``limits`` is given).
         limits: Download deadline, size caps, and whether URLs may reach private networks.
 
