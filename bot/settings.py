@@ -48,10 +48,10 @@ class Settings(BaseSettings):
         default_factory=default_model_cache,
         description="Where the exported ONNX embedding model is cached.",
     )
-    ingest_runtime: Literal["onnx-int8", "onnx", "torch"] = Field(
-        "onnx-int8",
-        description="How ingest embeds chunks: onnx-int8 (ONNX Runtime, int8 weights, fastest), "
-        "onnx (fp32) or torch (sentence-transformers).",
+    ingest_runtime: Literal["onnx", "onnx-int8", "torch"] = Field(
+        "onnx",
+        description="How ingest embeds chunks: onnx (ONNX Runtime, fp32), onnx-int8 (int8 "
+        "weights, faster, not yet measured for retrieval quality) or torch (sentence-transformers).",
     )
     fetch_timeout: float = Field(
         20.0, gt=0, description="Seconds a whole URL download may take (redirects included)."
