@@ -35,6 +35,7 @@ from bot.answer import Answerer, Evidence, _citation
 from bot.results import Answer
 from bot.retrieve import Passage
 from bot.settings import Settings
+from bot.streaming import pump
 from ingest.errors import ConfigurationError
 
 if TYPE_CHECKING:
@@ -244,20 +245,7 @@ def _before(deadline: float, produce: Callable[[], Iterator[T]]) -> Iterator[T]:
     stop = threading.Event()
 
     def run() -> None:
-        try:
-            iterator = produce()
-            try:
-                for item in iterator:
-                    items.put(("item", item))
-                    if stop.is_set():
-                        break
-            finally:
-                close = getattr(iterator, "close", None)
-                if close is not None:
-                    close()
-            items.put(("end", None))
-        except BaseException as exc:
-            items.put(("error", exc))
+        pump(produce, lambda kind, value: items.put((kind, value)), stop)
 
     threading.Thread(target=run, name="kb-llm", daemon=True).start()
     try:

@@ -8,7 +8,28 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any, TypeVar
 
 T = TypeVar("T")
-_END = object()
+
+
+def pump(
+    produce: Callable[[], Iterator[T]], put: Callable[[str, Any], None], stop: threading.Event
+) -> None:
+    """Run ``produce()`` to the end, handing on ``("item", x)``, then ``("end", None)`` or
+    ``("error", exc)``; once ``stop`` is set the generator is closed after its current item.
+    For the body of a worker thread feeding a queue."""
+    try:
+        iterator = produce()
+        try:
+            for item in iterator:
+                put("item", item)
+                if stop.is_set():
+                    break
+        finally:
+            close = getattr(iterator, "close", None)
+            if close is not None:
+                close()
+        put("end", None)
+    except BaseException as exc:
+        put("error", exc)
 
 
 async def in_thread(produce: Callable[[], Iterator[T]]) -> AsyncIterator[T]:
@@ -28,20 +49,7 @@ async def in_thread(produce: Callable[[], Iterator[T]]) -> AsyncIterator[T]:
             stop.set()
 
     def run() -> None:
-        try:
-            iterator = produce()
-            try:
-                for item in iterator:
-                    put("item", item)
-                    if stop.is_set():
-                        break
-            finally:
-                close = getattr(iterator, "close", None)
-                if close is not None:
-                    close()
-            put("end", None)
-        except BaseException as exc:
-            put("error", exc)
+        pump(produce, put, stop)
 
     worker = threading.Thread(target=run, name="kb-stream", daemon=True)
     worker.start()
