@@ -15,25 +15,62 @@ afterwards: 0.715 -> 0.743 (README, "Measured"; ``kb eval beir``).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 DENSE_WEIGHT = 0.5
 """Weight of the standardised dense score; the lexical one gets the rest."""
 
 
+@dataclass(frozen=True)
+class Calibration:
+    """The statistics a query's scores are standardised with.
+
+    Taken once per query from its calibrated candidates (each ranker's top
+    :data:`bot.retrieve.CANDIDATES`), then applied to every candidate, however
+    deep: a passage's fused score, and so the order of the results, does not
+    depend on how many results were asked for.
+    """
+
+    dense_mean: float
+    dense_spread: float
+    lexical_mean: float
+    lexical_spread: float
+
+    @classmethod
+    def of(cls, dense: np.ndarray, lexical: np.ndarray) -> Calibration:
+        """The statistics of two score arrays over the same candidates."""
+        return cls(*_moments(dense), *_moments(lexical))
+
+    def fuse(self, dense: np.ndarray, lexical: np.ndarray) -> np.ndarray:
+        """One fused score per candidate."""
+        fused: np.ndarray = DENSE_WEIGHT * _z(dense, self.dense_mean, self.dense_spread) + (
+            1 - DENSE_WEIGHT
+        ) * _z(lexical, self.lexical_mean, self.lexical_spread)
+        return fused
+
+
 def fuse(dense: np.ndarray, lexical: np.ndarray) -> np.ndarray:
-    """One fused score per candidate from two score arrays over the same candidates."""
-    fused: np.ndarray = DENSE_WEIGHT * standardise(dense) + (1 - DENSE_WEIGHT) * standardise(
-        lexical
-    )
-    return fused
+    """One fused score per candidate, standardised over these candidates."""
+    return Calibration.of(dense, lexical).fuse(dense, lexical)
 
 
 def standardise(scores: np.ndarray) -> np.ndarray:
     """Z-scores over the candidates; all zeros when the scores do not vary."""
+    return _z(scores, *_moments(scores))
+
+
+def _moments(scores: np.ndarray) -> tuple[float, float]:
     values = np.asarray(scores, dtype=np.float64)
-    spread = float(values.std()) if len(values) else 0.0
+    if not len(values):
+        return 0.0, 0.0
+    return float(values.mean()), float(values.std())
+
+
+def _z(scores: np.ndarray, mean: float, spread: float) -> np.ndarray:
+    values = np.asarray(scores, dtype=np.float64)
     if spread < 1e-12:
         return np.zeros(len(values), dtype=np.float64)
-    result: np.ndarray = (values - values.mean()) / spread
+    result: np.ndarray = (values - mean) / spread
     return result

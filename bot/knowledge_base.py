@@ -48,7 +48,7 @@ USAGE_MARKER = "used"
 USED = "used"
 BOOTSTRAPPING = "ingesting-bundled-corpus"
 MAX_K = CANDIDATES
-"""Most passages one search returns (each ranker proposes this many candidates)."""
+"""Most passages one search returns."""
 
 
 def bundled_corpus() -> Path | None:
@@ -437,9 +437,8 @@ class KnowledgeBase:
         self._ensure_content()
         vector = self._embed([query])[0]
         retriever = HybridRetriever(self.store, self._lexical)
-        depth = max(CANDIDATES, k)  # fusion is calibrated on this many candidates per ranker
         with self.store.snapshot():
-            return rank_sources(retriever.rank(query, vector, mode=mode, depth=depth), k)
+            return rank_sources(retriever.ranking(query, vector, mode=mode), k)
 
     def sources(self) -> list[SourceRecord]:
         """The articles in the knowledge base, sorted by title."""

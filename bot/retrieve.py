@@ -9,17 +9,18 @@ duplicate passages (the same article ingested twice, say) are dropped.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 
-from bot.fusion import fuse
+from bot.fusion import Calibration
 from bot.lexical import LexicalIndex, LexicalSnapshot
 from ingest.store import ChromaStore, StoredChunk
 
 CANDIDATES = 100
-"""How many candidates each ranker proposes before fusion."""
+"""How many candidates each ranker proposes before fusion (the depth fusion is calibrated on)."""
 _DUPLICATE_JACCARD = 0.9
 _WORDS = re.compile(r"\w+")
 
@@ -60,61 +61,75 @@ class HybridRetriever:
     ) -> Retrieval:
         """The ``k`` best passages, best first, without near-duplicates."""
         table = self.lexical.refresh(self.store)
-        ranked = self.rank(query, vector, source, depth=max(CANDIDATES, 2 * k), table=table)
+        ranked = self.ranking(query, vector, source, table=table)
         return Retrieval(query, vector, _without_duplicates(ranked, k), table)
 
-    def rank(
+    def ranking(
         self,
         query: str,
         vector: np.ndarray,
         source: str | None = None,
         mode: Mode = "hybrid",
-        depth: int = CANDIDATES,
         table: LexicalSnapshot | None = None,
-    ) -> list[Passage]:
-        """Every candidate passage, best first, scored by ``mode``.
+    ) -> Iterator[Passage]:
+        """Every candidate passage, best first, scored by ``mode``: one order, however far read.
 
-        Each ranker proposes ``depth`` candidates (``hybrid`` uses both);
-        every candidate gets both scores. Everything lexical comes from one
-        snapshot (``table``, or the index refreshed now), never from two.
+        The first tier is each ranker's top :data:`CANDIDATES` (``hybrid`` uses
+        both rankers), fused with statistics taken from them: the depth fusion
+        was calibrated on. Only a caller that reads past it fetches the next
+        tier (each ranker's top twice as deep, less what came before), scored
+        with the same statistics and placed below; and so on until the rankers
+        run out. So the first ``n`` passages are the same for every caller that
+        reads ``n`` or more. Every candidate gets both scores; everything
+        lexical comes from one snapshot (``table``, or the index refreshed now).
         """
         if table is None:
             table = self.lexical.refresh(self.store)
         if not len(table):
-            return []
+            return
         bm25 = table.scores(query, source)
-        candidates: list[int] = []
+        lexical_order = np.argsort(-bm25, kind="stable")[: int((bm25 > 0).sum())]
         dense: dict[str, float] = {}
-        if mode != "lexical":
-            hits = self.store.dense_search(vector, depth, source)
-            dense = {hit.chunk.id: hit.similarity for hit in hits}
-            candidates += [table.position[i] for i in dense if i in table.position]
-        if mode != "dense":
-            top = np.argsort(-bm25, kind="stable")[:depth]
-            candidates += [int(i) for i in top if bm25[i] > 0]
-        candidates = list(dict.fromkeys(candidates))
-        if not candidates:
-            return []
-        missing = [table.chunks[i].id for i in candidates if table.chunks[i].id not in dense]
-        dense.update(self._similarities(vector, missing))
-        dense_scores = np.array([dense.get(table.chunks[i].id, 0.0) for i in candidates])
-        lexical_scores = bm25[candidates].astype(np.float64)
-        if mode == "dense":
-            scores = dense_scores
-        elif mode == "lexical":
-            scores = lexical_scores
-        else:
-            scores = fuse(dense_scores, lexical_scores)
-        order = np.argsort(-scores, kind="stable")
-        return [
-            Passage(
-                table.chunks[candidates[j]],
-                float(scores[j]),
-                float(dense_scores[j]),
-                float(lexical_scores[j]),
-            )
-            for j in order
-        ]
+        seen: set[int] = set()
+        calibration: Calibration | None = None
+        depth = CANDIDATES
+        while True:
+            candidates: list[int] = []
+            exhausted = True
+            if mode != "lexical":
+                hits = self.store.dense_search(vector, depth, source)
+                dense.update((hit.chunk.id, hit.similarity) for hit in hits)
+                candidates += [
+                    table.position[h.chunk.id] for h in hits if h.chunk.id in table.position
+                ]
+                exhausted = len(hits) < depth
+            if mode != "dense":
+                candidates += [int(i) for i in lexical_order[:depth]]
+                exhausted = exhausted and len(lexical_order) <= depth
+            tier = [i for i in dict.fromkeys(candidates) if i not in seen]
+            seen.update(tier)
+            if tier:
+                missing = [table.chunks[i].id for i in tier if table.chunks[i].id not in dense]
+                dense.update(self._similarities(vector, missing))
+                dense_scores = np.array([dense.get(table.chunks[i].id, 0.0) for i in tier])
+                lexical_scores = bm25[tier].astype(np.float64)
+                if mode == "dense":
+                    scores = dense_scores
+                elif mode == "lexical":
+                    scores = lexical_scores
+                else:
+                    calibration = calibration or Calibration.of(dense_scores, lexical_scores)
+                    scores = calibration.fuse(dense_scores, lexical_scores)
+                for j in np.argsort(-scores, kind="stable"):
+                    yield Passage(
+                        table.chunks[tier[j]],
+                        float(scores[j]),
+                        float(dense_scores[j]),
+                        float(lexical_scores[j]),
+                    )
+            if exhausted:
+                return
+            depth *= 2
 
     def _similarities(self, vector: np.ndarray, ids: list[str]) -> dict[str, float]:
         if not ids:
@@ -123,7 +138,7 @@ class HybridRetriever:
         return {i: float(np.dot(v, vector)) for i, v in stored.items()}
 
 
-def rank_sources(passages: list[Passage], k: int) -> list[tuple[str, float]]:
+def rank_sources(passages: Iterable[Passage], k: int) -> list[tuple[str, float]]:
     """Sources ranked by their best passage (the order ``kb.search`` shows them in)."""
     best: dict[str, float] = {}
     for passage in passages:
@@ -133,7 +148,7 @@ def rank_sources(passages: list[Passage], k: int) -> list[tuple[str, float]]:
     return list(best.items())
 
 
-def _without_duplicates(passages: list[Passage], k: int) -> list[Passage]:
+def _without_duplicates(passages: Iterable[Passage], k: int) -> list[Passage]:
     kept: list[Passage] = []
     shingles: list[set[str]] = []
     for passage in passages:

@@ -113,6 +113,17 @@ def test_search_ranks_passages_and_filters_by_source(corpus_kb: KnowledgeBase) -
     assert only and all(c.source.endswith(GPT_J) for c in only)
 
 
+def test_asking_for_more_results_never_reorders_the_first_ones(corpus_kb: KnowledgeBase) -> None:
+    for query in ("GPT-J hosting costs", "risks of open-source models", "Who built BLOOM?"):
+        for source in (None, GPT_J):
+            most = [(c.source, c.text) for c in corpus_kb.search(query, k=100, source=source)]
+            for k in (1, 3, 10, 40):
+                few = corpus_kb.search(query, k=k, source=source)
+                assert [(c.source, c.text) for c in few] == most[:k]
+    sources = corpus_kb.rank_sources("open models", 3)
+    assert corpus_kb.rank_sources("open models", 1) == sources[:1]
+
+
 def test_source_filter_applies_to_ask(corpus_kb: KnowledgeBase) -> None:
     answer = corpus_kb.ask("What is a hybrid approach?", source=GPT_J)
     assert all(c.source.endswith(GPT_J) for c in answer.citations)

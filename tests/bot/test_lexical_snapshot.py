@@ -102,7 +102,7 @@ def test_queries_racing_refreshes_never_pair_scores_with_another_table(tmp_path:
 
     def query() -> None:
         while not stop.is_set():
-            for passage in retriever.rank("zebra", np.zeros(3), mode="lexical"):
+            for passage in list(retriever.ranking("zebra", np.zeros(3), mode="lexical")):
                 if "zebra" not in passage.chunk.text or passage.lexical <= 0:
                     mismatches.append(passage.chunk.text)
             queries[0] += 1

@@ -7,13 +7,16 @@ predictable (shared words) and can be checked exactly.
 
 from __future__ import annotations
 
+import itertools
+import random
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from bot.lexical import LexicalIndex
-from bot.retrieve import HybridRetriever
+from bot.retrieve import CANDIDATES, HybridRetriever, Mode, rank_sources
+from ingest.models import Chunk
 from ingest.store import ChromaStore
 from tests.fake_embedder import EMBED, make_chunk, source_write
 
@@ -40,7 +43,7 @@ def test_every_candidate_gets_both_scores_exactly(retriever: HybridRetriever) ->
     table = retriever.lexical.refresh(retriever.store)
     bm25 = table.scores(query)
 
-    passages = retriever.rank(query, vector)
+    passages = list(retriever.ranking(query, vector))
 
     assert {p.chunk.id for p in passages} == {c.id for c in OTTERS + ZEBRAS}
     for p in passages:
@@ -53,8 +56,8 @@ def test_every_candidate_gets_both_scores_exactly(retriever: HybridRetriever) ->
 def test_each_mode_ranks_by_its_own_score(retriever: HybridRetriever) -> None:
     query, vector = "kelp", EMBED.vector(ZEBRAS[0].text)
 
-    dense = retriever.rank(query, vector, mode="dense")
-    lexical = retriever.rank(query, vector, mode="lexical")
+    dense = list(retriever.ranking(query, vector, mode="dense"))
+    lexical = list(retriever.ranking(query, vector, mode="lexical"))
 
     assert dense[0].chunk.id == ZEBRAS[0].id and dense[0].score == pytest.approx(1.0)
     assert [p.chunk.id for p in lexical] == [OTTERS[0].id]  # the only chunk with "kelp"
@@ -96,3 +99,71 @@ def test_the_lexical_index_follows_the_store_and_reopens_from_disk(
     reopened = LexicalIndex(tmp_path / "lexical").refresh(fake_store)
     assert [c.id for c in reopened.chunks] == [c.id for c in after.chunks]
     assert np.array_equal(reopened.scores("zebra stripes"), after.scores("zebra stripes"))
+
+
+def _random_library(seed: int, sources: int = 6, per_source: int = 70) -> list[list[Chunk]]:
+    """More chunks than the candidate depth, over a small vocabulary, so rankings overlap."""
+    rng = random.Random(seed)
+    words = [f"w{i}" for i in range(60)]
+    return [
+        [
+            make_chunk(f"s{s}", p, [" ".join(rng.choices(words, k=rng.randint(4, 14))) + "."])
+            for p in range(per_source)
+        ]
+        for s in range(sources)
+    ]
+
+
+@pytest.mark.parametrize("mode", ["hybrid", "dense", "lexical"])
+def test_the_first_n_passages_do_not_depend_on_how_many_are_read(
+    fake_store: ChromaStore, tmp_path: Path, mode: Mode
+) -> None:
+    library = _random_library(seed=7)
+    fake_store.write([source_write(chunks[0].source_id, chunks) for chunks in library])
+    retriever = HybridRetriever(fake_store, LexicalIndex(tmp_path / "lexical"))
+    assert fake_store.count() > 2 * CANDIDATES  # so reading far needs deeper tiers
+    rng = random.Random(11)
+    for _ in range(8):
+        query = " ".join(rng.choices([f"w{i}" for i in range(60)], k=3))
+        vector = EMBED.vector(" ".join(rng.choices([f"w{i}" for i in range(60)], k=4)))
+        for source in (None, "s3"):
+            full = [p.chunk.id for p in retriever.ranking(query, vector, source, mode=mode)]
+            assert len(full) == len(set(full))
+            for k in (1, 5, 40, CANDIDATES, 250):
+                read = [
+                    p.chunk.id
+                    for p in itertools.islice(
+                        retriever.ranking(query, vector, source, mode=mode), k
+                    )
+                ]
+                assert read == full[:k]
+            if mode == "hybrid":
+                for n, k, k2 in ((3, 5, 60), (10, 10, 100), (20, 90, 100)):
+                    few = retriever.retrieve(query, vector, k, source).passages
+                    more = retriever.retrieve(query, vector, k2, source).passages
+                    assert [p.chunk.id for p in few[:n]] == [p.chunk.id for p in more[:n]]
+                assert (
+                    rank_sources(retriever.ranking(query, vector), 2)
+                    == rank_sources(retriever.ranking(query, vector), 6)[:2]
+                )
+
+
+def test_every_passage_is_read_and_the_calibrated_tier_comes_first(
+    fake_store: ChromaStore, tmp_path: Path
+) -> None:
+    library = _random_library(seed=3)
+    fake_store.write([source_write(chunks[0].source_id, chunks) for chunks in library])
+    retriever = HybridRetriever(fake_store, LexicalIndex(tmp_path / "lexical"))
+    query, vector = "w1 w2", EMBED.vector("w3 w4 w5")
+
+    passages = list(retriever.ranking(query, vector))
+
+    assert len(passages) == fake_store.count()  # dense reaches every chunk in the end
+    table = retriever.lexical.refresh(fake_store)
+    bm25 = table.scores(query)
+    dense_top = {h.chunk.id for h in fake_store.dense_search(vector, CANDIDATES)}
+    lexical_top = {table.chunks[i].id for i in np.argsort(-bm25, kind="stable")[:CANDIDATES]}
+    calibrated = dense_top | {i for i in lexical_top if bm25[table.position[i]] > 0}
+    assert {p.chunk.id for p in passages[: len(calibrated)]} == calibrated
+    first = passages[: len(calibrated)]
+    assert [p.score for p in first] == sorted((p.score for p in first), reverse=True)
