@@ -82,6 +82,8 @@ class Candidate:
     """Stemmed terms of the sentence and the section headings above it (not the title)."""
     headings: frozenset[str] = frozenset()
     """Stemmed terms of the section headings above it."""
+    other_names: bool = False
+    """It, its headings and its article's title hold none of the names the question mentions."""
 
 
 def candidates(
@@ -155,6 +157,7 @@ def candidates(
                     np.asarray(row, dtype=np.float64),
                     frozenset(words | set(terms(sections[i]))),
                     frozenset(terms(sections[i])),
+                    question.about_other_names(context),
                 )
             )
     return found

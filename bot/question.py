@@ -26,7 +26,8 @@ _ASKS_QUANTITY = re.compile(
 _ASKS_MEASURE = re.compile(
     r"^\W*(what|which)\b[^?]*\b(learning\s+rates?|batch\s+sizes?|context\s+(window|length)s?"
     r"|window\s+(size|length)s?|parameter\s+counts?|elo(\s+(rating|score))?|\w+\s+score\s+did|accuracy"
-    r"|prices?|costs?|budget|sizes?|lengths?|percentage|number\s+of|amount\s+of|count\s+of)\b",
+    r"|prices?|costs?|budget|revenues?|income|profits?|valuation|sizes?|lengths?|percentage"
+    r"|number\s+of|amount\s+of|count\s+of)\b",
     re.IGNORECASE,
 )
 _ASKS_TIME = re.compile(r"^\W*(when\b|(in\s+)?(what|which)\s+year\b)", re.IGNORECASE)
@@ -94,6 +95,12 @@ class Question:
     """Share of the names it mentions that the knowledge base never uses ("Australia")."""
     sides: tuple[tuple[frozenset[str], frozenset[str]], ...] = ()
     """Per opposition the question takes one side of: (that side's terms, the other side's)."""
+    attributes: frozenset[str] = frozenset()
+    """What it asks about the names it mentions: its other content terms the knowledge
+    base uses. Empty when it names nothing, or asks nothing beyond the name ("What
+    is BLOOM?"). A term the knowledge base never uses is left out: "spend" in a
+    question about an article that says "consumed" is a paraphrase, not a near miss
+    ("founded" in "Who founded Cohere?" is one, and is missed for that reason)."""
 
     def off_side(self, headings: set[str]) -> bool:
         """Whether headings are about the other side only ("Open Source › Challenges" for closed)."""
@@ -145,7 +152,21 @@ class Question:
             frozenset(opposed),
             unknown_names,
             sides,
+            frozenset(set(weights) - names) if names else frozenset(),
         )
+
+    def lacks_attribute(self, present: set[str]) -> bool:
+        """Whether ``present`` names everything the question names but none of what it asks.
+
+        "OpenAI spent hundreds of thousands coaching GPT-3" names GPT-3 but says
+        nothing of "parameters": the near miss the issue describes.
+        """
+        asked = self.attributes
+        return bool(asked) and self.names <= present and not asked & present
+
+    def about_other_names(self, present: set[str]) -> bool:
+        """Whether ``present`` holds none of the names the question mentions."""
+        return bool(self.names) and not self.names & present
 
     def plain_coverage(self, present: set[str]) -> float:
         """Unweighted share of the question's known terms found in ``present``."""
@@ -223,9 +244,18 @@ def _names(text: str) -> set[str]:
 
 
 def states(pattern: re.Pattern[str], sentence: str, question: str) -> bool:
-    """Whether ``sentence`` has a match of ``pattern`` that the question does not."""
+    """Whether ``sentence`` has a match of ``pattern`` that the question does not.
+
+    A number that is part of a name ("GPT-4", "A100", "Claude-1.3") states no amount.
+    """
     asked = {m.group(0).lower() for m in pattern.finditer(question)}
-    return any(m.group(0).lower() not in asked for m in pattern.finditer(sentence))
+    return any(
+        m.group(0).lower() not in asked and not _IN_NAME.search(sentence, 0, m.start())
+        for m in pattern.finditer(sentence)
+    )
+
+
+_IN_NAME = re.compile(r"[A-Za-z]-?$")
 
 
 _LABEL = re.compile(r"^\s*(?:\*\*)?[A-Z][\w\-]*(?:\s+[\w\-]+){0,4}(?:\*\*)?:\s")
