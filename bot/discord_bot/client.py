@@ -11,13 +11,11 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot import KnowledgeBase, KnowledgeBaseError, Settings
 from bot.discord_bot.cooldown import Cooldown
 from bot.discord_bot.render import render_error
 from bot.discord_bot.views import AnswerButton
 from bot.feedback import FeedbackStore
-from bot.knowledge_base import KnowledgeBase
-from bot.settings import Settings
-from ingest.errors import KnowledgeBaseError
 
 log = logging.getLogger(__name__)
 

@@ -15,6 +15,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot import SUPPORTED_SUFFIXES, Answer, KnowledgeBaseError, is_readable_file, is_url
 from bot.discord_bot.history import HISTORY_MESSAGES, Said, earlier_questions, question_in
 from bot.discord_bot.render import (
     Message,
@@ -27,9 +28,6 @@ from bot.discord_bot.render import (
     trim,
 )
 from bot.discord_bot.views import NONE, answer_view
-from bot.results import Answer
-from ingest.errors import KnowledgeBaseError
-from ingest.load import MEDIA_TYPES, SUPPORTED_SUFFIXES, is_url
 
 if TYPE_CHECKING:
     from bot.discord_bot.client import KnowledgeBot
@@ -60,9 +58,12 @@ class KnowledgeCog(commands.Cog):
             await interaction.response.send_message(_cooldown_text(wait), ephemeral=True)
             return
         kb = self.bot.kb
-        question = kb.validate_question(question)  # errors go out ephemerally, before deferring
+        # Both checks happen before deferring, so their errors go out ephemerally:
+        # astream checks the question when called; the article is looked up in a
+        # worker thread (it reads the store) and handed on as the id it resolved to.
         if source:
             source = await asyncio.to_thread(kb.resolve_source, source)
+        items = kb.astream(question, source=source)
         await interaction.response.defer(thinking=True)
 
         async def show(text: str) -> None:
@@ -70,7 +71,7 @@ class KnowledgeCog(commands.Cog):
                 content=render_progress(text), allowed_mentions=NONE
             )
 
-        answer = await follow_stream(kb.astream(question, source=source), show)
+        answer = await follow_stream(items, show)
         messages, view = await self._prepare(answer, interaction.user.id)
         first, *rest = messages
         await interaction.edit_original_response(
@@ -387,8 +388,7 @@ def _cooldown_text(wait: float) -> str:
 
 
 def _upload_problem(file: discord.Attachment) -> str | None:
-    suffix = Path(file.filename).suffix.lower()
-    if suffix not in MEDIA_TYPES:
+    if not is_readable_file(file.filename):
         return f"I cannot read `{escape_mentions(trim(file.filename, 100))}`: supported files are {SUPPORTED_SUFFIXES}."
     if file.size > MAX_UPLOAD_BYTES:
         return f"That file is too large ({file.size // 2**20} MiB); the limit is {MAX_UPLOAD_BYTES // 2**20} MiB."

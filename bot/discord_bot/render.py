@@ -15,9 +15,7 @@ from dataclasses import dataclass
 
 import discord
 
-from bot.results import Answer, Citation
-from ingest.report import IngestReport
-from ingest.store import SourceRecord
+from bot import Answer, Citation, IngestReport, SourceRecord
 
 CONTENT_LIMIT = 2000
 TITLE_LIMIT = 256

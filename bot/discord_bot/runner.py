@@ -9,10 +9,8 @@ import signal
 
 import discord
 
+from bot import ConfigurationError, KnowledgeBase, Settings
 from bot.discord_bot.client import KnowledgeBot
-from bot.knowledge_base import KnowledgeBase
-from bot.settings import Settings
-from ingest.errors import ConfigurationError
 
 log = logging.getLogger(__name__)
 

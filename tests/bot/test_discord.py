@@ -17,14 +17,13 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from bot import Answer, Citation, KnowledgeBase
+from bot import Answer, Citation, ConfigurationError, KnowledgeBase
 from bot.answer import Evidence, ExtractiveAnswerer
 from bot.discord_bot.client import APOLOGY, KnowledgeBot
 from bot.discord_bot.history import Said, earlier_questions
 from bot.discord_bot.runner import serve
 from bot.feedback import FeedbackStore
 from bot.settings import Settings
-from ingest.errors import ConfigurationError
 from tests.conftest import WebServer, make_settings
 from tests.discord_emulator import (
     DiscordEmulator,
@@ -522,7 +521,7 @@ async def test_ingest_url_takes_only_web_links_never_a_path_on_the_bots_host(
     for reply in replies:
         assert reply.ephemeral and "http:// or https:// link" in reply.body["data"]["content"]
     assert "cloud metadata" in _text(report)
-    assert kb.store.count() == 0
+    assert kb.passage_count() == 0
 
 
 @pytest.mark.asyncio

@@ -10,7 +10,7 @@ from typing import Any
 
 import discord
 
-from bot import Answer, Citation
+from bot import Answer, Citation, IngestReport, SourceRecord, SourceReport
 from bot.discord_bot.cooldown import Cooldown
 from bot.discord_bot.render import (
     COLOUR_ANSWER,
@@ -24,8 +24,6 @@ from bot.discord_bot.render import (
     trim,
 )
 from bot.results import SuggestedSource
-from ingest.report import IngestReport, SourceReport
-from ingest.store import SourceRecord
 
 GPT_J = Citation(
     n=1,
