@@ -18,6 +18,8 @@ import numpy as np
 from rich.console import Console
 from rich.table import Table
 
+from bot.process import set_up_process
+
 if TYPE_CHECKING:
     from bot import Settings
 
@@ -26,9 +28,8 @@ RESULTS = REPO / "benchmarks" / "results"
 SCIFACT = REPO.parent / "shared" / "datasets" / "scifact"
 console = Console(highlight=False)
 
-# Benchmarks run with the same thread policy as the product (see ingest.embed).
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# Benchmarks run in a process set up as the product's (thread policy, no hub calls).
+set_up_process()
 
 
 def write_synthetic(

@@ -23,6 +23,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from bot.process import set_up_process
 from bot.results import Answer, Citation
 from bot.settings import Settings, load_settings
 from ingest.errors import KnowledgeBaseError
@@ -92,8 +93,7 @@ def settings() -> Settings:
     A bad setting is a user error: its name, value and what is expected, exit 1.
     """
     base = _run(load_settings)
-    level = "INFO" if _state["verbose"] else base.log_level
-    logging.basicConfig(level=level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    set_up_process("INFO" if _state["verbose"] else base.log_level)
     if _state["home"] is not None:
         base = base.model_copy(update={"home": _state["home"]})
     return base

@@ -17,7 +17,6 @@ from bot.answer import (
     Answerer,
     Evidence,
     ExtractiveAnswerer,
-    ExtractiveSettings,
     abstain,
     citations_for,
 )
@@ -153,9 +152,7 @@ class KnowledgeBase:
             return self._answerer
 
     def _default_answerer(self) -> Answerer:
-        extractive = ExtractiveAnswerer(
-            ExtractiveSettings(max_sentences=self.settings.answer_sentences)
-        )
+        extractive = ExtractiveAnswerer(self.settings.extractive)
         if self.settings.llm_enabled:
             from bot.generative import GenerativeAnswerer
 

@@ -106,13 +106,19 @@ def count_tokens(text: str) -> int:
     return len(tokenizer().encode(text, add_special_tokens=False).ids)
 
 
-def _offline_environment() -> None:
-    # Set before transformers/torch load: no hub calls, and torch threads that
-    # sleep when idle instead of spinning (spinning starves a concurrent query).
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+PROCESS_ENVIRONMENT = {
+    "HF_HUB_OFFLINE": "1",
+    "TRANSFORMERS_OFFLINE": "1",
+    "HF_HUB_DISABLE_PROGRESS_BARS": "1",
+    "TRANSFORMERS_VERBOSITY": "error",
+    "TOKENIZERS_PARALLELISM": "false",
+    "OMP_WAIT_POLICY": "PASSIVE",
+}
+"""Environment variables a process that runs the model should start with (entry points
+set them, see ``bot.process``; this package never changes the environment): no hub
+calls, no progress bars or warnings from transformers, and torch threads that sleep
+when idle instead of spinning (spinning starves a concurrent query). They only take
+effect if set before torch, transformers and tokenizers load."""
 
 
 @dataclass(frozen=True)
@@ -128,14 +134,10 @@ _model_lock = threading.Lock()
 
 @lru_cache(maxsize=1)
 def _sentence_transformer() -> Any:
-    _offline_environment()
     with _model_lock:
         try:
             from sentence_transformers import SentenceTransformer
-            from transformers.utils import logging as transformers_logging
 
-            transformers_logging.disable_progress_bar()
-            transformers_logging.set_verbosity_error()
             model = SentenceTransformer(str(model_dir()), device="cpu")
         except ModelError:
             raise
@@ -277,16 +279,12 @@ def _export_onnx(cache_dir: Path) -> Path:
     target = onnx_model_path(cache_dir)
     if target.is_file():
         return target
-    _offline_environment()
     cache_dir.mkdir(parents=True, exist_ok=True)
     partial = target.with_suffix(f".{os.getpid()}.partial")
     log.info("Preparing the fast embedding model (one time): %s", target)
     try:
         import torch
         from transformers import AutoModel
-        from transformers.utils import logging as transformers_logging
-
-        transformers_logging.disable_progress_bar()
 
         class _Encoder(torch.nn.Module):
             def __init__(self, bert: Any) -> None:

@@ -24,6 +24,7 @@ from ingest.embed import ChunkEncoder, EmbeddedChunk
 from ingest.errors import EmptySourceError, KnowledgeBaseError, SourceError, StoreError
 from ingest.faults import checkpoint
 from ingest.load import (
+    FETCH_TIMEOUT,
     Input,
     Limits,
     NotModified,
@@ -82,7 +83,7 @@ class Ingestor:
         self,
         store: ChromaStore,
         encoder: Callable[[], ChunkEncoder] = ChunkEncoder,
-        fetch_timeout: float = 20.0,
+        fetch_timeout: float = FETCH_TIMEOUT,
         chunker: ChunkerSettings | None = None,
         limits: Limits | None = None,
     ) -> None:

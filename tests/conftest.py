@@ -22,7 +22,10 @@ from typing import Any
 import pytest
 
 from bot import KnowledgeBase, Settings
+from bot.process import set_up_process
 from ingest.store import ChromaStore
+
+set_up_process()  # the test session is an entry point, like ``kb``: before any model loads
 
 REPO = Path(__file__).resolve().parent.parent
 CORPUS = REPO / "corpus"

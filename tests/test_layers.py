@@ -49,3 +49,16 @@ def test_nothing_outside_the_facade_reaches_its_store(folder: str) -> None:
         and node.value.id.endswith("kb")
     ]
     assert not reaching, reaching
+
+
+GLOBAL_STATE = ("os.environ[", "os.environ.setdefault", "os.putenv", ".setLevel(", "set_verbosity")
+
+
+@pytest.mark.parametrize("path", _modules("bot") + _modules("ingest"), ids=lambda p: p.name)
+def test_library_code_leaves_the_process_alone(path: Path) -> None:
+    """Environment variables and other libraries' log levels are the entry points' business
+    (``bot/process.py``, which only they call)."""
+    if path == REPO / "bot" / "process.py":
+        return
+    text = path.read_text(encoding="utf-8")
+    assert not [pattern for pattern in GLOBAL_STATE if pattern in text]
