@@ -41,8 +41,7 @@ def write_synthetic(
     folder: a benchmark of search at scale needs many passages, not their embedding.
     Each passage is one sentence whose vector is the passage's own.
     """
-    from ingest.embed import EmbeddedChunk
-    from ingest.models import Chunk, Span
+    from ingest.models import Chunk, EmbeddedChunk, Span
     from ingest.store import ChromaStore, SourceRecord, SourceWrite
 
     chunks = [

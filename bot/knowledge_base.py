@@ -38,7 +38,7 @@ from ingest.store import ChromaStore, SourceRecord
 if TYPE_CHECKING:
     from langchain_core.retrievers import BaseRetriever
 
-    from ingest.embed import QueryEncoder
+    from ingest.onnx_encoder import QueryEncoder
 
 log = logging.getLogger(__name__)
 
@@ -160,7 +160,7 @@ class KnowledgeBase:
         return extractive
 
     def _query_encoder(self) -> QueryEncoder:
-        from ingest.embed import query_encoder
+        from ingest.onnx_encoder import query_encoder
 
         return query_encoder(self.settings.model_cache)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import os
 
-from ingest.embed import PROCESS_ENVIRONMENT
+from ingest.embedding_model import PROCESS_ENVIRONMENT
 
 QUIET_LOGGERS = {"bm25s": logging.WARNING}
 """Libraries too chatty at the levels ``--verbose`` and ``KB_LOG_LEVEL=DEBUG`` use

@@ -14,7 +14,7 @@ from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_vali
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.answer import ExtractiveSettings
-from ingest.embed import default_model_cache
+from ingest.embedding_model import default_model_cache
 from ingest.errors import ConfigurationError
 from ingest.load import MIB, Limits
 

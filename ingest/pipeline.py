@@ -20,7 +20,7 @@ from typing import Literal
 import httpx
 
 from ingest.chunk import ChunkerSettings, chunk_article
-from ingest.embed import ChunkEncoder, EmbeddedChunk
+from ingest.embed import ChunkEncoder
 from ingest.errors import EmptySourceError, KnowledgeBaseError, SourceError, StoreError
 from ingest.faults import checkpoint
 from ingest.load import (
@@ -34,7 +34,7 @@ from ingest.load import (
     http_client,
     read,
 )
-from ingest.models import Article, Chunk
+from ingest.models import Article, Chunk, EmbeddedChunk
 from ingest.parse import content_hash, parse
 from ingest.report import IngestReport, SourceReport
 from ingest.site import CrawlOptions, expand_sites

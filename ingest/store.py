@@ -60,11 +60,11 @@ from typing import Any, ClassVar, TypeVar, cast
 
 import numpy as np
 
-from ingest.embed import DIMENSIONS, EmbeddedChunk
+from ingest.embedding_model import DIMENSIONS
 from ingest.errors import StoreError
 from ingest.faults import checkpoint
 from ingest.lock import Mode, StoreLock, pid_alive
-from ingest.models import Chunk, Link, Span
+from ingest.models import Chunk, EmbeddedChunk, Link, Span
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot import KnowledgeBase
-from ingest.embed import MAX_TOKENS, count_tokens
+from ingest.embedding_model import MAX_TOKENS, count_tokens
 from ingest.store import StoredChunk
 from tests.conftest import DEBATE, GPT_J, WebServer, open_store
 from tests.documents import article_page, text_pdf
