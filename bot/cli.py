@@ -484,12 +484,9 @@ def _citation_panel(citation: Citation) -> Panel:
         start = citation.text.find(quote)
         if start >= 0:
             body.stylize("bold yellow", start, start + len(quote))
-    title = f"[{citation.n}] {citation.title}"
-    if citation.section:
-        title += f" › {citation.section}"
     return Panel(
         body,
-        title=escape(title),
+        title=escape(citation.heading()),
         title_align="left",
         subtitle=escape(citation.url or shown(citation.source)),
         subtitle_align="left",
