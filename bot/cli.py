@@ -16,6 +16,7 @@ from functools import partial
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
+import click
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -104,6 +105,9 @@ def knowledge_base(set_up: bool = True) -> Any:
     from bot.knowledge_base import KnowledgeBase
 
     kb = KnowledgeBase(settings=settings())
+    context = click.get_current_context(silent=True)
+    if context is not None:  # released when the command ends (several can run in one process)
+        context.call_on_close(kb.close)
     if set_up:
         _run(lambda: _set_up(kb))
     return kb

@@ -32,7 +32,7 @@ from tests.discord_emulator import (
     restore_discord_py,
 )
 from tests.documents import article_page
-from tests.kb_cli import run_kb
+from tests.kb_cli import invoke_kb
 
 CALLBACK = r"^/interactions/\d+/[^/]+/callback$"
 ORIGINAL = r"^/webhooks/\d+/[^/]+/messages/@original$"
@@ -602,9 +602,9 @@ async def test_a_rejected_token_is_a_clear_configuration_error(
         await asyncio.wait_for(serve(corpus_kb, corpus_kb.settings, "not-the-token"), 30)
 
 
-def test_kb_discord_without_a_token_explains_what_to_set(tmp_path: Path, model_cache: Path) -> None:
-    result = run_kb(
-        ["discord"], tmp_path / "kb", model_cache, DISCORD_TOKEN="", KB_DISCORD_TOKEN=""
+def test_kb_discord_without_a_token_explains_what_to_set(tmp_path: Path) -> None:
+    result = invoke_kb(
+        ["discord"], tmp_path / "kb", tmp_path / "models", DISCORD_TOKEN="", KB_DISCORD_TOKEN=""
     )
 
     assert result.returncode == 1
