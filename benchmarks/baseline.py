@@ -32,7 +32,7 @@ def _baseline_store(texts: list[tuple[str, str]], directory: Path, name: str) ->
     from langchain_huggingface import HuggingFaceEmbeddings
     from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-    from ingest.embed import model_dir
+    from ingest.embedding_model import model_dir
 
     embeddings = HuggingFaceEmbeddings(
         model_name=str(model_dir()), encode_kwargs={"normalize_embeddings": True}

@@ -10,21 +10,65 @@ import resource
 import statistics
 import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import numpy as np
 from rich.console import Console
 from rich.table import Table
+
+from bot.process import set_up_process
+
+if TYPE_CHECKING:
+    from bot import Settings
 
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "benchmarks" / "results"
 SCIFACT = REPO.parent / "shared" / "datasets" / "scifact"
 console = Console(highlight=False)
 
-# Benchmarks run with the same thread policy as the product (see ingest.embed).
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# Benchmarks run in a process set up as the product's (thread policy, no hub calls).
+set_up_process()
+
+
+def write_synthetic(
+    settings: Settings, source: str, ids: Sequence[str], texts: Sequence[str], vectors: np.ndarray
+) -> None:
+    """Store ready-made passages and their vectors as one source, without the model.
+
+    Goes straight to the store adapter, like another process writing to the same
+    folder: a benchmark of search at scale needs many passages, not their embedding.
+    Each passage is one sentence whose vector is the passage's own.
+    """
+    from ingest.models import Chunk, EmbeddedChunk, Span
+    from ingest.store import ChromaStore, SourceRecord, SourceWrite
+
+    chunks = [
+        Chunk(
+            id=chunk_id,
+            source_id=source,
+            title=source,
+            section="",
+            text=text,
+            start=0,
+            end=len(text),
+            position=i,
+            header="",
+            sentences=(Span(0, len(text)),),
+            sentence_sections=("",),
+        )
+        for i, (chunk_id, text) in enumerate(zip(ids, texts))
+    ]
+    unit = np.asarray(vectors, dtype=np.float32)
+    embedded = [EmbeddedChunk(v, v.reshape(1, -1)) for v in unit]
+    now = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime())
+    record = SourceRecord(source, source, "synthetic", "", len(chunks), now)
+    store = ChromaStore.embedded(settings.store_path, settings.collection)
+    try:
+        store.write([SourceWrite(record, chunks, embedded)])
+    finally:
+        store.close()
 
 
 def machine() -> str:

@@ -26,9 +26,10 @@ import numpy as np
 from common import SCIFACT, console, machine, save, table
 
 from ingest.chunk import chunk_article
-from ingest.embed import ChunkEncoder, OnnxEncoder, Runtime, quantize_onnx
+from ingest.embed import ChunkEncoder, Runtime
 from ingest.load import TextDocument, expand, read
 from ingest.models import Chunk
+from ingest.onnx_encoder import OnnxEncoder, quantize_onnx
 from ingest.parse import parse
 
 RUNTIMES: list[tuple[str, Runtime, bool]] = [  # label, runtime, int8 per channel

@@ -18,7 +18,18 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from common import REPO, SCIFACT, console, percentile, reset_peak_rss, save, status_mb, table, timed
+from common import (
+    REPO,
+    SCIFACT,
+    console,
+    percentile,
+    reset_peak_rss,
+    save,
+    status_mb,
+    table,
+    timed,
+    write_synthetic,
+)
 
 from bot import KnowledgeBase, Settings
 from bot.evaluation.beir import load_beir
@@ -27,9 +38,15 @@ SIZES = (1_000, 10_000, 100_000)
 
 
 def build(source_home: Path, target_home: Path, size: int, seed: int = 7) -> None:
-    source = KnowledgeBase(settings=Settings(home=source_home, auto_ingest=False))
-    chunks = list(source.store.all_chunks())
-    vectors = source.store.chunk_vectors([c.id for c in chunks])
+    from ingest.store import ChromaStore
+
+    source = Settings(home=source_home, auto_ingest=False)
+    store = ChromaStore.embedded(source.store_path, source.collection)  # read as stored
+    try:
+        chunks = list(store.all_chunks())
+        vectors = store.chunk_vectors([c.id for c in chunks])
+    finally:
+        store.close()
     texts = [c.indexed_text for c in chunks]
     matrix = np.stack([vectors[c.id] for c in chunks])
     rng = np.random.default_rng(seed)
@@ -47,8 +64,8 @@ def build(source_home: Path, target_home: Path, size: int, seed: int = 7) -> Non
         ids.append(f"scale-{i}")
         out_texts.append(text)
         out_vectors.append(vector)
-    target = KnowledgeBase(settings=Settings(home=target_home, auto_ingest=False))
-    target.store.add_raw(ids, out_texts, np.stack(out_vectors), source="scale")
+    target = Settings(home=target_home, auto_ingest=False)
+    write_synthetic(target, "scale", ids, out_texts, np.stack(out_vectors))
 
 
 def measure(home: Path, queries: list[str]) -> dict[str, Any]:
@@ -59,7 +76,7 @@ def measure(home: Path, queries: list[str]) -> dict[str, Any]:
     first = time.perf_counter() - started
     samples = [ms for q in queries for ms in timed(lambda q=q: kb.search(q, 5), 1)]
     return {
-        "chunks": kb.store.count(),
+        "chunks": kb.passage_count(),
         "first_search_s": first,
         "search_p50_ms": percentile(samples, 50),
         "search_p95_ms": percentile(samples, 95),

@@ -11,18 +11,19 @@ Importing this package is cheap: torch, Chroma and discord.py load only when use
 
 from bot.answer import Answerer, Evidence, ExtractiveAnswerer
 from bot.conversation import Conversation
-from bot.knowledge_base import KnowledgeBase, bundled_corpus
+from bot.knowledge_base import KnowledgeBase, bundled_corpus, is_readable_file
 from bot.results import Answer, Citation, SuggestedSource
 from bot.settings import Settings
 from ingest.errors import (
     ConfigurationError,
+    InvalidArgumentError,
     InvalidQuestionError,
     KnowledgeBaseError,
     SourceError,
     SourceNotFoundError,
     StoreError,
 )
-from ingest.load import TextDocument
+from ingest.load import SUPPORTED_SUFFIXES, TextDocument, is_url
 from ingest.report import IngestReport, SourceReport
 from ingest.site import CrawlOptions
 from ingest.store import SourceRecord
@@ -40,6 +41,7 @@ def _version() -> str:
 __version__ = _version()
 
 __all__ = [
+    "SUPPORTED_SUFFIXES",
     "Answer",
     "Answerer",
     "Citation",
@@ -49,6 +51,7 @@ __all__ = [
     "Evidence",
     "ExtractiveAnswerer",
     "IngestReport",
+    "InvalidArgumentError",
     "InvalidQuestionError",
     "KnowledgeBase",
     "KnowledgeBaseError",
@@ -62,4 +65,6 @@ __all__ = [
     "TextDocument",
     "__version__",
     "bundled_corpus",
+    "is_readable_file",
+    "is_url",
 ]

@@ -16,6 +16,7 @@ from functools import partial
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
+import click
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -23,6 +24,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from bot.process import set_up_process
 from bot.results import Answer, Citation
 from bot.settings import Settings, load_settings
 from ingest.errors import KnowledgeBaseError
@@ -92,8 +94,7 @@ def settings() -> Settings:
     A bad setting is a user error: its name, value and what is expected, exit 1.
     """
     base = _run(load_settings)
-    level = "INFO" if _state["verbose"] else base.log_level
-    logging.basicConfig(level=level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    set_up_process("INFO" if _state["verbose"] else base.log_level)
     if _state["home"] is not None:
         base = base.model_copy(update={"home": _state["home"]})
     return base
@@ -104,6 +105,9 @@ def knowledge_base(set_up: bool = True) -> Any:
     from bot.knowledge_base import KnowledgeBase
 
     kb = KnowledgeBase(settings=settings())
+    context = click.get_current_context(silent=True)
+    if context is not None:  # released when the command ends (several can run in one process)
+        context.call_on_close(kb.close)
     if set_up:
         _run(lambda: _set_up(kb))
     return kb
@@ -484,12 +488,9 @@ def _citation_panel(citation: Citation) -> Panel:
         start = citation.text.find(quote)
         if start >= 0:
             body.stylize("bold yellow", start, start + len(quote))
-    title = f"[{citation.n}] {citation.title}"
-    if citation.section:
-        title += f" › {citation.section}"
     return Panel(
         body,
-        title=escape(title),
+        title=escape(citation.heading()),
         title_align="left",
         subtitle=escape(citation.url or shown(citation.source)),
         subtitle_align="left",

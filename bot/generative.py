@@ -535,8 +535,8 @@ class GenerativeAnswerer:
         fallback: Answerer,
         embed: Embed,
         *,
-        timeout: float = 60.0,
-        retries: int = 2,
+        timeout: float = Settings.model_fields["llm_timeout"].default,
+        retries: int = Settings.model_fields["llm_retries"].default,
         max_passages: int = MAX_PASSAGES,
         min_similarity: float = SUPPORT_SIMILARITY,
     ) -> None:

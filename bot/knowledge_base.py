@@ -17,7 +17,6 @@ from bot.answer import (
     Answerer,
     Evidence,
     ExtractiveAnswerer,
-    ExtractiveSettings,
     abstain,
     citations_for,
 )
@@ -30,7 +29,7 @@ from bot.settings import Settings, load_settings
 from bot.streaming import in_thread
 from ingest.embed import ChunkEncoder
 from ingest.errors import InvalidArgumentError, InvalidQuestionError, SourceNotFoundError
-from ingest.load import Input, check_inputs, check_text, is_url, source_id_for
+from ingest.load import MEDIA_TYPES, Input, check_inputs, check_text, is_url, source_id_for
 from ingest.pipeline import Ingestor, ProgressCallback
 from ingest.report import IngestReport, SourceReport
 from ingest.site import CrawlOptions
@@ -39,7 +38,7 @@ from ingest.store import ChromaStore, SourceRecord
 if TYPE_CHECKING:
     from langchain_core.retrievers import BaseRetriever
 
-    from ingest.embed import QueryEncoder
+    from ingest.onnx_encoder import QueryEncoder
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +57,16 @@ def bundled_corpus() -> Path | None:
         return packaged
     checkout = Path(__file__).resolve().parent.parent / "corpus"
     return checkout if checkout.is_dir() else None
+
+
+def is_readable_file(name: str) -> bool:
+    """Whether :meth:`KnowledgeBase.ingest` reads a file of this name (by its suffix).
+
+    Example:
+        >>> is_readable_file("notes.md"), is_readable_file("photo.jpg")
+        (True, False)
+    """
+    return Path(name).suffix.lower() in MEDIA_TYPES
 
 
 def display_source(source: str) -> str:
@@ -105,18 +114,19 @@ class KnowledgeBase:
         self.settings = settings
         self._answerer = answerer
         self._lock = threading.RLock()
-        self._store: ChromaStore | None = None
+        self._chroma: ChromaStore | None = None
         self._lexical = LexicalIndex(settings.index_path)
         self._bootstrapped = False
 
     # --- lazily opened parts ----------------------------------------------------------
 
     @property
-    def store(self) -> ChromaStore:
+    def _store(self) -> ChromaStore:
+        """The Chroma adapter, opened on first use (private: callers go through the methods)."""
         with self._lock:
-            if self._store is None:
-                self._store = self._open_store()
-            return self._store
+            if self._chroma is None:
+                self._chroma = self._open_store()
+            return self._chroma
 
     def _open_store(self) -> ChromaStore:
         s = self.settings
@@ -142,9 +152,7 @@ class KnowledgeBase:
             return self._answerer
 
     def _default_answerer(self) -> Answerer:
-        extractive = ExtractiveAnswerer(
-            ExtractiveSettings(max_sentences=self.settings.answer_sentences)
-        )
+        extractive = ExtractiveAnswerer(self.settings.extractive)
         if self.settings.llm_enabled:
             from bot.generative import GenerativeAnswerer
 
@@ -152,7 +160,7 @@ class KnowledgeBase:
         return extractive
 
     def _query_encoder(self) -> QueryEncoder:
-        from ingest.embed import query_encoder
+        from ingest.onnx_encoder import query_encoder
 
         return query_encoder(self.settings.model_cache)
 
@@ -162,7 +170,7 @@ class KnowledgeBase:
     def _ingestor(self) -> Ingestor:
         runtime, cache = self.settings.ingest_runtime, self.settings.model_cache
         return Ingestor(
-            self.store,
+            self._store,
             encoder=lambda: ChunkEncoder(runtime=runtime, cache_dir=cache),
             limits=self.settings.limits,
         )
@@ -176,7 +184,7 @@ class KnowledgeBase:
         if self._bootstrapped or not self.settings.auto_ingest:
             return None
         state = self._usage()
-        if state == USED or (state is None and self.store.count() > 0):
+        if state == USED or (state is None and self._store.count() > 0):
             return None
         return self.settings.corpus or bundled_corpus()
 
@@ -208,7 +216,7 @@ class KnowledgeBase:
             state = self._usage()
             if state == USED:
                 return None
-            if state is None and self.store.count() > 0:
+            if state is None and self._store.count() > 0:
                 self._mark(USED)  # a knowledge base from before the marker existed
                 return None
             corpus = self.settings.corpus or bundled_corpus()
@@ -379,7 +387,7 @@ class KnowledgeBase:
         question = self.validate_question(question)
         source = _optional_source(source)
         self._ensure_content()
-        with self.store.snapshot():
+        with self._store.snapshot():
             return self._evidence(self._retrieve(question, k, source))
 
     async def aask(self, question: str, *, source: str | None = None) -> Answer:
@@ -418,7 +426,7 @@ class KnowledgeBase:
             raise InvalidArgumentError(f"k must be between 1 and {MAX_K}, not {k}.")
         source = _optional_source(source)
         self._ensure_content()
-        with self.store.snapshot():
+        with self._store.snapshot():
             retrieval = self._retrieve(query, k, source)
             return citations_for(self._evidence(retrieval, with_sentences=False))
 
@@ -436,14 +444,26 @@ class KnowledgeBase:
         query = self.validate_question(query)
         self._ensure_content()
         vector = self._embed([query])[0]
-        retriever = HybridRetriever(self.store, self._lexical)
-        with self.store.snapshot():
+        retriever = HybridRetriever(self._store, self._lexical)
+        with self._store.snapshot():
             return rank_sources(retriever.ranking(query, vector, mode=mode), k)
 
     def sources(self) -> list[SourceRecord]:
         """The articles in the knowledge base, sorted by title."""
         self._ensure_content()
-        return sorted(self.store.sources().values(), key=lambda r: (r.title.lower(), r.source_id))
+        return sorted(self._store.sources().values(), key=lambda r: (r.title.lower(), r.source_id))
+
+    def passage_count(self) -> int:
+        """How many passages (chunks) the knowledge base holds, over all articles.
+
+        Unlike :meth:`sources` this never ingests the bundled corpus into a
+        never-used knowledge base: it reports what is stored now.
+
+        Example:
+            >>> kb.passage_count()  # doctest: +SKIP
+            91
+        """
+        return self._store.count()
 
     def forget(self, source: str) -> SourceReport:
         """Remove one article (by source id, path, URL or exact title) and all its chunks.
@@ -463,7 +483,7 @@ class KnowledgeBase:
             SourceNotFoundError: No match, or a title shared by several sources.
         """
         source = check_text(source, "source")
-        records = self.store.sources()
+        records = self._store.sources()
         if source in records:
             return source
         if not is_url(source):
@@ -491,7 +511,7 @@ class KnowledgeBase:
     def close(self) -> None:
         """Release the store (embedded mode holds files open)."""
         with self._lock:
-            store, self._store = self._store, None
+            store, self._chroma = self._chroma, None
         if store is not None:
             store.close()
 
@@ -501,8 +521,8 @@ class KnowledgeBase:
         """Load what the first question needs (store, corpus, query model, lexical index)."""
         self._ensure_content()
         self._query_encoder()
-        with self.store.snapshot():
-            self._lexical.refresh(self.store)
+        with self._store.snapshot():
+            self._lexical.refresh(self._store)
 
     def validate_question(self, question: str) -> str:
         """The question, cleaned, or a clear error.
@@ -568,7 +588,7 @@ class KnowledgeBase:
 
     def _gather(self, standalone: str, source: str | None) -> Evidence:
         self._ensure_content()
-        with self.store.snapshot():  # one state of a store other processes may be writing
+        with self._store.snapshot():  # one state of a store other processes may be writing
             return self._evidence(self._retrieve(standalone, ANSWER_PASSAGES, source))
 
     def _finish(
@@ -594,13 +614,13 @@ class KnowledgeBase:
         self._ensure_content()
         source_id = self.resolve_source(source) if source else None
         vector = self._embed([query])[0]
-        return HybridRetriever(self.store, self._lexical).retrieve(query, vector, k, source_id)
+        return HybridRetriever(self._store, self._lexical).retrieve(query, vector, k, source_id)
 
     def _evidence(self, retrieval: Retrieval, *, with_sentences: bool = True) -> Evidence:
         """What an answerer needs; search results need no sentence vectors."""
         chunks = [p.chunk for p in retrieval.passages]
         wanted = with_sentences and chunks
-        sentence_vectors = self.store.sentence_vectors(chunks) if wanted else {}
+        sentence_vectors = self._store.sentence_vectors(chunks) if wanted else {}
         records = self._source_urls([c.source_id for c in chunks])
         lexical = retrieval.lexical or self._lexical.snapshot  # the one retrieval used
         return Evidence(
@@ -620,7 +640,7 @@ class KnowledgeBase:
             if is_url(source_id):
                 urls[source_id] = source_id
             else:
-                record = self.store.source(source_id)
+                record = self._store.source(source_id)
                 urls[source_id] = record.url if record else None
         return urls
 

@@ -81,7 +81,6 @@ class LexicalSnapshot:
     ) -> LexicalSnapshot:
         import bm25s
 
-        logging.getLogger("bm25s").setLevel(logging.WARNING)  # it logs each build at DEBUG
         bm25 = None
         if chunks:
             bm25 = bm25s.BM25(k1=BM25_K1, b=BM25_B, method="lucene")

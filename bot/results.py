@@ -34,6 +34,18 @@ class Citation:
     start: int = 0
     end: int = 0
 
+    def heading(self, *, with_section: bool = True) -> str:
+        """How the passage is headed wherever it is shown: ``[n] Title › Section``.
+
+        Example:
+            >>> Citation(2, "a.md", "BLOOM", "Training", "...", 0.5).heading()
+            '[2] BLOOM › Training'
+        """
+        heading = f"[{self.n}] {self.title}"
+        if with_section and self.section:
+            heading += f" › {self.section}"
+        return heading
+
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 

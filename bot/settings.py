@@ -13,9 +13,13 @@ from annotated_types import Ge, Gt, Le
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from ingest.embed import default_model_cache
+from bot.answer import ExtractiveSettings
+from ingest.embedding_model import default_model_cache
 from ingest.errors import ConfigurationError
 from ingest.load import MIB, Limits
+
+_LIMITS = Limits()
+"""The ingest layer's defaults: the download settings below start from them."""
 
 
 class Settings(BaseSettings):
@@ -54,14 +58,20 @@ class Settings(BaseSettings):
         "weights, faster, not yet measured for retrieval quality) or torch (sentence-transformers).",
     )
     fetch_timeout: float = Field(
-        20.0, gt=0, description="Seconds a whole URL download may take (redirects included)."
+        _LIMITS.fetch_timeout,
+        gt=0,
+        description="Seconds a whole URL download may take (redirects included).",
     )
     max_download_mb: float = Field(
-        20.0, gt=0, description="Larger web pages are refused (checked while downloading)."
+        _LIMITS.max_download_bytes / MIB,
+        gt=0,
+        description="Larger web pages are refused (checked while downloading).",
     )
-    max_file_mb: float = Field(50.0, gt=0, description="Larger files are refused before reading.")
+    max_file_mb: float = Field(
+        _LIMITS.max_file_bytes / MIB, gt=0, description="Larger files are refused before reading."
+    )
     allow_private_urls: bool = Field(
-        False,
+        _LIMITS.allow_private_urls,
         description="Let URLs reach loopback and private networks (this machine, the LAN).",
     )
     log_level: str = Field("WARNING", description="Logging level (DEBUG, INFO, WARNING, ERROR).")
@@ -86,7 +96,10 @@ class Settings(BaseSettings):
         2000, gt=0, description="Longer questions are rejected with a clear error."
     )
     answer_sentences: int = Field(
-        3, ge=1, le=6, description="Most sentences an extractive answer quotes."
+        ExtractiveSettings.max_sentences,
+        ge=1,
+        le=6,
+        description="Most sentences an extractive answer quotes.",
     )
     llm: str | None = Field(
         None,
@@ -181,6 +194,11 @@ class Settings(BaseSettings):
         if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,40}", value):
             raise ValueError("use letters, digits, '.', '_' or '-' (at most 41 characters)")
         return value
+
+    @property
+    def extractive(self) -> ExtractiveSettings:
+        """The extractive answerer's settings: its defaults, with what is configurable here."""
+        return ExtractiveSettings(max_sentences=self.answer_sentences)
 
     @property
     def limits(self) -> Limits:

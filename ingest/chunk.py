@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 import sentencex
 
-from ingest.embed import MAX_TOKENS, MODEL_NAME, SENTENCE_VECTORS, count_tokens
+from ingest.embedding_model import MAX_TOKENS, MODEL_NAME, SENTENCE_VECTORS, count_tokens
 from ingest.models import Article, Block, Chunk, Span
 
 SECTION_SEPARATOR = " › "

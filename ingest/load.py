@@ -41,6 +41,8 @@ MEDIA_TYPES = {
 }
 SUPPORTED_SUFFIXES = ", ".join(sorted(MEDIA_TYPES))
 MIB = 1024 * 1024
+FETCH_TIMEOUT = 20.0
+"""Default seconds for a whole URL download (``KB_FETCH_TIMEOUT``)."""
 USER_AGENT = "kb-bot/0.1 (+knowledge-base question answering)"
 MAX_PATH_CHARS = 4096
 """Longer path names are refused up front (Linux's PATH_MAX)."""
@@ -57,7 +59,7 @@ class Limits:
         allow_private_urls: Let URLs reach loopback and private networks.
     """
 
-    fetch_timeout: float = 20.0
+    fetch_timeout: float = FETCH_TIMEOUT
     max_download_bytes: int = 20 * MIB
     max_file_bytes: int = 50 * MIB
     allow_private_urls: bool = False
@@ -338,7 +340,7 @@ def _mib(size: int) -> str:
 
 
 def http_client(
-    timeout: float = 20.0, allow_private: bool = False, resolve: Resolver | None = None
+    timeout: float = FETCH_TIMEOUT, allow_private: bool = False, resolve: Resolver | None = None
 ) -> httpx.Client:
     """An HTTP client for fetching articles: vetted addresses only, a clear user agent.
 

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    import numpy as np
 
 BlockKind = Literal["heading", "paragraph", "list_item", "table_row", "code"]
 SourceKind = Literal["file", "url", "text"]
@@ -116,3 +119,13 @@ class Chunk:
     @property
     def sentence_texts(self) -> list[str]:
         return [self.text[s.start : s.end] for s in self.sentences]
+
+
+@dataclass(frozen=True)
+class EmbeddedChunk:
+    """What the embed stage makes of one :class:`Chunk`."""
+
+    vector: np.ndarray
+    """The chunk's normalised embedding."""
+    sentence_vectors: np.ndarray
+    """One normalised vector per ``chunk.sentences`` entry, shape (n, DIMENSIONS)."""

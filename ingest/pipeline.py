@@ -20,10 +20,11 @@ from typing import Literal
 import httpx
 
 from ingest.chunk import ChunkerSettings, chunk_article
-from ingest.embed import ChunkEncoder, EmbeddedChunk
+from ingest.embed import ChunkEncoder
 from ingest.errors import EmptySourceError, KnowledgeBaseError, SourceError, StoreError
 from ingest.faults import checkpoint
 from ingest.load import (
+    FETCH_TIMEOUT,
     Input,
     Limits,
     NotModified,
@@ -33,7 +34,7 @@ from ingest.load import (
     http_client,
     read,
 )
-from ingest.models import Article, Chunk
+from ingest.models import Article, Chunk, EmbeddedChunk
 from ingest.parse import content_hash, parse
 from ingest.report import IngestReport, SourceReport
 from ingest.site import CrawlOptions, expand_sites
@@ -82,7 +83,7 @@ class Ingestor:
         self,
         store: ChromaStore,
         encoder: Callable[[], ChunkEncoder] = ChunkEncoder,
-        fetch_timeout: float = 20.0,
+        fetch_timeout: float = FETCH_TIMEOUT,
         chunker: ChunkerSettings | None = None,
         limits: Limits | None = None,
     ) -> None:

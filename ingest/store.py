@@ -60,11 +60,11 @@ from typing import Any, ClassVar, TypeVar, cast
 
 import numpy as np
 
-from ingest.embed import DIMENSIONS, EmbeddedChunk
+from ingest.embedding_model import DIMENSIONS
 from ingest.errors import StoreError
 from ingest.faults import checkpoint
 from ingest.lock import Mode, StoreLock, pid_alive
-from ingest.models import Chunk, Link, Span
+from ingest.models import Chunk, EmbeddedChunk, Link, Span
 
 log = logging.getLogger(__name__)
 
@@ -805,40 +805,6 @@ class ChromaStore:
         """
         with self._access("exclusive"):
             return _recover(self._client, self.name, dead_writers_only=self._embedded is None)
-
-    @_writes
-    def add_raw(
-        self, ids: Sequence[str], texts: Sequence[str], vectors: np.ndarray, source: str
-    ) -> None:
-        """Bulk-insert synthetic chunks with no sentence data (benchmarks only)."""
-        for start in range(0, len(ids), self._max_batch):
-            end = start + self._max_batch
-            self._chunks.upsert(
-                ids=list(ids[start:end]),
-                documents=list(texts[start:end]),
-                embeddings=np.asarray(vectors[start:end], dtype=np.float32),
-                metadatas=[
-                    {
-                        "source": source,
-                        "title": source,
-                        "section": "",
-                        "start": 0,
-                        "end": len(t),
-                        "position": start + i,
-                        "header": "",
-                        "sentence_starts": [0],
-                        "sentence_ends": [len(t)],
-                    }
-                    for i, t in enumerate(texts[start:end])
-                ],
-            )
-        ids_now = self._source_chunk_ids(source)
-        now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
-        record = SourceRecord(
-            source, source, "raw", "", len(ids_now), now, digest=chunk_digest(ids_now)
-        )
-        self._upsert_sources([source], [_record_metadata(record)])
-        self._bump_revision()
 
     def _upsert_chunks(self, chunks: Sequence[Chunk], embedded: Sequence[EmbeddedChunk]) -> None:
         """Sentence vectors first, then chunks: a chunk in the store has all its sentences."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 import shutil
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -21,7 +22,10 @@ from typing import Any
 import pytest
 
 from bot import KnowledgeBase, Settings
+from bot.process import set_up_process
 from ingest.store import ChromaStore
+
+set_up_process()  # the test session is an entry point, like ``kb``: before any model loads
 
 REPO = Path(__file__).resolve().parent.parent
 CORPUS = REPO / "corpus"
@@ -96,6 +100,17 @@ def corpus_copy(tmp_path: Path) -> Path:
     target = tmp_path / "corpus"
     shutil.copytree(CORPUS, target)
     return target
+
+
+@contextmanager
+def open_store(settings: Settings) -> Iterator[ChromaStore]:
+    """The embedded Chroma store of a knowledge base, opened through the adapter (as another
+    reader of the same folder would), for tests that check what was written."""
+    store = ChromaStore.embedded(settings.store_path, settings.collection)
+    try:
+        yield store
+    finally:
+        store.close()
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 """A deterministic stand-in for the embedding model, for the fast test tier.
 
-Each word (lower-cased, ``\\w+``) is hashed to one of :data:`~ingest.embed.DIMENSIONS`
+Each word (lower-cased, ``\\w+``) is hashed to one of :data:`~ingest.embedding_model.DIMENSIONS`
 axes; a text's vector is its bag of words, L2-normalised. So vectors are
 predictable: the same text gives the same vector in every process, texts with
 no word in common are (almost always) orthogonal, and sharing more words means
@@ -17,8 +17,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ingest.embed import DIMENSIONS, EmbeddedChunk
-from ingest.models import Chunk, Span
+from ingest.embedding_model import DIMENSIONS
+from ingest.models import Chunk, EmbeddedChunk, Span
 from ingest.store import SourceRecord, SourceWrite, chunk_digest
 
 _WORD = re.compile(r"\w+")

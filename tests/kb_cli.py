@@ -1,5 +1,6 @@
-"""Other processes for tests: the ``kb`` command as a user runs it, and a long-lived
-process holding a KnowledgeBase (``tests/bot/kb_worker.py``)."""
+"""The ``kb`` command for tests: in this process through typer's ``CliRunner`` (fast), or
+as a user runs it in its own process; and a long-lived process holding a KnowledgeBase
+(``tests/bot/kb_worker.py``)."""
 
 from __future__ import annotations
 
@@ -7,16 +8,53 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from tests.conftest import REPO
 
 
+@dataclass(frozen=True)
+class KbResult:
+    """What a ``kb`` run left: its exit code and what it wrote (as ``CompletedProcess`` has them)."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def invoke_kb(
+    args: list[str], home: Path, model_cache: Path, input: str | None = None, **extra_env: str
+) -> KbResult:
+    """``kb *args`` in this process, with the environment :func:`run_kb` gives a process.
+
+    The CLI is the same code either way; what differs is only the process around it
+    (one test, :func:`run_kb`, keeps that honest). An exception that escapes the CLI
+    (a bug: it turns every error into a message and an exit code) fails the test
+    with its traceback.
+    """
+    from typer.testing import CliRunner
+
+    from bot.cli import app
+
+    env: dict[str, str | None] = {
+        "KB_HOME": str(home),
+        "KB_MODEL_CACHE": str(model_cache),
+        "KB_COLLECTION": None,
+        **extra_env,
+    }
+    result = CliRunner().invoke(app, args, input=input, env=env)
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return KbResult(result.exit_code, result.stdout, result.stderr)
+
+
 def run_kb(
     args: list[str], home: Path, model_cache: Path, input: str | None = None, **extra_env: str
 ) -> subprocess.CompletedProcess[str]:
-    """``python -m bot.cli *args`` with ``KB_HOME`` and ``KB_MODEL_CACHE`` set, from the repo."""
+    """``python -m bot.cli *args`` in a process of its own, with ``KB_HOME`` and
+    ``KB_MODEL_CACHE`` set, from the repo: ``kb`` exactly as a user runs it."""
     env = {**os.environ, "KB_HOME": str(home), "KB_MODEL_CACHE": str(model_cache), **extra_env}
     env.pop("KB_COLLECTION", None)
     return subprocess.run(

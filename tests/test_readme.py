@@ -28,6 +28,28 @@ def test_settings_table_lists_exactly_the_settings() -> None:
     assert documented == actual
 
 
+def _shown(value: object) -> str:
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def test_settings_table_shows_each_default_as_settings_has_it() -> None:
+    rows = re.findall(r"^\| `KB_([A-Z_]+)` \| ([^|]+) \|", _readme(), flags=re.MULTILINE)
+    assert rows
+    for name, cell in rows:
+        field = Settings.model_fields[name.lower()]
+        if field.default_factory is not None:
+            continue  # computed where it runs (~/.cache/kb-bot, no channels)
+        literal = re.match(r"`([^`]*)`", cell.strip())
+        if cell.strip() == "unset" or literal is None:
+            assert field.default is None, (name, cell)
+        else:
+            assert literal.group(1) == _shown(field.default), (name, cell)
+
+
 def _dry_run(target: str) -> list[str]:
     """The commands ``make <target>`` would run, as make itself resolves them."""
     env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}

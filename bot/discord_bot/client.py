@@ -11,17 +11,15 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot import KnowledgeBase, KnowledgeBaseError, Settings
 from bot.discord_bot.cooldown import Cooldown
-from bot.discord_bot.render import render_error
+from bot.discord_bot.replies import APOLOGY, report_error
 from bot.discord_bot.views import AnswerButton
 from bot.feedback import FeedbackStore
-from bot.knowledge_base import KnowledgeBase
-from bot.settings import Settings
-from ingest.errors import KnowledgeBaseError
 
 log = logging.getLogger(__name__)
 
-APOLOGY = "Sorry, something went wrong. The error was logged; please try again later."
+__all__ = ["APOLOGY", "KnowledgeBot"]
 
 
 class KnowledgeBot(commands.Bot):
@@ -110,21 +108,15 @@ class KnowledgeBot(commands.Bot):
     async def on_app_command_error(
         self, interaction: discord.Interaction[Any], error: app_commands.AppCommandError
     ) -> None:
-        """Known errors: a short ephemeral message. Anything else: logged, and an apology."""
+        """Known errors: a short message, ephemeral unless the reply was already under way.
+        Anything else: logged, and an apology."""
         original = error.original if isinstance(error, app_commands.CommandInvokeError) else error
-        if isinstance(original, KnowledgeBaseError):
-            text = render_error(str(original))
-        elif isinstance(original, app_commands.NoPrivateMessage):
-            text = "This command only works in a server."
-        else:
-            log.error(
-                "command %s failed", getattr(interaction.command, "name", "?"), exc_info=original
-            )
-            text = APOLOGY
-        try:
+
+        async def send(text: str) -> None:
             if interaction.response.is_done():
                 await interaction.edit_original_response(content=text, embeds=[], view=None)
             else:
                 await interaction.response.send_message(text, ephemeral=True)
-        except discord.HTTPException:
-            log.warning("could not report an error to the user", exc_info=True)
+
+        command = getattr(interaction.command, "name", "?")
+        await report_error(send, original, f"command {command}")

@@ -15,21 +15,19 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot import SUPPORTED_SUFFIXES, Answer, is_readable_file, is_url
 from bot.discord_bot.history import HISTORY_MESSAGES, Said, earlier_questions, question_in
 from bot.discord_bot.render import (
     Message,
     escape_mentions,
     render_answer,
-    render_error,
     render_progress,
     render_report,
     render_sources,
     trim,
 )
+from bot.discord_bot.replies import or_missing, report_error, send_messages
 from bot.discord_bot.views import NONE, answer_view
-from bot.results import Answer
-from ingest.errors import KnowledgeBaseError
-from ingest.load import MEDIA_TYPES, SUPPORTED_SUFFIXES, is_url
 
 if TYPE_CHECKING:
     from bot.discord_bot.client import KnowledgeBot
@@ -60,9 +58,12 @@ class KnowledgeCog(commands.Cog):
             await interaction.response.send_message(_cooldown_text(wait), ephemeral=True)
             return
         kb = self.bot.kb
-        question = kb.validate_question(question)  # errors go out ephemerally, before deferring
+        # Both checks happen before deferring, so their errors go out ephemerally:
+        # astream checks the question when called; the article is looked up in a
+        # worker thread (it reads the store) and handed on as the id it resolved to.
         if source:
             source = await asyncio.to_thread(kb.resolve_source, source)
+        items = kb.astream(question, source=source)
         await interaction.response.defer(thinking=True)
 
         async def show(text: str) -> None:
@@ -70,19 +71,18 @@ class KnowledgeCog(commands.Cog):
                 content=render_progress(text), allowed_mentions=NONE
             )
 
-        answer = await follow_stream(kb.astream(question, source=source), show)
+        answer = await follow_stream(items, show)
         messages, view = await self._prepare(answer, interaction.user.id)
-        first, *rest = messages
-        await interaction.edit_original_response(
-            content=None, embeds=first.embeds, view=None if rest else view, allowed_mentions=NONE
+        await send_messages(
+            messages,
+            first=lambda m, v: interaction.edit_original_response(
+                content=None, embeds=m.embeds, view=v, allowed_mentions=NONE
+            ),
+            rest=lambda m, v: interaction.followup.send(
+                embeds=m.embeds, view=or_missing(v), allowed_mentions=NONE
+            ),
+            view=view,
         )
-        for i, message in enumerate(rest, start=1):
-            last = i == len(rest)
-            await interaction.followup.send(
-                embeds=message.embeds,
-                view=view if last else discord.utils.MISSING,
-                allowed_mentions=NONE,
-            )
 
     @ask.autocomplete("source")
     async def _ask_source(
@@ -100,10 +100,13 @@ class KnowledgeCog(commands.Cog):
     async def sources(self, interaction: Interaction) -> None:
         await interaction.response.defer(thinking=True, ephemeral=True)
         records = await asyncio.to_thread(self.bot.kb.sources)
-        for message in render_sources(records):
-            await interaction.followup.send(
+
+        def send(message: Message, _: discord.ui.View | None) -> Awaitable[Any]:
+            return interaction.followup.send(
                 embeds=message.embeds, ephemeral=True, allowed_mentions=NONE
             )
+
+        await send_messages(render_sources(records), first=send, rest=send)
 
     # --- /ingest, /forget (admins) ----------------------------------------------------------
 
@@ -157,14 +160,11 @@ class KnowledgeCog(commands.Cog):
             await interaction.followup.send(
                 embed=render_report(report), ephemeral=True, allowed_mentions=NONE
             )
-        except KnowledgeBaseError as exc:
-            await interaction.followup.send(
-                render_error(str(exc)), ephemeral=True, allowed_mentions=NONE
-            )
-        except Exception:
-            log.exception("background ingest failed")
-            await interaction.followup.send(
-                "Sorry, the ingest failed unexpectedly. The error was logged.", ephemeral=True
+        except Exception as exc:
+            await report_error(
+                lambda text: interaction.followup.send(text, ephemeral=True, allowed_mentions=NONE),
+                exc,
+                "background ingest",
             )
 
     async def _save_upload(self, file: discord.Attachment) -> Path:
@@ -276,28 +276,23 @@ class KnowledgeCog(commands.Cog):
                     items = self.bot.kb.astream(question)
                 answer = await follow_stream(items, show)
                 messages, view = await self._prepare(answer, message.author.id)
-        except KnowledgeBaseError as exc:
-            await target.send(render_error(str(exc)), allowed_mentions=NONE)
-            return
-        except Exception:
-            log.exception("could not answer a message")
-            await target.send("Sorry, something went wrong while answering. The error was logged.")
-            return
-        if shown is not None:  # the message that showed the answer being written becomes it
-            first, *messages = messages
-            await shown.edit(
-                content=None,
-                embeds=first.embeds,
-                view=view if not messages else None,
-                allowed_mentions=NONE,
+        except Exception as exc:
+            await report_error(
+                lambda text: target.send(text, allowed_mentions=NONE), exc, "answering a message"
             )
-        for i, reply in enumerate(messages):
-            last = i == len(messages) - 1
-            await target.send(
-                embeds=reply.embeds,
-                view=view if last else discord.utils.MISSING,
-                allowed_mentions=NONE,
-            )
+            return
+
+        def send(reply: Message, view: discord.ui.View | None) -> Awaitable[Any]:
+            return target.send(embeds=reply.embeds, view=or_missing(view), allowed_mentions=NONE)
+
+        def edit_shown(reply: Message, view: discord.ui.View | None) -> Awaitable[Any]:
+            assert shown is not None
+            return shown.edit(content=None, embeds=reply.embeds, view=view, allowed_mentions=NONE)
+
+        # The message that showed the answer being written becomes its first message.
+        await send_messages(
+            messages, first=send if shown is None else edit_shown, rest=send, view=view
+        )
 
     def _conversation(self, message: discord.Message) -> Any:
         """Where to answer: a channel, ``_NEW_THREAD`` (start one from the message), or None."""
@@ -387,8 +382,7 @@ def _cooldown_text(wait: float) -> str:
 
 
 def _upload_problem(file: discord.Attachment) -> str | None:
-    suffix = Path(file.filename).suffix.lower()
-    if suffix not in MEDIA_TYPES:
+    if not is_readable_file(file.filename):
         return f"I cannot read `{escape_mentions(trim(file.filename, 100))}`: supported files are {SUPPORTED_SUFFIXES}."
     if file.size > MAX_UPLOAD_BYTES:
         return f"That file is too large ({file.size // 2**20} MiB); the limit is {MAX_UPLOAD_BYTES // 2**20} MiB."

@@ -15,9 +15,7 @@ from dataclasses import dataclass
 
 import discord
 
-from bot.results import Answer, Citation
-from ingest.report import IngestReport
-from ingest.store import SourceRecord
+from bot import Answer, Citation, IngestReport, SourceRecord
 
 CONTENT_LIMIT = 2000
 TITLE_LIMIT = 256
@@ -152,7 +150,6 @@ def render_answer(answer: Answer) -> list[Message]:
         discord.Embed(title=title if i == 0 else None, description=p, colour=colour)
         for i, p in enumerate(parts)
     ]
-    last = embeds[-1]
     fields = [_citation_field(c) for c in answer.citations]
     if not answer.answered and answer.closest:
         closest = "\n".join(
@@ -160,29 +157,37 @@ def render_answer(answer: Answer) -> list[Message]:
             for s in answer.closest
         )
         fields.append(("Closest articles", trim(closest, FIELD_VALUE_LIMIT)))
-    extra: list[discord.Embed] = []
-    target = last
+    footer = "\n".join(_answer_footer(answer))
+    notice = trim(answer.notice, TITLE_LIMIT) if answer.notice else ""
+    # Fields fill an embed up to 25, and up to what a message holds beside the footer and
+    # the notice (added last, to the last and the first embed); then a new embed begins.
+    budget = MESSAGE_TOTAL_LIMIT - len(footer) - len(notice)
+    target = embeds[-1]
     for name, value in fields:
-        if len(target.fields) == FIELDS_PER_EMBED:
+        full = len(target.fields) == FIELDS_PER_EMBED
+        if full or embed_size(target) + len(name) + len(value) > budget:
             target = discord.Embed(colour=colour)
-            extra.append(target)
+            embeds.append(target)
         target.add_field(name=name, value=value, inline=False)
-    embeds.extend(extra)
-    footer = []
+    if footer:
+        embeds[-1].set_footer(text=footer)
+    if notice:
+        embeds[0].set_author(name=notice)
+    return pack(embeds)
+
+
+def _answer_footer(answer: Answer) -> list[str]:
+    lines = []
     if answer.standalone_question != answer.question:  # a follow-up, as it was understood
-        footer.append(f"Searched for: {trim(answer.standalone_question, TITLE_LIMIT)}")
+        lines.append(f"Searched for: {trim(answer.standalone_question, TITLE_LIMIT)}")
     if answer.dropped:
-        footer.append(
+        lines.append(
             f"{answer.dropped} sentence{'s' if answer.dropped != 1 else ''} the passages "
             "do not support left out."
         )
     if answer.citations:
-        footer.append("Press “Show passages” for the full cited text.")
-    if footer:
-        embeds[-1].set_footer(text="\n".join(footer))
-    if answer.notice:
-        embeds[0].set_author(name=trim(answer.notice, TITLE_LIMIT))
-    return pack(embeds)
+        lines.append("Press “Show passages” for the full cited text.")
+    return lines
 
 
 def render_progress(text: str) -> str:
@@ -192,7 +197,7 @@ def render_progress(text: str) -> str:
 
 
 def _citation_field(citation: Citation) -> tuple[str, str]:
-    name = trim(f"[{citation.n}] {citation.title}", FIELD_NAME_LIMIT)
+    name = trim(citation.heading(with_section=False), FIELD_NAME_LIMIT)
     lines = []
     if citation.section:
         lines.append(f"*{escape_mentions(trim(citation.section, 200))}*")
@@ -209,9 +214,7 @@ def render_passages(citations: Sequence[Citation]) -> list[Message]:
     """The full cited passages, one embed each (for the "Show passages" button)."""
     embeds = []
     for citation in citations:
-        title = f"[{citation.n}] {citation.title}"
-        if citation.section:
-            title += f" › {citation.section}"
+        title = citation.heading()
         description = escape_mentions(citation.text)
         if citation.url:
             description = trim(description, DESCRIPTION_LIMIT - len(citation.url) - 4)

@@ -9,10 +9,9 @@ import signal
 
 import discord
 
+from bot import ConfigurationError, KnowledgeBase, Settings
 from bot.discord_bot.client import KnowledgeBot
-from bot.knowledge_base import KnowledgeBase
-from bot.settings import Settings
-from ingest.errors import ConfigurationError
+from bot.process import set_up_process
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +27,7 @@ def run(settings: Settings) -> None:
             "No Discord token. Set DISCORD_TOKEN (or KB_DISCORD_TOKEN) to your bot's token; "
             "see the README section 'Discord'."
         )
+    set_up_process(settings.log_level)  # a no-op after the CLI did it
     kb = KnowledgeBase(settings=settings)
     asyncio.run(serve(kb, settings, settings.discord_token.get_secret_value().strip()))
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import discord
 
 from bot.discord_bot.render import render_passages
+from bot.discord_bot.replies import send_messages
 
 if TYPE_CHECKING:
     from bot.discord_bot.client import KnowledgeBot
@@ -67,15 +68,15 @@ class AnswerButton(
                 "The passages for this answer are no longer available.", ephemeral=True
             )
             return
-        messages = render_passages(stored.citations)
-        first, *rest = messages
-        await interaction.response.send_message(
-            embeds=first.embeds, ephemeral=True, allowed_mentions=NONE
+        await send_messages(
+            render_passages(stored.citations),
+            first=lambda m, _: interaction.response.send_message(
+                embeds=m.embeds, ephemeral=True, allowed_mentions=NONE
+            ),
+            rest=lambda m, _: interaction.followup.send(
+                embeds=m.embeds, ephemeral=True, allowed_mentions=NONE
+            ),
         )
-        for message in rest:
-            await interaction.followup.send(
-                embeds=message.embeds, ephemeral=True, allowed_mentions=NONE
-            )
 
     async def _vote(
         self, interaction: discord.Interaction[Any], bot: KnowledgeBot, helpful: bool

@@ -21,11 +21,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from bot.knowledge_base import KnowledgeBase
+from bot import ConfigurationError, KnowledgeBase, Settings, TextDocument
 from bot.retrieve import Mode
-from bot.settings import Settings
-from ingest.errors import ConfigurationError
-from ingest.load import TextDocument
 
 METHODS: dict[str, Mode] = {"dense": "dense", "bm25": "lexical", "hybrid": "hybrid"}
 
@@ -138,7 +135,10 @@ def evaluate_beir(
             bar.console.print(f"{len(report.failed)} documents could not be ingested (empty text)")
         prefix = source_id(dataset.name, "")
         result = BeirResult(
-            dataset.name, len(dataset.qrels), ingest_seconds=ingest_seconds, chunks=kb.store.count()
+            dataset.name,
+            len(dataset.qrels),
+            ingest_seconds=ingest_seconds,
+            chunks=kb.passage_count(),
         )
         chosen = methods or METHODS
         totals = {name: {"ndcg@10": 0.0, "recall@100": 0.0} for name in chosen}

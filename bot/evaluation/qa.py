@@ -30,10 +30,7 @@ from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table
 
-from bot.knowledge_base import KnowledgeBase, bundled_corpus
-from bot.results import Answer
-from bot.settings import Settings
-from ingest.errors import ConfigurationError
+from bot import Answer, ConfigurationError, KnowledgeBase, Settings, bundled_corpus
 
 SPLITS = ("dev", "test")
 KINDS = (

@@ -14,8 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bot.settings import Settings
-from ingest.embed import EmbeddedChunk
-from ingest.models import Chunk
+from ingest.models import Chunk, EmbeddedChunk
 from ingest.pipeline import Ingestor
 from ingest.store import ChromaStore
 

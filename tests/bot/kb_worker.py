@@ -15,6 +15,7 @@ import sys
 from typing import Any
 
 from bot import KnowledgeBase
+from bot.process import set_up_process
 
 
 def handle(kb: KnowledgeBase, op: str, arg: str) -> dict[str, Any]:
@@ -36,6 +37,7 @@ def handle(kb: KnowledgeBase, op: str, arg: str) -> dict[str, Any]:
 
 
 def main() -> None:
+    set_up_process()  # an entry point, like ``kb``
     kb = KnowledgeBase()
     print(json.dumps({"ready": os.getpid()}), flush=True)
     for line in sys.stdin:

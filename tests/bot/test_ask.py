@@ -167,7 +167,7 @@ async def test_aask_answers_concurrently(corpus_kb: KnowledgeBase) -> None:
 
 def test_an_empty_knowledge_base_ingests_the_bundled_corpus_on_first_use(settings) -> None:  # type: ignore[no-untyped-def]
     kb = KnowledgeBase(settings=settings)
-    assert kb.store.count() == 0
+    assert kb.passage_count() == 0
 
     answer = kb.ask("Why did EleutherAI take GPT-J offline?")
 

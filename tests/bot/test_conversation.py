@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot import Conversation, KnowledgeBase
+from bot import Conversation, InvalidQuestionError, KnowledgeBase
 from bot.followup import quotes
-from ingest.errors import InvalidQuestionError
 from tests.conftest import DEBATE
 
 

@@ -25,7 +25,7 @@ from bot import KnowledgeBase
 from bot.lexical import version_key
 from ingest.faults import STEPS
 from ingest.store import ChromaStore, chunk_digest
-from tests.conftest import REPO, make_settings
+from tests.conftest import REPO, make_settings, open_store
 
 FILLER = (
     "The parish records list the tolls, the floods and the repairs of each decade in "
@@ -45,11 +45,11 @@ def _article(title: str, lead: str) -> str:
 
 def _state(kb: KnowledgeBase) -> dict[str, Any]:
     """Per source: (content hash, chunk ids) as the store holds them now."""
-    store = kb.store
-    return {
-        sid: (record.content_hash, frozenset(store.chunk_ids(sid)))
-        for sid, record in store.sources().items()
-    }
+    with open_store(kb.settings) as store:
+        return {
+            sid: (record.content_hash, frozenset(store.chunk_ids(sid)))
+            for sid, record in store.sources().items()
+        }
 
 
 @pytest.fixture(scope="module")
@@ -129,18 +129,18 @@ def test_a_write_killed_at_any_step_is_repaired_on_the_next_open(
         # Each source is at its old or its new version, record and chunks alike.
         for sid in {*homes["old"], *homes["new"]}:
             assert state.get(sid) in (homes["old"].get(sid), homes["new"].get(sid)), sid
-        store = kb.store
-        records = store.sources()
-        chunks = list(store.all_chunks())
-        assert {c.source_id for c in chunks} <= set(records)  # no chunk without its source
-        for sid, record in records.items():
-            ids = [c.id for c in chunks if c.source_id == sid]
-            assert record.chunks == len(ids) > 0 and record.digest == chunk_digest(ids)
-        vectors = store.sentence_vectors(chunks)
-        assert set(vectors) == {c.id for c in chunks}  # no missing sentence vectors
-        assert all(len(vectors[c.id]) == len(c.sentences) for c in chunks)
-        assert store._sentences.count() == sum(len(c.sentences) for c in chunks)  # no orphans
-        assert store.recover() == 0  # nothing left pending
+        with open_store(kb.settings) as store:
+            records = store.sources()
+            chunks = list(store.all_chunks())
+            assert {c.source_id for c in chunks} <= set(records)  # no chunk without its source
+            for sid, record in records.items():
+                ids = [c.id for c in chunks if c.source_id == sid]
+                assert record.chunks == len(ids) > 0 and record.digest == chunk_digest(ids)
+            vectors = store.sentence_vectors(chunks)
+            assert set(vectors) == {c.id for c in chunks}  # no missing sentence vectors
+            assert all(len(vectors[c.id]) == len(c.sentences) for c in chunks)
+            assert store._sentences.count() == sum(len(c.sentences) for c in chunks)  # no orphans
+            assert store.recover() == 0  # nothing left pending
 
         # The lexical index holds exactly the store's chunks, at the recorded versions.
         snapshot = kb._lexical.snapshot

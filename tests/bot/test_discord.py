@@ -17,14 +17,13 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from bot import Answer, Citation, KnowledgeBase
+from bot import Answer, Citation, ConfigurationError, KnowledgeBase
 from bot.answer import Evidence, ExtractiveAnswerer
 from bot.discord_bot.client import APOLOGY, KnowledgeBot
 from bot.discord_bot.history import Said, earlier_questions
 from bot.discord_bot.runner import serve
 from bot.feedback import FeedbackStore
 from bot.settings import Settings
-from ingest.errors import ConfigurationError
 from tests.conftest import WebServer, make_settings
 from tests.discord_emulator import (
     DiscordEmulator,
@@ -33,7 +32,7 @@ from tests.discord_emulator import (
     restore_discord_py,
 )
 from tests.documents import article_page
-from tests.kb_cli import run_kb
+from tests.kb_cli import invoke_kb
 
 CALLBACK = r"^/interactions/\d+/[^/]+/callback$"
 ORIGINAL = r"^/webhooks/\d+/[^/]+/messages/@original$"
@@ -522,7 +521,7 @@ async def test_ingest_url_takes_only_web_links_never_a_path_on_the_bots_host(
     for reply in replies:
         assert reply.ephemeral and "http:// or https:// link" in reply.body["data"]["content"]
     assert "cloud metadata" in _text(report)
-    assert kb.store.count() == 0
+    assert kb.passage_count() == 0
 
 
 @pytest.mark.asyncio
@@ -603,9 +602,9 @@ async def test_a_rejected_token_is_a_clear_configuration_error(
         await asyncio.wait_for(serve(corpus_kb, corpus_kb.settings, "not-the-token"), 30)
 
 
-def test_kb_discord_without_a_token_explains_what_to_set(tmp_path: Path, model_cache: Path) -> None:
-    result = run_kb(
-        ["discord"], tmp_path / "kb", model_cache, DISCORD_TOKEN="", KB_DISCORD_TOKEN=""
+def test_kb_discord_without_a_token_explains_what_to_set(tmp_path: Path) -> None:
+    result = invoke_kb(
+        ["discord"], tmp_path / "kb", tmp_path / "models", DISCORD_TOKEN="", KB_DISCORD_TOKEN=""
     )
 
     assert result.returncode == 1

@@ -14,10 +14,9 @@ import pytest
 from langchain_core.messages import HumanMessage, SystemMessage
 from pydantic import ValidationError
 
-from bot import Answer, KnowledgeBase, Settings, TextDocument
+from bot import Answer, ConfigurationError, KnowledgeBase, Settings, TextDocument
 from bot.answer import ExtractiveAnswerer
 from bot.generative import GenerativeAnswerer, chat_model, format_passages, neutralise
-from ingest.errors import ConfigurationError
 from tests.conftest import GPT_J
 from tests.llm import ScriptedChat, StatusError, scripted
 

@@ -1,4 +1,4 @@
-"""The Discord layer's pure parts on their own: rendering into embeds, and the cooldown.
+"""The Discord layer's pure parts on their own: rendering into embeds, sending replies, the cooldown.
 
 Fast tier: no client, no emulator, no knowledge base. The Discord tests
 (tests/bot/test_discord.py) check the same output as the API receives it.
@@ -6,26 +6,29 @@ Fast tier: no client, no emulator, no knowledge base. The Discord tests
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import discord
+import pytest
+from discord import app_commands
 
-from bot import Answer, Citation
+from bot import Answer, Citation, IngestReport, SourceNotFoundError, SourceRecord, SourceReport
 from bot.discord_bot.cooldown import Cooldown
 from bot.discord_bot.render import (
     COLOUR_ANSWER,
     COLOUR_NOT_FOUND,
     Message,
     render_answer,
+    render_error,
     render_passages,
     render_report,
     render_sources,
     split_text,
     trim,
 )
+from bot.discord_bot.replies import APOLOGY, error_text, send_messages
 from bot.results import SuggestedSource
-from ingest.report import IngestReport, SourceReport
-from ingest.store import SourceRecord
 
 GPT_J = Citation(
     n=1,
@@ -49,6 +52,7 @@ def _within_discord_limits(messages: list[Message]) -> None:
             assert all(
                 len(f.name or "") <= 256 and len(f.value or "") <= 1024 for f in embed.fields
             )
+            assert len(embed.footer.text or "") <= 2048 and len(embed.author.name or "") <= 256
 
 
 def _embeds(messages: list[Message]) -> list[dict[str, Any]]:
@@ -120,6 +124,45 @@ def test_a_very_long_answer_is_split_at_sentences_within_discord_limits() -> Non
     assert embeds[0]["title"].endswith("Why?…")  # an overlong question is trimmed
 
 
+def test_many_citations_with_long_titles_stay_within_the_limits_of_a_message() -> None:
+    # Each field alone fits, but 12+ of them (names near 256, values near 1,024) overflow
+    # one embed's share of a message's 6,000 characters: they must spread over embeds.
+    citations = [
+        Citation(
+            n,
+            f"https://example.org/{n}",
+            f"Article {n} " + "with a very long title " * 11,
+            "A section " * 30,
+            "passage text " * 200,
+            0.5,
+            quote="passage text " * 90,
+            url=f"https://example.org/{n}",
+        )
+        for n in range(1, 31)
+    ]
+    text = " ".join(f"Claim {n} of the answer [{n}]." for n in range(1, 31)) * 30
+    answer = Answer(
+        "Why? " * 100,
+        text,
+        True,
+        citations,
+        notice="Note " * 100,
+        standalone_question="Searched " * 100,
+        dropped=2,
+    )
+
+    messages = render_answer(answer)
+
+    _within_discord_limits(messages)
+    names = [f["name"] for e in _embeds(messages) for f in e.get("fields", [])]
+    assert [name.split("]")[0] for name in names] == [
+        f"[{n}" for n in range(1, 31)
+    ]  # all, in order
+    assert all(len(name) > 200 for name in names)  # titles kept, not cut to fit
+    footers = [e["footer"]["text"] for e in _embeds(messages) if "footer" in e]
+    assert len(footers) == 1 and "2 sentences" in footers[0]
+
+
 def test_split_and_trim_never_cut_a_word_or_a_citation_marker() -> None:
     text = "Alpha beta gamma [12]. " * 50
     for piece in split_text(text, 100):
@@ -155,6 +198,41 @@ def test_passages_sources_and_reports_render_what_they_hold() -> None:
     assert embed.colour == discord.Colour.red()
     assert "✅ **added** A (3 passages)" in (embed.description or "")
     assert "❌ **failed** b.pdf — the file is encrypted" in (embed.description or "")
+
+
+@pytest.mark.asyncio
+async def test_a_reply_of_several_messages_goes_out_in_order_with_the_buttons_under_the_last() -> (
+    None
+):
+    sent: list[tuple[str, int, discord.ui.View | None]] = []
+
+    def through(where: str) -> Any:
+        async def send(message: Message, view: discord.ui.View | None) -> None:
+            sent.append((where, len(message.embeds), view))
+
+        return send
+
+    messages = [Message([discord.Embed()] * n) for n in (1, 2, 3)]
+    view = discord.ui.View()
+    await send_messages(messages, first=through("edit"), rest=through("send"), view=view)
+
+    assert sent == [("edit", 1, None), ("send", 2, None), ("send", 3, view)]
+
+
+def test_errors_are_told_in_one_voice(caplog: pytest.LogCaptureFixture) -> None:
+    known = error_text(SourceNotFoundError("nothing.md", ["A"]), "asking")
+    assert known == render_error(str(SourceNotFoundError("nothing.md", ["A"])))
+    assert error_text(app_commands.NoPrivateMessage(), "ingest") == (
+        "This command only works in a server."
+    )
+    assert not caplog.records  # errors written for users are not failures to log
+
+    with caplog.at_level(logging.ERROR):
+        unexpected = error_text(RuntimeError("boom"), "answering a message")
+
+    assert unexpected == APOLOGY and "boom" not in unexpected
+    [record] = caplog.records
+    assert record.message == "answering a message failed" and record.exc_info
 
 
 def test_the_cooldown_allows_uses_per_window_per_user_and_says_how_long_to_wait() -> None:

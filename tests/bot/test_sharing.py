@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from ingest.errors import StoreError
+from bot import StoreError
 from ingest.lock import StoreLock
 from tests.conftest import CORPUS, DEBATE, GPT_J, REPO
 from tests.kb_cli import Worker, kb_env

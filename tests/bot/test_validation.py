@@ -22,9 +22,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot import KnowledgeBase, Settings
-from ingest.errors import InvalidArgumentError, KnowledgeBaseError, SourceNotFoundError
-from ingest.load import TextDocument
+from bot import (
+    InvalidArgumentError,
+    KnowledgeBase,
+    KnowledgeBaseError,
+    Settings,
+    SourceNotFoundError,
+    TextDocument,
+)
 from tests.conftest import REPO
 
 # --- hand-written cases --------------------------------------------------------------
@@ -231,7 +236,7 @@ def test_a_first_ingest_killed_midway_leaves_a_used_knowledge_base(
     later = KnowledgeBase(settings=settings)  # auto_ingest is on
 
     assert later.sources() == []
-    assert later.store.count() == 0
+    assert later.passage_count() == 0
 
 
 def test_a_knowledge_base_with_articles_from_before_the_marker_is_left_alone(

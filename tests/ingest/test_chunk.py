@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ingest.chunk import chunk_article
-from ingest.embed import MAX_TOKENS, count_tokens
+from ingest.embedding_model import MAX_TOKENS, count_tokens
 from ingest.load import expand, read
 from ingest.models import Article, Chunk
 from ingest.parse import parse

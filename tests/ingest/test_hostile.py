@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from ingest.chunk import chunk_article
 from ingest.clean import clean
-from ingest.embed import MAX_TOKENS, count_tokens
+from ingest.embedding_model import MAX_TOKENS, count_tokens
 from ingest.errors import KnowledgeBaseError, UnreadableSourceError
 from ingest.load import Limits, expand, read
 from ingest.models import RawSource

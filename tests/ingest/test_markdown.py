@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ingest.chunk import chunk_article
-from ingest.embed import MAX_TOKENS, count_tokens
+from ingest.embedding_model import MAX_TOKENS, count_tokens
 from ingest.models import Link, RawSource
 from ingest.parse import PIPELINE_VERSION, parse
 

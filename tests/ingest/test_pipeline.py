@@ -7,13 +7,25 @@ from pathlib import Path
 import pytest
 
 from bot import KnowledgeBase
-from ingest.embed import MAX_TOKENS, count_tokens
-from tests.conftest import DEBATE, GPT_J, WebServer
+from ingest.embedding_model import MAX_TOKENS, count_tokens
+from ingest.store import StoredChunk
+from tests.conftest import DEBATE, GPT_J, WebServer, open_store
 from tests.documents import article_page, text_pdf
 
 
 def _chunks_of(kb: KnowledgeBase, source: str) -> list[str]:
-    return kb.store.chunk_ids(source)
+    with open_store(kb.settings) as store:
+        return store.chunk_ids(source)
+
+
+def _all_chunks(kb: KnowledgeBase) -> list[StoredChunk]:
+    with open_store(kb.settings) as store:
+        return list(store.all_chunks())
+
+
+def _revision(kb: KnowledgeBase) -> str:
+    with open_store(kb.settings) as store:
+        return store.revision()
 
 
 def test_corpus_ingests_all_three_articles_with_sane_chunks(corpus_kb: KnowledgeBase) -> None:
@@ -27,7 +39,7 @@ def test_corpus_ingests_all_three_articles_with_sane_chunks(corpus_kb: Knowledge
     debate = next(r for r in records if r.source_id.endswith(DEBATE))
     assert debate.published == "2025-02-22" and debate.description
 
-    chunks = list(corpus_kb.store.all_chunks())
+    chunks = _all_chunks(corpus_kb)
     assert len(chunks) == sum(r.chunks for r in records)
     texts = "\n".join(c.text for c in chunks)
     for chunk in chunks:
@@ -41,13 +53,13 @@ def test_corpus_ingests_all_three_articles_with_sane_chunks(corpus_kb: Knowledge
 def test_second_ingest_embeds_nothing(kb: KnowledgeBase, corpus_copy: Path) -> None:
     first = kb.ingest([corpus_copy])
     assert len(first.added) == 3 and first.embedded > 0
-    revision = kb.store.revision()
+    revision = _revision(kb)
 
     second = kb.ingest([corpus_copy])
 
     assert [s.status for s in second.sources] == ["unchanged"] * 3
     assert second.embedded == 0
-    assert kb.store.revision() == revision  # nothing written
+    assert _revision(kb) == revision  # nothing written
 
 
 def test_editing_one_article_reembeds_only_its_changed_chunks(
@@ -204,7 +216,7 @@ def test_url_ingest_extracts_the_article_not_the_page(
     [record] = web_kb.sources()
     assert record.source_id == url and record.url == url
     assert "Octopus cognition" in record.title
-    text = "\n".join(c.text for c in web_kb.store.all_chunks())
+    text = "\n".join(c.text for c in _all_chunks(web_kb))
     assert "recognise individual human faces" in text
     for chrome in (
         "LEAVE A REPLY",

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ingest.embed import DIMENSIONS
+from ingest.embedding_model import DIMENSIONS
 from ingest.models import Link
 from ingest.store import ChromaStore, chunk_digest
 from tests.fake_embedder import EMBED, make_chunk, source_write
