@@ -17,7 +17,7 @@ import numpy as np
 
 from bot.features import Candidate, answerability_row, candidates, settles, states_expected
 from bot.linear import AnswerModel, softmax
-from bot.question import Question
+from bot.question import OUTCOME, Question
 from bot.results import Answer, Citation, SuggestedSource
 from bot.retrieve import Passage
 
@@ -109,7 +109,7 @@ class ExtractiveAnswerer:
             confidence = 0.0
         if not ranked or confidence < self.model.threshold:
             return abstain(evidence, confidence)
-        chosen = self._choose(question, ranked)
+        chosen = self._choose(question, ranked, passages)
         return _compose(evidence, passages, chosen, confidence)
 
     def rank(self, question: Question, evidence: Evidence, passages: list[Passage]) -> list[Scored]:
@@ -129,15 +129,21 @@ class ExtractiveAnswerer:
         row = answerability_row([(s.candidate, s.probability) for s in ranked], passages)
         return float(self.model.answerable.probabilities(row)[0])
 
-    def _choose(self, question: Question, ranked: list[Scored]) -> list[Candidate]:
+    def _choose(
+        self, question: Question, ranked: list[Scored], passages: list[Passage]
+    ) -> list[Candidate]:
         best = ranked[0].candidate
         limit = self.settings.max_list_items
         if question.kind == "list" and best.list_item:
-            return _list_items(best, ranked, limit)
-        following = _items_after(best, ranked, limit)
-        if following and (question.kind == "list" or best.text.rstrip().endswith(":")):
+            items = _list_items(best, ranked, limit)
+            more = limit - sum(c.list_item for c in items)
+            return items + (_items_after(items[-1], ranked, more, passages) if more else [])
+        following = _items_after(best, ranked, limit, passages)
+        if following and (question.kind == "list" or _announces(best.text)):
             return [best, *following]  # "...involves two steps:" is answered by the steps
         chosen = [best]
+        if question.kind == "why" and not _REASON.search(best.text):
+            chosen += _reason_beside(best, ranked)  # "...an accuracy drop." + "...because..."
         floor = self.model.keep * ranked[0].probability
         for scored in ranked[1:]:
             if len(chosen) == self.settings.max_sentences or scored.probability < floor:
@@ -154,37 +160,132 @@ class ExtractiveAnswerer:
 
 
 def _list_items(best: Candidate, ranked: list[Scored], limit: int) -> list[Candidate]:
-    """The items of the bulleted list ``best`` belongs to, in reading order, at most ``limit``."""
+    """The items of the bulleted list ``best`` belongs to, in reading order, at most ``limit``.
+
+    An item's later sentences come with it.
+    """
     siblings = sorted(
         (
             s.candidate
             for s in ranked
-            if s.candidate.list_item
+            if (s.candidate.list_item or s.candidate.in_item)
             and s.candidate.passage_rank == best.passage_rank
             and s.candidate.section == best.section
         ),
         key=lambda c: c.sentence,
     )
-    run = _contiguous(siblings, best.sentence)
-    if len(run) <= limit:
-        return run
-    kept = {c.sentence for c in sorted(run, key=lambda c: abs(c.sentence - best.sentence))[:limit]}
-    return [c for c in run if c.sentence in kept]
+    items = _items(_contiguous(siblings, best.sentence))
+    if len(items) > limit:
+        at = next(i for i, item in enumerate(items) if best in item)
+        kept = sorted(range(len(items)), key=lambda i: abs(i - at))[:limit]
+        items = [items[i] for i in sorted(kept)]
+    return [c for item in items for c in item]
 
 
-def _items_after(intro: Candidate, ranked: list[Scored], limit: int) -> list[Candidate]:
-    """The list items that directly follow ``intro`` in its passage, at most ``limit``."""
-    items = {
+def _items_after(
+    intro: Candidate, ranked: list[Scored], limit: int, passages: list[Passage]
+) -> list[Candidate]:
+    """What directly follows ``intro`` as its items, at most ``limit`` of them.
+
+    Bulleted items (with their later sentences), or, after a sentence that
+    announces them ("two risk mitigation strategies."), sentences that count
+    them off ("First, ...", "Second, ..."). A list cut by the end of a passage
+    goes on in the article's next passage when that one was retrieved too.
+    """
+    by_place = {(s.candidate.passage_rank, s.candidate.sentence): s.candidate for s in ranked}
+    run: list[Candidate] = []
+    opened = 0
+    rank, index = intro.passage_rank, intro.sentence + 1
+    counted = _announces(intro.text)
+    while True:
+        if index >= len(passages[rank].chunk.sentences):
+            following = _next_passage(passages, rank)
+            if following is None:
+                break
+            rank, index = following, 0
+        candidate = by_place.get((rank, index))
+        if candidate is None or (rank != intro.passage_rank and candidate.section != intro.section):
+            break
+        bulleted = any(c.list_item for c in run)
+        opens = candidate.list_item or (
+            counted and not bulleted and bool(_COUNTED.match(candidate.text))
+        )
+        if opens:
+            if opened == limit:
+                break
+            opened += 1
+        elif not run or (bulleted and not candidate.in_item):
+            break
+        run.append(candidate)
+        index += 1
+    if run and not any(c.list_item for c in run):
+        run = _through_last_counted(run)
+    return run
+
+
+def _next_passage(passages: list[Passage], rank: int) -> int | None:
+    """The rank of the passage that follows passage ``rank`` in its article, if retrieved."""
+    chunk = passages[rank].chunk
+    for other, passage in enumerate(passages):
+        if (
+            passage.chunk.source_id == chunk.source_id
+            and passage.chunk.position == chunk.position + 1
+        ):
+            return other
+    return None
+
+
+_REASON = re.compile(
+    r"\b(because|due\s+to|as\s+a\s+result|so\s+that|in\s+order\s+to|owing\s+to|thanks\s+to"
+    r"|caused\s+by|the\s+reason|this\s+is\s+why|that\s+is\s+why|conjecture|stems?\s+from)\b",
+    re.IGNORECASE,
+)
+
+
+def _reason_beside(best: Candidate, ranked: list[Scored]) -> list[Candidate]:
+    """The sentence right after (or else right before) ``best`` that gives a reason, if any."""
+    beside = {
         s.candidate.sentence: s.candidate
         for s in ranked
-        if s.candidate.list_item and s.candidate.passage_rank == intro.passage_rank
+        if s.candidate.passage_rank == best.passage_rank
     }
-    run: list[Candidate] = []
-    index = intro.sentence + 1
-    while index in items and len(run) < limit:
-        run.append(items[index])
-        index += 1
-    return run
+    for index in (best.sentence + 1, best.sentence - 1):
+        candidate = beside.get(index)
+        if candidate is not None and _REASON.search(candidate.text):
+            return [candidate]
+    return []
+
+
+_ANNOUNCES = re.compile(
+    r"(:\s*$|\bfollowing\s+(\w+\s+){0,2}\w+s\b|\b(two|three|four|five|several)\s+(\w+\s+){0,2}\w+s\b)",
+    re.IGNORECASE,
+)
+_COUNTED = re.compile(
+    r"^\W*(first(ly)?|second(ly)?|third(ly)?|fourth(ly)?|fifth(ly)?|finally|lastly)\b",
+    re.IGNORECASE,
+)
+
+
+def _announces(text: str) -> bool:
+    """Whether a sentence introduces what follows it ("...involves two steps:")."""
+    return bool(_ANNOUNCES.search(text.rstrip()))
+
+
+def _through_last_counted(run: list[Candidate]) -> list[Candidate]:
+    """Prose items end with the sentence that opens the last one, plus nothing after it."""
+    last = max(i for i, c in enumerate(run) if _COUNTED.match(c.text))
+    return run[: last + 1]
+
+
+def _items(run: list[Candidate]) -> list[list[Candidate]]:
+    """A run of list sentences grouped by item (an item opens with its bullet)."""
+    items: list[list[Candidate]] = []
+    for candidate in run:
+        if candidate.list_item or not items:
+            items.append([candidate])
+        else:
+            items[-1].append(candidate)
+    return items
 
 
 def _contiguous(items: list[Candidate], around: int) -> list[Candidate]:
@@ -210,7 +311,9 @@ def _of_expected_type(question: Question, ranked: list[Scored]) -> list[Scored]:
     hundreds of thousands coaching GPT-3" (:meth:`Question.lacks_attribute`).
     Tried on every kind of question, the dev split lost more answers than near
     misses it refused, so untyped questions leave this to the answerability model.
-    A yes/no question needs a sentence that settles it (:func:`bot.features.settles`).
+    A yes/no question needs a sentence that settles it (:func:`bot.features.settles`),
+    a "who wins" question one that says how the contest ends, or might ("a hybrid
+    model might prevail").
     A question about one side of an opposition (open or closed, advantages or
     risks) never quotes a sentence filed under a heading about the other side only.
     """
@@ -226,6 +329,8 @@ def _of_expected_type(question: Question, ranked: list[Scored]) -> list[Scored]:
         ]
     if question.kind == "yesno":
         return [s for s in ranked if settles(question, s.candidate)]
+    if question.kind == "outcome":
+        return [s for s in ranked if OUTCOME.search(s.candidate.text)]
     return ranked
 
 
@@ -241,17 +346,29 @@ def _compose(
     for candidate in chosen:
         numbers.setdefault(candidate.passage_rank, len(numbers) + 1)
     ordered = sorted(chosen, key=lambda c: (numbers[c.passage_rank], c.sentence))
-    marked = [f"{_terminated(c.text)} [{numbers[c.passage_rank]}]" for c in ordered]
-    if len(ordered) > 1 and all(c.list_item for c in ordered):
-        text = "\n".join(f"- {line}" for line in marked)  # a list answer reads as a list
-    else:
-        text = " ".join(marked)
+    text = _as_text([(c, f"{_terminated(c.text)} [{numbers[c.passage_rank]}]") for c in ordered])
     citations = []
     for rank, n in sorted(numbers.items(), key=lambda item: item[1]):
         passage = passages[rank]
         quotes = [c.text for c in ordered if c.passage_rank == rank]
         citations.append(_citation(n, passage, evidence, " … ".join(quotes)))
     return Answer(evidence.question, text, True, citations, confidence=confidence)
+
+
+def _as_text(marked: list[tuple[Candidate, str]]) -> str:
+    """Sentences as one paragraph; list items (after any sentences that introduce them)
+    as a list, each item's later sentences on its line."""
+    first_item = next((i for i, (c, _) in enumerate(marked) if c.list_item), None)
+    rest = marked[first_item:] if first_item is not None else []
+    if len(marked) < 2 or not rest or not all(c.list_item or c.in_item for c, _ in rest):
+        return " ".join(line for _, line in marked)
+    lines = [" ".join(line for _, line in marked[:first_item])] if first_item else []
+    for candidate, line in rest:
+        if candidate.list_item:
+            lines.append(f"- {line}")
+        else:
+            lines[-1] += f" {line}"
+    return "\n".join(lines)
 
 
 def _citation(n: int, passage: Passage, evidence: Evidence, quote: str = "") -> Citation:

@@ -82,6 +82,8 @@ class Candidate:
     """Stemmed terms of the sentence and the section headings above it (not the title)."""
     headings: frozenset[str] = frozenset()
     """Stemmed terms of the section headings above it."""
+    in_item: bool = False
+    """It continues an item of a bulleted list (a second sentence of the item's line)."""
     other_names: bool = False
     """It, its headings and its article's title hold none of the names the question mentions."""
 
@@ -157,10 +159,17 @@ def candidates(
                     np.asarray(row, dtype=np.float64),
                     frozenset(words | set(terms(sections[i]))),
                     frozenset(terms(sections[i])),
+                    not is_item and _inside_bullet(chunk.text, span.start),
                     question.about_other_names(context),
                 )
             )
     return found
+
+
+def _inside_bullet(text: str, start: int) -> bool:
+    """Whether the sentence at ``start`` sits on a list item's line after its first sentence."""
+    line_start = text.rfind("\n", 0, start) + 1
+    return text[line_start:start].lstrip().startswith("- ")
 
 
 def _bulleted(text: str, start: int) -> bool:

@@ -13,7 +13,7 @@ from typing import Literal
 
 from bot.terms import query_terms, terms
 
-Kind = Literal["quantity", "time", "who", "yesno", "list", "why", "other"]
+Kind = Literal["quantity", "time", "who", "outcome", "yesno", "list", "why", "other"]
 
 _ASKS_QUANTITY = re.compile(
     r"^\W*(how\s+(many|much|big|large|long|old|often|expensive|fast|high|small)\b"
@@ -30,6 +30,18 @@ _ASKS_MEASURE = re.compile(
     r"|number\s+of|amount\s+of|count\s+of)\b",
     re.IGNORECASE,
 )
+# "Who wins the debate?", "Which approach will prevail?": asks how a contest ends.
+_ASKS_OUTCOME = re.compile(
+    r"^\W*(who|which\b[^?]*?)\s+(will\s+|would\s+|might\s+|is\s+going\s+to\s+)?"
+    r"(win|wins|won|prevail|prevails|dominate|dominates|triumph|triumphs|come\s+out\s+on\s+top)\b",
+    re.IGNORECASE,
+)
+OUTCOME = re.compile(
+    r"\b(win|wins|winning|winner|won|prevail\w*|dominat\w*|triumph\w*|emerge\w*"
+    r"|come\s+out\s+on\s+top|outcompete\w*|overtake\w*)\b",
+    re.IGNORECASE,
+)
+"""A sentence that says how a contest ends, or might."""
 _ASKS_TIME = re.compile(r"^\W*(when\b|(in\s+)?(what|which)\s+year\b)", re.IGNORECASE)
 _ASKS_WHO = re.compile(
     r"^\W*(who\b(?!\s+(will\s+|is\s+going\s+to\s+)?(wins?|winning|leads?|dominates?|prevails?|benefits?|should|loses?)\b)|whom\b|which\s+(company|companies|organi[sz]ations?|firms?|lab|labs|team|group|people)\b)",
@@ -212,6 +224,8 @@ def kind_of(text: str) -> Kind:
     """The answer a question expects, from its first words."""
     if _ASKS_QUANTITY.search(text) or _ASKS_MEASURE.search(text):
         return "quantity"
+    if _ASKS_OUTCOME.search(text):
+        return "outcome"
     if _ASKS_TIME.search(text):
         return "time"
     if _ASKS_WHO.search(text):

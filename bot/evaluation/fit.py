@@ -239,7 +239,7 @@ def fit_answer_model(
             ranked = oof_ranked[id(s)]
             if not ranked:
                 continue
-            chosen = answerer._choose(s.analysed, ranked)
+            chosen = answerer._choose(s.analysed, ranked, s.passages)
             text = " ".join(c.text for c in chosen)
             cited = {c.passage_rank for c in chosen}
             relevant = {r for r in cited if _holds(s.passages[r], s.question.evidence)}

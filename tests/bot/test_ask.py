@@ -126,6 +126,16 @@ def test_asking_for_more_results_never_reorders_the_first_ones(corpus_kb: Knowle
     assert corpus_kb.rank_sources("open models", 1) == sources[:1]
 
 
+def test_who_wins_is_answered_by_the_sentence_that_says_how_it_ends(
+    corpus_kb: KnowledgeBase,
+) -> None:
+    answer = corpus_kb.ask("Who will win, open or closed source?")
+
+    assert answer.answered
+    assert "a hybrid model might prevail" in answer.text
+    assert any("a hybrid model might prevail" in c.quote for c in answer.citations)
+
+
 def test_source_filter_applies_to_ask(corpus_kb: KnowledgeBase) -> None:
     answer = corpus_kb.ask("What is a hybrid approach?", source=GPT_J)
     assert all(c.source.endswith(GPT_J) for c in answer.citations)

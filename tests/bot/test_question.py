@@ -36,3 +36,9 @@ def test_a_number_inside_a_name_states_no_amount() -> None:
     assert not states(NUMBER, "Trained on A100 GPUs.", asked)
     assert states(NUMBER, "GPT-J reads 2,048 tokens at once.", asked)
     assert states(NUMBER, "LLaMA 7B was fine-tuned.", asked)
+
+
+def test_who_wins_questions_ask_how_a_contest_ends() -> None:
+    assert _analyse("Who wins the debate?").kind == "outcome"
+    assert _analyse("Which approach will prevail in the end?").kind == "outcome"
+    assert _analyse("Who made BLOOM?").kind == "who"

@@ -1,0 +1,87 @@
+"""How a quoted list is put together: pure functions over candidate sentences (fast tier)."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+import numpy as np
+
+from bot.answer import Scored, _as_text, _items_after, _reason_beside
+from bot.features import Candidate
+
+
+def _candidate(rank: int, index: int, text: str, **flags: Any) -> Candidate:
+    return Candidate(
+        rank,
+        index,
+        text,
+        flags.pop("section", "S"),
+        flags.pop("list_item", False),
+        np.zeros(3),
+        np.zeros(1),
+        **flags,
+    )
+
+
+def _passage(source: str, position: int, sentences: int) -> Any:
+    chunk = SimpleNamespace(source_id=source, position=position, sentences=[None] * sentences)
+    return SimpleNamespace(chunk=chunk)
+
+
+def _ranked(*candidates: Candidate) -> list[Scored]:
+    return [Scored(c, 0.1) for c in candidates]
+
+
+def test_an_intro_brings_its_items_with_their_later_sentences_across_passages() -> None:
+    intro = _candidate(0, 0, "Evaluating a model consists of the following steps:")
+    first = _candidate(0, 1, "Add the model with an anonymous label.", list_item=True)
+    aside = _candidate(0, 2, "Its identity is not shown.", in_item=True)
+    second = _candidate(1, 0, "Remove the model.", list_item=True)  # next passage of the article
+    after = _candidate(1, 1, "Results are shared privately.")
+    passages = [_passage("arena", 3, 3), _passage("arena", 4, 2)]
+
+    items = _items_after(intro, _ranked(intro, first, aside, second, after), 8, passages)
+
+    assert items == [first, aside, second]
+    text = _as_text([(c, f"{c.text} [1]") for c in [intro, *items]])
+    assert text.splitlines() == [
+        "Evaluating a model consists of the following steps: [1]",
+        "- Add the model with an anonymous label. [1] Its identity is not shown. [1]",
+        "- Remove the model. [1]",
+    ]
+
+
+def test_announced_prose_items_are_counted_off_and_nothing_else_follows() -> None:
+    intro = _candidate(0, 0, "We have put into place two risk mitigation strategies.")
+    first = _candidate(0, 1, "First, we filter content.")
+    detail = _candidate(0, 2, "The filter uses a moderation API.")
+    second = _candidate(0, 3, "Second, we watermark outputs.")
+    unrelated = _candidate(0, 4, "The demo is hosted online.")
+    ranked = _ranked(intro, first, detail, second, unrelated)
+
+    items = _items_after(intro, ranked, 8, [_passage("alpaca", 0, 5)])
+
+    assert items == [first, detail, second]
+    plain = _candidate(0, 0, "The suite has tasks of varying difficulty.")
+    assert _items_after(plain, ranked, 8, [_passage("alpaca", 0, 5)]) == []
+
+
+def test_a_list_never_runs_into_another_section_or_past_its_limit() -> None:
+    intro = _candidate(0, 0, "Open-source models face these challenges:")
+    items = [_candidate(0, i, f"Challenge {i}.", list_item=True) for i in (1, 2, 3)]
+    other = _candidate(1, 0, "A closed-source challenge.", list_item=True, section="Closed")
+    passages = [_passage("debate", 0, 4), _passage("debate", 1, 1)]
+    ranked = _ranked(intro, *items, other)
+
+    assert _items_after(intro, ranked, 8, passages) == items
+    assert _items_after(intro, ranked, 2, passages) == items[:2]
+
+
+def test_a_why_answer_that_only_restates_the_fact_brings_the_reason_beside_it() -> None:
+    fact = _candidate(0, 1, "The model's accuracy drops near 16K tokens.")
+    before = _candidate(0, 0, "We tested long inputs.")
+    reason = _candidate(0, 2, "We conjecture this is because 16K is its longest training length.")
+
+    assert _reason_beside(fact, _ranked(before, fact, reason)) == [reason]
+    assert _reason_beside(fact, _ranked(before, fact)) == []
