@@ -54,7 +54,9 @@ class Settings(BaseSettings):
         "weights, faster, not yet measured for retrieval quality) or torch (sentence-transformers).",
     )
     fetch_timeout: float = Field(
-        20.0, gt=0, description="Seconds a whole URL download may take (redirects included)."
+        20.0,
+        gt=0,
+        description="Seconds a whole URL download may take (name lookups and redirects included).",
     )
     max_download_mb: float = Field(
         20.0, gt=0, description="Larger web pages are refused (checked while downloading)."
