@@ -32,7 +32,8 @@ def clean(text: str) -> CleanText:
     text = normalise_whitespace(text)
     text, published = _take_leading_date(text)
     text = strip_chrome(text)
-    return CleanText(normalise_whitespace(text), published)
+    # Whole lines went, each already normalised: only blank-line runs and the ends can change.
+    return CleanText(_MANY_NEWLINES.sub("\n\n", text).strip(), published)
 
 
 # --- encoding repair -------------------------------------------------------------

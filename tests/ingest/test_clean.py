@@ -117,6 +117,14 @@ def test_whole_text_whitespace_passes_give_what_line_by_line_gave(text: str) -> 
     assert normalise_whitespace(text) == expected
 
 
+@settings(max_examples=300, deadline=None)
+@given(_AWKWARD | st.text(max_size=200))
+def test_cleaned_text_is_normalised(text: str) -> None:
+    cleaned = clean(text).text
+
+    assert normalise_whitespace(cleaned) == cleaned
+
+
 def test_only_lines_ftfy_could_change_go_through_it(monkeypatch: pytest.MonkeyPatch) -> None:
     # ftfy costs ~20 µs a line: a 20 MB hard-wrapped file spent 7 s there.
     segments: list[str] = []
