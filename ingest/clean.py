@@ -82,10 +82,37 @@ def repair_encoding(text: str) -> str:
     return _fix_text(text)
 
 
-# ftfy changes nothing in a line of printable ASCII without "&" (no mojibake, no
-# entity, no control or escape character), and it costs ~20 µs a line, so a
-# 20 MB hard-wrapped file spent 7 s there. Only the other lines go through it.
+# ftfy costs ~20 µs a line, whatever the line holds: a 20 MB hard-wrapped file
+# spent 7 s there, 10 s if accented. It changes nothing in a line of printable
+# ASCII without "&" (no mojibake, entity, control or escape character), nor in
+# one that its own mojibake test passes, that is in NFC, and that holds none of
+# the characters its other fixes replace; only the other lines go through it.
 _FTFY_MAY_CHANGE = re.compile(r"[^\n\x20-\x25\x27-\x7e]")
+
+
+def _ftfy_targets() -> re.Pattern[str] | None:
+    """The characters ftfy's fixes other than mojibake repair replace (None: unknown)."""
+    try:
+        from ftfy import chardata
+
+        tables = (chardata.LIGATURES, chardata.WIDTH_MAP, chardata.CONTROL_CHARS)
+    except (ImportError, AttributeError):  # another ftfy: send every such line through it
+        return None
+    chars = {chr(code) for table in tables for code in table}
+    chars |= set("&\x1b\r\x85\u2028\u2029")  # entities, escapes, line breaks
+    ranges = "\x80-\x9f\ud800-\udfff"  # C1 controls, surrogates
+    return re.compile("[" + ranges + "".join(re.escape(c) for c in sorted(chars)) + "]")
+
+
+_FTFY_TARGETS = _ftfy_targets()
+
+
+def _ftfy_leaves_alone(line: str) -> bool:
+    if _FTFY_TARGETS is None or _FTFY_TARGETS.search(line) is not None:
+        return False
+    from ftfy.badness import is_bad
+
+    return unicodedata.is_normalized("NFC", line) and not is_bad(line)
 
 
 def _fix_text(text: str) -> str:
@@ -100,19 +127,20 @@ def _fix_text(text: str) -> str:
     while found is not None:
         start = text.rfind("\n", 0, found.start()) + 1
         end = text.find("\n", found.start()) + 1 or len(text)
-        markup = markup or text.find("<", copied, start) >= 0
         line = text[start:end]
-        out.append(text[copied:start])
-        out.append(
-            ftfy.fix_text(
-                line,
-                uncurl_quotes=False,
-                fix_latin_ligatures=True,
-                unescape_html=False if markup else "auto",
+        if not _ftfy_leaves_alone(line):
+            markup = markup or text.find("<", copied, start) >= 0
+            out.append(text[copied:start])
+            out.append(
+                ftfy.fix_text(
+                    line,
+                    uncurl_quotes=False,
+                    fix_latin_ligatures=True,
+                    unescape_html=False if markup else "auto",
+                )
             )
-        )
-        markup = markup or "<" in line
-        copied = end
+            markup = markup or "<" in line
+            copied = end
         found = _FTFY_MAY_CHANGE.search(text, end)
     out.append(text[copied:])
     return "".join(out)
