@@ -60,7 +60,7 @@ class Settings(BaseSettings):
     fetch_timeout: float = Field(
         _LIMITS.fetch_timeout,
         gt=0,
-        description="Seconds a whole URL download may take (redirects included).",
+        description="Seconds a whole URL download may take (name lookups and redirects included).",
     )
     max_download_mb: float = Field(
         _LIMITS.max_download_bytes / MIB,

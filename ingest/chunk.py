@@ -6,6 +6,11 @@ neighbouring sections (a heading and one line) are merged rather than left as
 one-line chunks. Sizes are counted with the model's own tokenizer, with the
 contextual header ("title / section") that is embedded along with the passage,
 so no chunk is ever silently truncated by the model.
+
+Time and memory grow linearly with the article: each distinct word is
+tokenized once (counts add up across spaces), a chunk's size is the sum of its
+pieces' wherever that sum is exact, and text without spaces is cut by
+characters with a bound instead of the tokenizer.
 """
 
 from __future__ import annotations
@@ -14,8 +19,10 @@ import bisect
 import hashlib
 import math
 import re
+import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 import sentencex
 
@@ -31,6 +38,44 @@ MIN_SECTION_TOKENS = 64
 _SPECIAL_TOKENS = 2  # [CLS] and [SEP]
 
 
+class _WordCounter:
+    """Counts tokens word by word, tokenizing each distinct word once.
+
+    The tokenizer never joins text across a space, tab or newline, so a text's
+    count is the sum of its words' counts; prose repeats its words, so most are
+    looked up rather than tokenized.
+    """
+
+    MAX_WORDS = 200_000
+    """Distinct words remembered (a few tens of MB at most)."""
+    MAX_WORD_CHARS = 64
+    """Longer words (URLs, runs without spaces) are rarely repeated: not remembered."""
+
+    def __init__(self, counter: Callable[[str], int]) -> None:
+        self._counter = counter
+        self._known: dict[str, int] = {}
+
+    def __call__(self, text: str) -> int:
+        words = _BLANK_SPLIT.findall(text)
+        known = self._known
+        try:
+            return sum(map(known.__getitem__, words))
+        except KeyError:
+            pass
+        total = 0
+        for word in words:
+            count = known.get(word)
+            if count is None:
+                count = self._counter(word)
+                if len(word) <= self.MAX_WORD_CHARS and len(known) < self.MAX_WORDS:
+                    known[word] = count
+            total += count
+        return total
+
+
+_BLANK_SPLIT = re.compile(r"[^ \t\n\r]+")
+
+
 @dataclass(frozen=True)
 class ChunkerSettings:
     max_tokens: int = MAX_TOKENS
@@ -40,7 +85,7 @@ class ChunkerSettings:
     language: str = "en"
 
 
-@dataclass
+@dataclass(slots=True)
 class _Unit:
     """Smallest piece the packer moves around: a heading, a sentence, a list item."""
 
@@ -50,6 +95,8 @@ class _Unit:
     is_heading: bool = False
     joins_previous: bool = False  # a sentence continuing the same block
     section: str = ""
+    cut: bool = False
+    """A slice of a word cut by characters; ``tokens`` is then a bound (see :func:`_bound`)."""
 
 
 @dataclass
@@ -73,18 +120,25 @@ def chunk_article(
     settings: ChunkerSettings | None = None,
     counter: Callable[[str], int] = count_tokens,
 ) -> list[Chunk]:
-    """Cut ``article`` into chunks; each chunk's text is an exact span of ``article.text``."""
+    """Cut ``article`` into chunks; each chunk's text is an exact span of ``article.text``.
+
+    Args:
+        counter: Tokens of a text. It must count the words between spaces, tabs and
+            newlines independently (WordPiece does): counts are cached by word.
+    """
     settings = settings or ChunkerSettings()
+    counter = _WordCounter(counter)
     sections = _sections(article, settings, counter)
     chunks: list[Chunk] = []
-    seen: dict[str, int] = {}
+    seen: dict[str, int] = {}  # by first id, not by text: that would hold a copy of it all
     block_ends = [block.end for block in article.blocks]
+    headers = _Headers(article.title, counter)
     for section, units in _fit(
-        _pack(sections, article.title, settings, counter), article, settings, counter
+        _pack(sections, headers, settings), article, settings, counter, headers
     ):
         start, end = units[0].start, units[-1].end
         text = article.text[start:end]
-        header = _header(article.title, section.path, counter)
+        header, _ = headers(section.path)
         sentences = tuple(Span(u.start - start, u.end - start) for u in units if not u.is_heading)
         sentence_sections = tuple(u.section for u in units if not u.is_heading)
         if not sentences:
@@ -98,11 +152,12 @@ def chunk_article(
                 if link.text in text
             )
         )
-        occurrence = seen.get(indexed, 0)
-        seen[indexed] = occurrence + 1
+        first = chunk_id(article.source_id, indexed)
+        occurrence = seen.get(first, 0)
+        seen[first] = occurrence + 1
         chunks.append(
             Chunk(
-                id=chunk_id(article.source_id, indexed, occurrence),
+                id=first if occurrence == 0 else chunk_id(article.source_id, indexed, occurrence),
                 source_id=article.source_id,
                 title=article.title,
                 section=section.label
@@ -126,20 +181,49 @@ def _fit(
     article: Article,
     settings: ChunkerSettings,
     counter: Callable[[str], int],
+    headers: _Headers,
 ) -> Iterator[tuple[_Section, list[_Unit]]]:
-    """Check each group's exact token count (separators included) and halve any that overflow."""
+    """Check each group's token count (separators included) and halve any that overflow.
+
+    The count is the sum of the units' and the separators' counts where that sum
+    is exact or an upper bound (see :func:`_summed_tokens`), else the tokenizer's.
+    """
     for section, units in groups:
+        header_tokens = headers(section.path)[1] + _SPECIAL_TOKENS  # "\n" between: no token
         stack = [units]
         while stack:
             part = stack.pop()
-            text = article.text[part[0].start : part[-1].end]
-            header = _header(article.title, section.path, counter)
-            size = counter(f"{header}\n{text}" if header else text) + _SPECIAL_TOKENS
-            if size <= settings.max_tokens or len(part) == 1:
+            size = _summed_tokens(part, article.text, counter)
+            if size is None or size + header_tokens > settings.max_tokens:
+                size = counter(article.text[part[0].start : part[-1].end])
+            if size + header_tokens <= settings.max_tokens or len(part) == 1:
                 yield section, part
             else:
                 middle = len(part) // 2
                 stack.extend([part[middle:], part[:middle]])
+
+
+_BLANK = " \t\n\r"
+"""What the tokenizer splits at (never removes, never joins across)."""
+
+
+def _summed_tokens(units: list[_Unit], text: str, counter: Callable[[str], int]) -> int | None:
+    """Tokens of the text the units span, from their counts, or None if they need not add up.
+
+    Counts add up across a gap that begins and ends with a space or newline (the
+    gap's own tokens, a list item's "-", are added); the bounds of a word's
+    slices add up even where the word was cut (see :func:`_bound`).
+    """
+    total = units[0].tokens
+    for previous, unit in pairwise(units):
+        gap = text[previous.end : unit.start]
+        if gap and gap[0] in _BLANK and gap[-1] in _BLANK:
+            if gap.strip(_BLANK):
+                total += counter(gap)
+        elif gap or not (previous.cut and unit.cut):
+            return None
+        total += unit.tokens
+    return total
 
 
 def _overlapping(
@@ -156,6 +240,22 @@ def chunk_id(source_id: str, indexed_text: str, occurrence: int = 0) -> str:
     """Deterministic id: the same text of the same source always gets the same id."""
     key = "\x1f".join((MODEL_NAME, SENTENCE_VECTORS, source_id, indexed_text, str(occurrence)))
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+
+
+class _Headers:
+    """Each section path's header and its tokens, worked out once per path, not per chunk."""
+
+    def __init__(self, title: str, counter: Callable[[str], int]) -> None:
+        self._title = title
+        self._counter = counter
+        self._known: dict[tuple[str, ...], tuple[str, int]] = {}
+
+    def __call__(self, path: tuple[str, ...]) -> tuple[str, int]:
+        found = self._known.get(path)
+        if found is None:
+            header = _header(self._title, path, self._counter)
+            found = self._known[path] = (header, self._counter(header))
+        return found
 
 
 def _header(title: str, path: tuple[str, ...], counter: Callable[[str], int]) -> str:
@@ -183,16 +283,21 @@ def _sections(
         if block.kind == "heading":
             if block.level <= 1 and block.start == 0:
                 continue  # the title is in every chunk's header already
-            name = block.text.rstrip(":").strip()
+            name = block.text.rstrip(":").strip()[:_MAX_HEADER_CHARS]
             if block.level <= 2:
                 top = name
                 path: tuple[str, ...] = (name,)
             else:
                 path = (top, name) if top else (name,)
             sections.append(_Section(path, top or block.text))
-            sections[-1].units.append(
-                _Unit(block.start, block.end, counter(block.text), is_heading=True)
-            )
+            limit = settings.max_tokens // 2
+            if _countable(block.text) and counter(block.text) <= limit:
+                sections[-1].units.append(
+                    _Unit(block.start, block.end, counter(block.text), is_heading=True)
+                )
+            else:  # a "heading" of a thousand words is text, cut like any other
+                label = SECTION_SEPARATOR.join(path)
+                sections[-1].units.extend(_block_units(block, settings, counter, label))
             continue
         current = sections[-1]
         label = SECTION_SEPARATOR.join(current.path)
@@ -215,9 +320,8 @@ def _code_units(
 ) -> list[_Unit]:
     """A code block whole when it fits the window, else line by line (verbatim either way)."""
     budget = settings.max_tokens - _MAX_HEADER_TOKENS - _SPECIAL_TOKENS - 1
-    tokens = counter(block.text)
-    if tokens <= budget and _UNREADABLE_RUN.search(block.text) is None:
-        return [_Unit(block.start, block.end, tokens, section=section)]
+    if _countable(block.text) and counter(block.text) <= budget:
+        return [_Unit(block.start, block.end, counter(block.text), section=section)]
     units: list[_Unit] = []
     offset = 0
     limit = settings.max_tokens // 2
@@ -228,15 +332,21 @@ def _code_units(
         if end <= begin:
             continue
         piece = block.text[begin:end]
-        size = counter(piece)
-        if size <= limit and _UNREADABLE_RUN.search(piece) is None:
-            spans = [(begin, end, size)]
-        else:
-            spans = _split_words(piece, begin, limit, counter)
-        for s, e, t in spans:
+        size = counter(piece) if _countable(piece) else limit + 1
+        spans = (
+            [(begin, end, size, False)]
+            if size <= limit
+            else _split_words(piece, begin, limit, counter)
+        )
+        for s, e, t, cut in spans:
             units.append(
                 _Unit(
-                    block.start + s, block.start + e, t, joins_previous=bool(units), section=section
+                    block.start + s,
+                    block.start + e,
+                    t,
+                    joins_previous=bool(units),
+                    section=section,
+                    cut=cut,
                 )
             )
     return units
@@ -253,13 +363,20 @@ def _block_units(
     for start, end in _sentence_spans(text[skip:], settings.language):
         start, end = start + skip, end + skip
         piece = text[start:end]
-        tokens = counter(piece)
-        fits = tokens <= limit and _UNREADABLE_RUN.search(piece) is None
-        spans = [(start, end, tokens)] if fits else _split_words(piece, start, limit, counter)
-        for s, e, t in spans:
+        tokens = counter(piece) if _countable(piece) else limit + 1
+        fits = tokens <= limit
+        spans = (
+            [(start, end, tokens, False)] if fits else _split_words(piece, start, limit, counter)
+        )
+        for s, e, t, cut in spans:
             units.append(
                 _Unit(
-                    block.start + s, block.start + e, t, joins_previous=bool(units), section=section
+                    block.start + s,
+                    block.start + e,
+                    t,
+                    joins_previous=bool(units),
+                    section=section,
+                    cut=cut,
                 )
             )
     return units
@@ -282,76 +399,83 @@ _MAX_WORD_CHARS = 100
 """WordPiece reads a longer run without spaces or punctuation as one [UNK] token."""
 _UNREADABLE_RUN = re.compile(r"[^\s!-/:-@\[-`{-~]{" + str(_MAX_WORD_CHARS + 1) + ",}")
 """Such a run counts as 1 token however long it is, so token counts alone cannot bound it."""
+_MAX_COUNTED_CHARS = 16_384
+"""Longer text is cut by words without being tokenized whole: the tokenizer needs about
+60 bytes a character, so one 5 MB line cost 300 MB, and it could not fit anyway."""
+
+
+def _countable(piece: str) -> bool:
+    """Whether a piece's token count says whether it fits (else it is cut by words)."""
+    return len(piece) <= _MAX_COUNTED_CHARS and _UNREADABLE_RUN.search(piece) is None
 
 
 def _split_words(
     text: str, offset: int, limit: int, counter: Callable[[str], int]
-) -> list[tuple[int, int, int]]:
+) -> list[tuple[int, int, int, bool]]:
     """Cut an over-long sentence into pieces of at most ``limit`` tokens, in one pass.
 
+    Returns ``(start, end, tokens, cut)`` per piece, ``cut`` for slices of a word.
+
     Words are counted one at a time (the tokenizer splits at whitespace, so
-    counts add up); a word that alone is too long, or longer than WordPiece
-    reads as text, is cut by characters first. :func:`_fit` re-counts exactly.
+    counts add up); a word that alone is too long, or holds a run WordPiece
+    cannot read, is cut by characters first.
     """
-    counts: dict[str, int] = {}
-
-    def count(piece: str) -> int:
-        if piece not in counts:
-            counts[piece] = counter(piece)
-        return counts[piece]
-
-    parts: list[tuple[int, int, int]] = []
+    parts: list[tuple[int, int, int, bool]] = []
     for match in _WORD.finditer(text):
         word = match.group()
-        if len(word) <= _MAX_WORD_CHARS and count(word) <= limit:
-            parts.append((match.start(), match.end(), count(word)))
+        tokens = counter(word) if _countable(word) else limit + 1
+        if tokens <= limit:  # a long URL is still words to WordPiece, kept whole
+            parts.append((match.start(), match.end(), tokens, False))
         else:
-            parts.extend(_split_by_characters(word, match.start(), limit, count))
-    pieces: list[tuple[int, int, int]] = []
-    begin, end, size = parts[0]
-    for s, e, t in parts[1:]:
+            parts.extend(_split_by_characters(word, match.start(), limit))
+    pieces: list[tuple[int, int, int, bool]] = []
+    begin, end, size, cut = parts[0]
+    for s, e, t, c in parts[1:]:
         if size + t <= limit:
-            end, size = e, size + t
+            end, size, cut = e, size + t, cut or c
         else:
-            pieces.append((offset + begin, offset + end, size))
-            begin, end, size = s, e, t
-    pieces.append((offset + begin, offset + end, size))
+            pieces.append((offset + begin, offset + end, size, cut))
+            begin, end, size, cut = s, e, t, c
+    pieces.append((offset + begin, offset + end, size, cut))
     return pieces
 
 
-def _split_by_characters(
-    word: str, offset: int, limit: int, count: Callable[[str], int]
-) -> list[tuple[int, int, int]]:
-    """The last resort for text without spaces: slices that each tokenize within ``limit``."""
-    pieces: list[tuple[int, int, int]] = []
+def _split_by_characters(word: str, offset: int, limit: int) -> list[tuple[int, int, int, bool]]:
+    """The last resort for text without spaces: slices whose :func:`_bound` is within ``limit``.
+
+    No slice is tokenized: at up to 0.5 ms per 100 characters, a 5 MB line took 25 s.
+    """
+    pieces: list[tuple[int, int, int, bool]] = []
     start = 0
     while start < len(word):
         end = min(len(word), start + _MAX_WORD_CHARS)
-        tokens = count(word[start:end])
-        while tokens > limit and end - start > 1:  # many tokens per character (rare scripts)
+        tokens = _bound(word[start:end])
+        while tokens > limit and end - start > 1:  # characters that decompose (Hangul)
             end = start + (end - start) // 2
-            tokens = count(word[start:end])
-        pieces.append((offset + start, offset + end, tokens))
+            tokens = _bound(word[start:end])
+        pieces.append((offset + start, offset + end, tokens, True))
         start = end
     return pieces
 
 
+def _bound(piece: str) -> int:
+    """An upper bound on the tokens of ``piece``; slices' bounds add up to one for their join.
+
+    Every word-piece, and [UNK], stands for at least one character of the
+    normalised (NFD-decomposed, accents dropped, lower-cased) text, so that
+    text's length bounds the count, and lengths add up where counts do not.
+    """
+    return len(piece) if piece.isascii() else len(unicodedata.normalize("NFD", piece))
+
+
 def _pack(
-    sections: list[_Section],
-    title: str,
-    settings: ChunkerSettings,
-    counter: Callable[[str], int],
+    sections: list[_Section], headers: _Headers, settings: ChunkerSettings
 ) -> Iterator[tuple[_Section, list[_Unit]]]:
     """Group units into chunks: small neighbouring sections together, big ones split evenly."""
     pending: list[_Section] = []
 
     def budget(section: _Section) -> int:
-        return (
-            settings.max_tokens
-            - _SPECIAL_TOKENS
-            - counter(_header(title, section.path, counter))
-            - 1
-        )
+        return settings.max_tokens - _SPECIAL_TOKENS - headers(section.path)[1] - 1
 
     def flush() -> Iterator[tuple[_Section, list[_Unit]]]:
         if pending:

@@ -28,7 +28,15 @@ from ingest.errors import (
 )
 from ingest.manifest import MANIFEST_NAME, load_manifest
 from ingest.models import RawSource, SourceMeta
-from ingest.urls import MAX_REDIRECTS, GuardedTransport, Resolver, UnsafeURL, check_url, deadline
+from ingest.urls import (
+    MAX_REDIRECTS,
+    GuardedTransport,
+    Resolver,
+    ResolveTimeout,
+    UnsafeURL,
+    check_url,
+    deadline,
+)
 
 MEDIA_TYPES = {
     ".txt": "text/plain",
@@ -53,7 +61,7 @@ class Limits:
     """How much a single source may cost, and where URLs may point.
 
     Args:
-        fetch_timeout: Seconds for a whole download (connect, redirects, body).
+        fetch_timeout: Seconds for a whole download (name lookups, connects, redirects, body).
         max_download_bytes: Bigger responses are refused, checked while streaming.
         max_file_bytes: Bigger files are refused before they are read.
         allow_private_urls: Let URLs reach loopback and private networks.
@@ -459,10 +467,12 @@ def download(
         raise RefusedURLError(url, exc.reason) from exc
     except httpx.TimeoutException as exc:
         waited = time.monotonic() - started
+        resolving = isinstance(exc.__context__, ResolveTimeout)
         raise FetchError(
             url,
             f"the download did not finish in time ({waited:.0f} s; the limit is "
-            f"{limits.fetch_timeout:g} s)",
+            f"{limits.fetch_timeout:g} s)"
+            + ("; resolving the host name took too long" if resolving else ""),
         ) from exc
     except httpx.HTTPError as exc:
         raise FetchError(url, f"could not connect ({_describe(exc)})") from exc

@@ -80,8 +80,10 @@ class Article:
     """What the parser complained about while reading the source (e.g. pypdf), for the report."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Span:
+    """A sentence's place in its chunk; a 20 MB article has ~150,000 (slots: a third the size)."""
+
     start: int
     end: int
 

@@ -74,10 +74,12 @@ def parse(raw: RawSource, digest: str | None = None) -> Article:
 
     if markdown:
         # Whitespace is the parser's business (code keeps its indentation).
-        laid_out = structure(_ZERO_WIDTH.sub("", repair_encoding(text)), markdown=True)
+        text = _ZERO_WIDTH.sub("", repair_encoding(text))
+        laid_out = structure(text, markdown=True)
         leading_date = laid_out.published
     else:
         cleaned = clean(text)
+        del text  # a copy of the whole source fewer while it is laid out
         laid_out = structure(cleaned.text, markdown=False)
         leading_date = cleaned.published
     if len(laid_out.text) < _MIN_TEXT_CHARS:

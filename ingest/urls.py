@@ -13,7 +13,8 @@ the answer can then be read back with ``ask``. So every connection is vetted:
   DNS lookup that a rebinding server could answer differently (TLS still
   verifies the certificate against the host name);
 * every redirect hop is checked again, at most :data:`MAX_REDIRECTS` of them;
-* one deadline bounds the whole download, however slowly the bytes trickle in.
+* one deadline bounds the whole download, name resolution included, however
+  slowly the resolver answers or the bytes trickle in.
 
 ``allow_private`` (``KB_ALLOW_PRIVATE_URLS``) lets an operator fetch from their
 own network (loopback, private, carrier-grade NAT, link-local, unique-local);
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -259,6 +261,38 @@ def _remaining(timeout: float | None, error: type[Exception]) -> float | None:
     return left if timeout is None else min(timeout, left)
 
 
+class ResolveTimeout(httpcore.ConnectTimeout):
+    """Name resolution did not finish within the download's deadline."""
+
+
+def _within(seconds: float | None, host: str, lookup: Callable[[], list[str]]) -> list[str]:
+    """``lookup()``, given up on after ``seconds``.
+
+    ``getaddrinfo`` takes no timeout and the system resolver can block for tens
+    of seconds, so it runs in a daemon thread that is left behind if it overruns
+    (it ends when the resolver gives up).
+    """
+    if seconds is None:
+        return lookup()
+    outcome: list[Any] = []
+
+    def run() -> None:
+        try:
+            outcome.append(lookup())
+        except BaseException as exc:  # re-raised in the caller's thread
+            outcome.append(exc)
+
+    worker = threading.Thread(target=run, name=f"resolve {host}", daemon=True)
+    worker.start()
+    worker.join(seconds)
+    if not outcome:
+        raise ResolveTimeout(f"resolving {host} took longer than the time allowed")
+    if isinstance(outcome[0], BaseException):
+        raise outcome[0]
+    result: list[str] = outcome[0]
+    return result
+
+
 class _DeadlineStream(httpcore.NetworkStream):
     def __init__(self, inner: httpcore.NetworkStream) -> None:
         self._inner = inner
@@ -303,7 +337,11 @@ class GuardedBackend(httpcore.NetworkBackend):
         local_address: str | None = None,
         socket_options: Iterable[Any] | None = None,
     ) -> httpcore.NetworkStream:
-        addresses = vetted_addresses(host, port, self.allow_private, self.resolve)
+        addresses = _within(
+            _remaining(timeout, ResolveTimeout),
+            host,
+            lambda: vetted_addresses(host, port, self.allow_private, self.resolve),
+        )
         error: Exception | None = None
         for address in addresses:  # happy-eyeballs lite: the next address if one fails
             try:
@@ -352,6 +390,7 @@ __all__ = [
     "MAX_REDIRECTS",
     "GuardedBackend",
     "GuardedTransport",
+    "ResolveTimeout",
     "UnsafeURL",
     "check_url",
     "deadline",

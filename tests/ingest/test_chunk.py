@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ingest.chunk import chunk_article
+from ingest.chunk import _bound, _WordCounter, chunk_article
 from ingest.embedding_model import MAX_TOKENS, count_tokens
 from ingest.load import expand, read
 from ingest.models import Article, Chunk
@@ -18,6 +20,10 @@ from tests.conftest import CORPUS, DEBATE, DOMINATE
 def _article(name: str) -> Article:
     [pending] = [p for p in expand([CORPUS / name]).pending]
     return parse(read(pending))
+
+
+_AWKWARD = [*"ab .,-\t\n\r\x0b\x0c\x1c\x85\u2028\u00a0\u3000\u200b\x00词한İﬁé\u0301"]
+_AWKWARD += ["[MASK]", "[CLS]", "a" * 120, "\ufffd", "\ud7a3"]
 
 
 def _model_tokens(chunk: Chunk) -> int:
@@ -175,3 +181,73 @@ def test_a_very_long_title_leaves_room_for_the_passage() -> None:
 
     assert chunks and all(_model_tokens(chunk) <= MAX_TOKENS for chunk in chunks)
     assert "Kelp forests" in chunks[0].text
+
+
+# Chunking large text in linear time rests on two facts about the tokenizer, checked here.
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=120) | st.lists(st.sampled_from(_AWKWARD), max_size=30).map("".join))
+def test_counting_word_by_word_gives_the_tokenizers_count(text: str) -> None:
+    assert _WordCounter(count_tokens)(text) == count_tokens(text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=120) | st.lists(st.sampled_from(_AWKWARD), max_size=30).map("".join))
+def test_a_slices_bound_is_at_least_its_tokens_and_bounds_add_up(text: str) -> None:
+    assert count_tokens(text) <= _bound(text)
+    cut = len(text) // 2
+    assert count_tokens(text) <= _bound(text[:cut]) + _bound(text[cut:])
+
+
+def _counting(texts: list[str]) -> Callable[[str], int]:
+    def counter(text: str) -> int:
+        texts.append(text)
+        return count_tokens(text)
+
+    return counter
+
+
+def test_each_distinct_word_is_tokenized_once() -> None:
+    paragraph = (
+        "Kelp forests grow up to half a metre a day in the summer months. "
+        "Sea otters keep the urchins that eat kelp in check! Are the forests shrinking?"
+    )
+    article = _from_text("Kelp\n\n" + "\n\n".join([paragraph] * 2_000))  # 300 KB
+    tokenized: list[str] = []
+
+    chunks = chunk_article(article, counter=_counting(tokenized))
+
+    assert len(chunks) > 100
+    assert all(_model_tokens(chunk) <= MAX_TOKENS for chunk in chunks[:50])
+    assert sum(map(len, tokenized)) < 1_000  # not the 300 KB, twice over
+
+
+def test_a_long_line_without_spaces_is_cut_without_being_tokenized() -> None:
+    run = "".join(chr(ord("a") + (i * 7919) % 26) for i in range(300_000))
+    article = _from_text("A title\n\n" + run)
+    tokenized: list[str] = []
+
+    chunks = chunk_article(article, counter=_counting(tokenized))
+
+    assert sum(map(len, tokenized)) < 1_000  # the title, headers; never 100-character slices
+    assert "".join(chunk.text for chunk in chunks) == run
+    for chunk in chunks:
+        assert 0 < len(chunk.text) <= 400
+        assert _model_tokens(chunk) <= MAX_TOKENS
+
+
+def test_a_heading_too_long_for_the_window_is_kept_as_text_and_cut() -> None:
+    words = " ".join(f"kelp{n}" for n in range(400))
+    article = _from_text(
+        f"# Kelp\n\nKelp forests grow fast.\n\n## {words}\n\nSea otters eat urchins.\n\n"
+        f"## {'a' * 200_000}\n\nThe end of the article.",
+        markdown=True,
+    )
+
+    chunks = chunk_article(article)
+
+    passages = "".join(chunk.text for chunk in chunks)
+    assert "kelp0 kelp1" in passages and "kelp399" in passages  # was dropped
+    assert passages.count("a" * 100) >= 1_999  # was one 200,000-character passage
+    for chunk in chunks:
+        assert _model_tokens(chunk) <= MAX_TOKENS
+        assert len(chunk.text) <= 2_000 and len(chunk.section) <= 300

@@ -324,6 +324,35 @@ def test_a_server_trickling_one_byte_a_second_fails_within_the_deadline(
     assert time.monotonic() - started < 3.0
 
 
+def test_a_slow_name_resolution_fails_within_the_deadline(
+    monkeypatch: pytest.MonkeyPatch, only_loopback: list[Any]
+) -> None:
+    released = threading.Event()
+    lookups: list[str] = []
+
+    def hanging_getaddrinfo(host: str, *args: Any, **kwargs: Any) -> Any:
+        lookups.append(host)
+        released.wait(30)  # a resolver that does not answer (released when the test ends)
+        raise socket.gaierror("no answer")
+
+    monkeypatch.setattr(socket, "getaddrinfo", hanging_getaddrinfo)
+    started = time.monotonic()
+    try:
+        # Each operation may take 30 s; only the whole-download deadline can stop it at 1 s.
+        with http_client(timeout=30.0) as client, pytest.raises(FetchError) as caught:
+            fetch("http://slow-dns.invalid/post.html", client, Limits(fetch_timeout=1.0))
+        waited = time.monotonic() - started
+    finally:
+        released.set()
+
+    assert lookups == ["slow-dns.invalid"]
+    assert waited < 2.0
+    assert "did not finish in time" in caught.value.reason
+    assert "the limit is 1 s" in caught.value.reason
+    assert "resolving the host name took too long" in caught.value.reason
+    assert only_loopback == []
+
+
 @pytest.mark.parametrize("declared", [True, False])
 def test_a_download_over_the_size_cap_is_refused(
     server: tuple[Server, dict[str, Route]], declared: bool
