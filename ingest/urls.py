@@ -338,7 +338,7 @@ class GuardedBackend(httpcore.NetworkBackend):
         socket_options: Iterable[Any] | None = None,
     ) -> httpcore.NetworkStream:
         addresses = _within(
-            _remaining(timeout, ResolveTimeout),
+            _remaining(timeout, httpcore.ConnectTimeout),  # spent before the lookup began
             host,
             lambda: vetted_addresses(host, port, self.allow_private, self.resolve),
         )
