@@ -29,12 +29,14 @@ class ScriptedChat(GenericFakeChatModel):
     """Replies with the scripted texts in turn (streamed word by word) and records prompts.
 
     ``failures`` are raised, one per call, before any reply is used; ``delay`` is
-    slept before each streamed piece (and once before a whole reply).
+    slept before each streamed piece (and once before a whole reply), ``linger``
+    after the last piece (a model slow to finish, so what it wrote stays on show).
     """
 
     prompts: list[list[BaseMessage]] = Field(default_factory=list)
     failures: list[Exception] = Field(default_factory=list)
     delay: float = 0.0
+    linger: float = 0.0
 
     def _generate(
         self,
@@ -59,10 +61,12 @@ class ScriptedChat(GenericFakeChatModel):
             if self.delay:
                 time.sleep(self.delay)
             yield chunk
+        if self.linger:
+            time.sleep(self.linger)
 
 
-def scripted(*replies: str, delay: float = 0.0) -> ScriptedChat:
-    return ScriptedChat(messages=iter([AIMessage(r) for r in replies]), delay=delay)
+def scripted(*replies: str, delay: float = 0.0, linger: float = 0.0) -> ScriptedChat:
+    return ScriptedChat(messages=iter([AIMessage(r) for r in replies]), delay=delay, linger=linger)
 
 
 class StatusError(Exception):
