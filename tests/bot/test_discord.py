@@ -622,13 +622,14 @@ STREAMED = (
 def _writing_kb(corpus_kb: KnowledgeBase) -> KnowledgeBase:
     """The corpus, answered by a scripted LLM that writes about 8 pieces a second.
 
-    It lingers 2 s after its last piece, so the whole provisional text is shown
-    (edits come at most once a second) however busy the machine is.
+    It ends with a few blank pieces (streaming holds back the last couple of
+    pieces until more arrive) and lingers 2 s after them, so the whole provisional
+    text is shown (edits come at most once a second) however busy the machine is.
     """
     from bot.generative import GenerativeAnswerer
     from tests.llm import scripted
 
-    model = scripted(STREAMED, STREAMED, delay=0.12, linger=2.0)
+    model = scripted(STREAMED + " \n \n \n", STREAMED, delay=0.12, linger=2.0)
     answerer = GenerativeAnswerer(model, ExtractiveAnswerer(), corpus_kb._embed)
     return KnowledgeBase(settings=corpus_kb.settings, answerer=answerer)
 
