@@ -52,6 +52,7 @@ import logging
 import os
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -170,11 +171,36 @@ class _EmbeddingFunction:
         return self(input)
 
 
+_TRANSIENT = "Error creating hnsw segment reader: Nothing found on disk"
+"""What a Chroma server (1.5.9) answers a read of a collection whose first records it is
+compacting into an index at that moment, for about 20 ms (measured: a reader looping
+while another client writes the first 300 vectors of a collection); the same read
+succeeds moments later. Seen in ``benchmarks/server_mode.py`` as a failed ``ask``."""
+_RETRY_PAUSES = (0.02, 0.05, 0.1, 0.2, 0.5, 1.0)
+
+
+def _transient(exc: Exception) -> bool:
+    return _TRANSIENT in str(exc)
+
+
 def _reads(method: _F) -> _F:
-    """Run a read method under the shared lock, on a client that sees every finished write."""
+    """Run a read method under the shared lock, on a client that sees every finished write.
+
+    A read that meets a server's transient compaction error is tried again (reads
+    change nothing, so repeating one is safe).
+    """
 
     @functools.wraps(method)
     def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+        for pause in _RETRY_PAUSES:
+            try:
+                with self._access("shared"):
+                    return method(self, *args, **kwargs)
+            except Exception as exc:
+                if not _transient(exc):
+                    raise
+                log.info("Chroma is compacting a collection; reading again in %.2f s", pause)
+                time.sleep(pause)
         with self._access("shared"):
             return method(self, *args, **kwargs)
 
@@ -805,40 +831,6 @@ class ChromaStore:
         """
         with self._access("exclusive"):
             return _recover(self._client, self.name, dead_writers_only=self._embedded is None)
-
-    @_writes
-    def add_raw(
-        self, ids: Sequence[str], texts: Sequence[str], vectors: np.ndarray, source: str
-    ) -> None:
-        """Bulk-insert synthetic chunks with no sentence data (benchmarks only)."""
-        for start in range(0, len(ids), self._max_batch):
-            end = start + self._max_batch
-            self._chunks.upsert(
-                ids=list(ids[start:end]),
-                documents=list(texts[start:end]),
-                embeddings=np.asarray(vectors[start:end], dtype=np.float32),
-                metadatas=[
-                    {
-                        "source": source,
-                        "title": source,
-                        "section": "",
-                        "start": 0,
-                        "end": len(t),
-                        "position": start + i,
-                        "header": "",
-                        "sentence_starts": [0],
-                        "sentence_ends": [len(t)],
-                    }
-                    for i, t in enumerate(texts[start:end])
-                ],
-            )
-        ids_now = self._source_chunk_ids(source)
-        now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
-        record = SourceRecord(
-            source, source, "raw", "", len(ids_now), now, digest=chunk_digest(ids_now)
-        )
-        self._upsert_sources([source], [_record_metadata(record)])
-        self._bump_revision()
 
     def _upsert_chunks(self, chunks: Sequence[Chunk], embedded: Sequence[EmbeddedChunk]) -> None:
         """Sentence vectors first, then chunks: a chunk in the store has all its sentences."""
