@@ -734,6 +734,25 @@ class ChromaStore:
         rows = zip(got["ids"][0], got["documents"][0], got["metadatas"][0], got["distances"][0])
         return [DenseHit(_chunk_from_row(i, d, m), 1.0 - float(dist)) for i, d, m, dist in rows]
 
+    @_reads
+    def dense_ids(
+        self, vector: np.ndarray, k: int, source: str | None = None
+    ) -> list[tuple[str, float]]:
+        """Ids of the ``k`` nearest chunks with their cosine similarity, best first.
+
+        Reads neither texts nor metadata (a ranking needs neither, and reads the
+        few passages it keeps with :meth:`chunks`); ``k`` may exceed the count.
+        """
+        if k <= 0:
+            return []
+        got = self._chunks.query(
+            query_embeddings=[np.asarray(vector, dtype=np.float32)],
+            n_results=k,
+            where={"source": source} if source else None,
+            include=["distances"],
+        )
+        return [(i, 1.0 - float(d)) for i, d in zip(got["ids"][0], got["distances"][0])]
+
     # --- writes -------------------------------------------------------------------
 
     @_writes
