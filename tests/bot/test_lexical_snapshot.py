@@ -156,3 +156,32 @@ def test_a_changed_source_is_re_read_alone_and_a_saved_index_opens_without_it(
     store.calls.clear()
     assert len(reopened.refresh(store)) == 118
     assert store.calls == []  # loaded from disk and checked against the records: nothing re-read
+
+
+def test_many_small_updates_keep_the_scores_of_an_index_built_at_once(tmp_path: Path) -> None:
+    # Each refresh adds a segment or marks chunks dead; past a few of either the
+    # segments are merged. Scores stay those of one index built from scratch
+    # (bm25s's numbers), and a reopened index gives them too.
+    chunks = _state("a", 12, 5, 4)
+    store: Any = FakeStore(chunks)
+    index = LexicalIndex(tmp_path / "index")
+    index.refresh(store)
+    for step in range(14):
+        extra = [
+            _chunk(f"n{step}", i, f"The okapi {step} and the zebra {i} share a river.")
+            for i in range(3)
+        ]
+        chunks = [c for c in chunks if c.source_id != f"a{step % 12}"] + extra
+        store.set(chunks)
+        updated = index.refresh(store)
+        assert set(updated.position) == {c.id for c in chunks}
+    assert len(updated.segments) <= 9
+
+    scratch = LexicalIndex(tmp_path / "scratch").refresh(FakeStore(chunks))
+    reopened = LexicalIndex(tmp_path / "index").refresh(store)
+    for query in ("zebra okapi", "otter river", "okapi 7", "archive"):
+        want = _live_scores(scratch, query)
+        assert _live_scores(updated, query) == want
+        assert _live_scores(reopened, query) == want
+    assert updated.live_ids() == reopened.live_ids()
+    assert updated.idf("okapi") == scratch.idf("okapi") and not updated.known("a3")
