@@ -43,6 +43,7 @@ from common import (
     percentile,
     save,
     scifact_texts,
+    status_mb,
     table,
     unit_vectors,
 )
@@ -103,6 +104,7 @@ def asker(home: Path, port: int, stop: Path) -> None:
             waiting += 1
         print(json.dumps(row), flush=True)
         turn += 1
+    print(json.dumps({"rss_mb": status_mb("VmRSS")}), flush=True)
     kb.close()
 
 
@@ -199,6 +201,9 @@ def main() -> None:
             b.wait()
             a.wait()
 
+    rss = [r["rss_mb"] for r in asks if "rss_mb" in r]
+    asks = [r for r in asks if "start" in r]
+
     def during(r: dict[str, Any]) -> bool:
         return any(r["start"] < i["end"] and r["end"] > i["start"] for i in ingests)
 
@@ -225,6 +230,7 @@ def main() -> None:
             "p95_ms": percentile(busy, 95),
         },
         "articles": visible,
+        "b_rss_mb": rss[0] if rss else None,
     }
     console.print(
         table(
@@ -256,6 +262,8 @@ def main() -> None:
             ],
         )
     )
+    if rss:
+        console.print(f"B's RSS at the end (no Chroma index in the process): {rss[0]:.0f} MB")
     console.print(f"Machine: {machine()}")
     console.print(f"Command: {' '.join(sys.argv)}")
     save("server_mode", result)
