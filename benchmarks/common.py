@@ -10,7 +10,7 @@ import resource
 import statistics
 import sys
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +21,7 @@ from rich.table import Table
 from bot.process import set_up_process
 
 if TYPE_CHECKING:
-    from bot import Settings
+    pass
 
 REPO = Path(__file__).resolve().parent.parent
 RESULTS = REPO / "benchmarks" / "results"
@@ -30,45 +30,6 @@ console = Console(highlight=False)
 
 # Benchmarks run in a process set up as the product's (thread policy, no hub calls).
 set_up_process()
-
-
-def write_synthetic(
-    settings: Settings, source: str, ids: Sequence[str], texts: Sequence[str], vectors: np.ndarray
-) -> None:
-    """Store ready-made passages and their vectors as one source, without the model.
-
-    Goes straight to the store adapter, like another process writing to the same
-    folder: a benchmark of search at scale needs many passages, not their embedding.
-    Each passage is one sentence whose vector is the passage's own.
-    """
-    from ingest.models import Chunk, EmbeddedChunk, Span
-    from ingest.store import ChromaStore, SourceRecord, SourceWrite
-
-    chunks = [
-        Chunk(
-            id=chunk_id,
-            source_id=source,
-            title=source,
-            section="",
-            text=text,
-            start=0,
-            end=len(text),
-            position=i,
-            header="",
-            sentences=(Span(0, len(text)),),
-            sentence_sections=("",),
-        )
-        for i, (chunk_id, text) in enumerate(zip(ids, texts))
-    ]
-    unit = np.asarray(vectors, dtype=np.float32)
-    embedded = [EmbeddedChunk(v, v.reshape(1, -1)) for v in unit]
-    now = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime())
-    record = SourceRecord(source, source, "synthetic", "", len(chunks), now)
-    store = ChromaStore.embedded(settings.store_path, settings.collection)
-    try:
-        store.write([SourceWrite(record, chunks, embedded)])
-    finally:
-        store.close()
 
 
 def machine() -> str:
@@ -132,3 +93,130 @@ def save(name: str, data: dict[str, Any]) -> Path:
     path = RESULTS / f"{name}.json"
     path.write_text(json.dumps({"machine": machine(), "argv": sys.argv, **data}, indent=2))
     return path
+
+
+def open_store(settings: Any) -> Any:
+    """The Chroma adapter for ``settings`` (embedded, or the server it names), for building
+    synthetic stores without going through a KnowledgeBase's internals."""
+    from ingest.store import ChromaStore
+
+    if settings.chroma_host:
+        return ChromaStore.server(settings.chroma_host, settings.chroma_port, settings.collection)
+    return ChromaStore.embedded(settings.store_path, settings.collection)
+
+
+def add_synthetic(
+    store: Any,
+    sources: Iterable[tuple[str, list[str], Any]],
+    *,
+    per_write: int = 20,
+) -> int:
+    """Write synthetic sources ``(source id, chunk texts, unit vectors)`` through the
+    adapter's ordinary :meth:`~ingest.store.ChromaStore.write` (pending markers,
+    records with chunk digests, revision bump), ``per_write`` sources per call.
+
+    Each chunk is one quotable sentence and carries no sentence vector (the answerer
+    then reads it without sentence similarities): the chunk side is what is measured.
+    Returns how many chunks were written.
+    """
+    import datetime as dt
+
+    from ingest.embed import DIMENSIONS, EmbeddedChunk
+    from ingest.models import Chunk, Span
+    from ingest.store import SourceRecord, SourceWrite, chunk_digest
+
+    now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+    no_sentences = np.zeros((0, DIMENSIONS), dtype=np.float32)
+    pending: list[Any] = []
+    written = 0
+    for source, texts, vectors in sources:
+        chunks = [
+            Chunk(
+                id=f"{source}#{i}:{chunk_digest([text])[:8]}",
+                source_id=source,
+                title=source,
+                section="",
+                text=text,
+                start=0,
+                end=len(text),
+                position=i,
+                header="",
+                sentences=(Span(0, len(text)),),
+                sentence_sections=("",),
+            )
+            for i, text in enumerate(texts)
+        ]
+        embedded = [EmbeddedChunk(np.asarray(v, dtype=np.float32), no_sentences) for v in vectors]
+        record = SourceRecord(source, source, "text", chunk_digest(texts), len(chunks), now)
+        pending.append(SourceWrite(record, chunks, embedded))
+        written += len(chunks)
+        if len(pending) == per_write:
+            store.write(pending)
+            pending = []
+    if pending:
+        store.write(pending)
+    return written
+
+
+def unit_vectors(rng: Any, n: int, dimensions: int = 384) -> Any:
+
+    vectors = rng.normal(size=(n, dimensions)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors
+
+
+def scifact_texts(n: int) -> list[str]:
+    """``n`` passage texts: SciFact abstracts (title and text, at most 1,200 characters),
+    then reversed copies of them once the 5,183 abstracts run out."""
+    texts: list[str] = []
+    with (SCIFACT / "corpus.jsonl").open(encoding="utf-8") as lines:
+        for line in lines:
+            doc = json.loads(line)
+            texts.append(f"{doc.get('title', '')}. {doc.get('text', '')}"[:1200])
+            if len(texts) == n:
+                break
+    real = len(texts)
+    while len(texts) < n:
+        texts.append(texts[len(texts) % real][::-1])
+    return texts
+
+
+@contextlib.contextmanager
+def chroma_server(path: Path, log: Path) -> Iterator[int]:
+    """A ``chroma run`` server on 127.0.0.1 storing in ``path``; yields its port, stops after."""
+    import shutil
+    import socket
+    import subprocess
+
+    import httpx
+
+    executable = shutil.which("chroma", path=str(Path(sys.executable).parent))
+    if executable is None:
+        raise RuntimeError("the chroma CLI comes with the chromadb package")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [executable, "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                with contextlib.suppress(httpx.HTTPError):
+                    url = f"http://127.0.0.1:{port}/api/v2/heartbeat"
+                    if httpx.get(url, timeout=1).status_code == 200:
+                        break
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(log.read_text(errors="replace"))
+                time.sleep(0.2)
+            yield port
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()

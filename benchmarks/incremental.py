@@ -31,15 +31,17 @@ from typing import Any
 import numpy as np
 from common import (
     REPO,
-    SCIFACT,
+    add_synthetic,
     console,
     machine,
+    open_store,
     percentile,
     save,
+    scifact_texts,
     status_mb,
     table,
     timed,
-    write_synthetic,
+    unit_vectors,
 )
 
 CHUNKS = 10_000
@@ -56,24 +58,18 @@ QUERIES = [
 def build(home: Path) -> None:
     from bot import Settings
 
-    texts = []
-    with (SCIFACT / "corpus.jsonl").open(encoding="utf-8") as lines:
-        for line in lines:
-            doc = json.loads(line)
-            texts.append(f"{doc.get('title', '')}. {doc.get('text', '')}"[:1200])
-            if len(texts) == CHUNKS:
-                break
-    while len(texts) < CHUNKS:
-        texts.append(texts[len(texts) % 5000][::-1])
+    texts = scifact_texts(CHUNKS)
     rng = np.random.default_rng(7)
-    settings = Settings(home=home, auto_ingest=False)
     per = CHUNKS // SOURCES
-    for s in range(SOURCES):
-        part = texts[s * per : (s + 1) * per]
-        vectors = rng.normal(size=(len(part), 384)).astype(np.float32)
-        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-        ids = [f"s{s}-{i}" for i in range(len(part))]
-        write_synthetic(settings, f"source-{s}", ids, part, vectors)
+    store = open_store(Settings(home=home, auto_ingest=False))
+    add_synthetic(
+        store,
+        (
+            (f"source-{s}", texts[s * per : (s + 1) * per], unit_vectors(rng, per))
+            for s in range(SOURCES)
+        ),
+    )
+    store.close()
 
 
 def measure(home: Path) -> dict[str, Any]:
@@ -92,11 +88,10 @@ def measure(home: Path) -> dict[str, Any]:
     other.search(QUERIES[0], 5)
     saved_open = time.perf_counter() - started
 
-    rng = np.random.default_rng(11)
-    vectors = rng.normal(size=(5, 384)).astype(np.float32)
-    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     texts = [f"The Zorblax telescope mirror, part {i}, was polished in 2031." for i in range(5)]
-    write_synthetic(settings, "new-article", [f"new-{i}" for i in range(5)], texts, vectors)
+    store = open_store(settings)
+    add_synthetic(store, [("new-article", texts, unit_vectors(np.random.default_rng(11), 5))])
+    store.close()
     started = time.perf_counter()
     hits = other.search("Zorblax telescope mirror", 5)
     after_add = time.perf_counter() - started

@@ -21,14 +21,15 @@ import numpy as np
 from common import (
     REPO,
     SCIFACT,
+    add_synthetic,
     console,
+    open_store,
     percentile,
     reset_peak_rss,
     save,
     status_mb,
     table,
     timed,
-    write_synthetic,
 )
 
 from bot import KnowledgeBase, Settings
@@ -50,7 +51,7 @@ def build(source_home: Path, target_home: Path, size: int, seed: int = 7) -> Non
     texts = [c.indexed_text for c in chunks]
     matrix = np.stack([vectors[c.id] for c in chunks])
     rng = np.random.default_rng(seed)
-    ids, out_texts, out_vectors = [], [], []
+    out_texts, out_vectors = [], []
     for i in range(size):
         j = i % len(chunks)
         if i < len(chunks):
@@ -61,11 +62,18 @@ def build(source_home: Path, target_home: Path, size: int, seed: int = 7) -> Non
             text = " ".join(words)
             vector = matrix[j] + rng.normal(0, 0.03, matrix.shape[1]).astype(np.float32)
             vector /= np.linalg.norm(vector)
-        ids.append(f"scale-{i}")
         out_texts.append(text)
         out_vectors.append(vector)
-    target = Settings(home=target_home, auto_ingest=False)
-    write_synthetic(target, "scale", ids, out_texts, np.stack(out_vectors))
+    store = open_store(Settings(home=target_home, auto_ingest=False))
+    per = 1000
+    add_synthetic(
+        store,
+        (
+            (f"scale-{s}", out_texts[s : s + per], np.stack(out_vectors[s : s + per]))
+            for s in range(0, size, per)
+        ),
+    )
+    store.close()
 
 
 def measure(home: Path, queries: list[str]) -> dict[str, Any]:

@@ -6,7 +6,7 @@ import asyncio
 import logging
 import os
 import threading
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from importlib import resources
 from pathlib import Path
@@ -24,7 +24,7 @@ from bot.conversation import Conversation
 from bot.generative import StreamingAnswerer
 from bot.lexical import LexicalIndex
 from bot.results import Answer, Citation
-from bot.retrieve import CANDIDATES, HybridRetriever, Mode, Retrieval, rank_sources
+from bot.retrieve import CANDIDATES, HybridRetriever, Mode, Retrieval
 from bot.settings import Settings, load_settings
 from bot.streaming import in_thread
 from ingest.embed import ChunkEncoder
@@ -446,7 +446,7 @@ class KnowledgeBase:
         vector = self._embed([query])[0]
         retriever = HybridRetriever(self._store, self._lexical)
         with self._store.snapshot():
-            return rank_sources(retriever.ranking(query, vector, mode=mode), k)
+            return retriever.rank_sources(query, vector, k, mode)
 
     def sources(self) -> list[SourceRecord]:
         """The articles in the knowledge base, sorted by title."""
@@ -621,8 +621,8 @@ class KnowledgeBase:
         chunks = [p.chunk for p in retrieval.passages]
         wanted = with_sentences and chunks
         sentence_vectors = self._store.sentence_vectors(chunks) if wanted else {}
-        records = self._source_urls([c.source_id for c in chunks])
         lexical = retrieval.lexical or self._lexical.snapshot  # the one retrieval used
+        records = self._source_urls([c.source_id for c in chunks], lexical.urls)
         return Evidence(
             question=retrieval.query,
             vector=retrieval.vector,
@@ -634,11 +634,16 @@ class KnowledgeBase:
             related=lexical.related,
         )
 
-    def _source_urls(self, source_ids: Sequence[str]) -> dict[str, str | None]:
+    def _source_urls(
+        self, source_ids: Sequence[str], known: Mapping[str, str | None]
+    ) -> dict[str, str | None]:
+        """Each source's URL: from the records the lexical index read, else the store."""
         urls: dict[str, str | None] = {}
         for source_id in dict.fromkeys(source_ids):
             if is_url(source_id):
                 urls[source_id] = source_id
+            elif source_id in known:
+                urls[source_id] = known[source_id]
             else:
                 record = self._store.source(source_id)
                 urls[source_id] = record.url if record else None

@@ -61,7 +61,7 @@ class HybridRetriever:
     ) -> Retrieval:
         """The ``k`` best passages, best first, without near-duplicates."""
         table = self.lexical.refresh(self.store)
-        ranked = self.ranking(query, vector, source, table=table)
+        ranked = self.ranking(query, vector, source, table=table, fetch=k + k // 2 + 1)
         return Retrieval(query, vector, _without_duplicates(ranked, k), table)
 
     def ranking(
@@ -71,6 +71,7 @@ class HybridRetriever:
         source: str | None = None,
         mode: Mode = "hybrid",
         table: LexicalSnapshot | None = None,
+        fetch: int = 16,
     ) -> Iterator[Passage]:
         """Every candidate passage, best first, scored by ``mode``: one order, however far read.
 
@@ -82,9 +83,42 @@ class HybridRetriever:
         run out. So the first ``n`` passages are the same for every caller that
         reads ``n`` or more. Every candidate gets both scores; everything
         lexical comes from one snapshot (``table``, or the index refreshed now).
+
+        Passages' texts and metadata are read from the store as the caller gets
+        to them: the first ``fetch`` in one call, then twice as many, and so on.
         """
         if table is None:
             table = self.lexical.refresh(self.store)
+        for tier in self._tiers(query, vector, source, mode, table):
+            start = 0
+            while start < len(tier):
+                part = tier[start : start + fetch]
+                chunks = {c.id: c for c in self.store.chunks([table.ids[p] for p, *_ in part])}
+                for position, score, dense, lexical in part:
+                    chunk = chunks.get(table.ids[position])
+                    if chunk is not None:  # gone since the snapshot (a server has no lock)
+                        yield Passage(chunk, score, dense, lexical)
+                start += fetch
+                fetch *= 2
+
+    def rank_sources(
+        self, query: str, vector: np.ndarray, k: int, mode: Mode = "hybrid"
+    ) -> list[tuple[str, float]]:
+        """Sources ranked by their best passage, as :func:`rank_sources` ranks :meth:`ranking`
+        (the same order), without reading any passage's text."""
+        table = self.lexical.refresh(self.store)
+        best: dict[str, float] = {}
+        for tier in self._tiers(query, vector, None, mode, table):
+            for position, score, _, _ in tier:
+                best.setdefault(table.source_of(position), score)
+                if len(best) == k:
+                    return list(best.items())
+        return list(best.items())
+
+    def _tiers(
+        self, query: str, vector: np.ndarray, source: str | None, mode: Mode, table: LexicalSnapshot
+    ) -> Iterator[list[tuple[int, float, float, float]]]:
+        """The ranking as (position, score, dense, lexical), tier by tier, each tier sorted."""
         if not len(table):
             return
         bm25 = table.scores(query, source)
@@ -97,21 +131,19 @@ class HybridRetriever:
             candidates: list[int] = []
             exhausted = True
             if mode != "lexical":
-                hits = self.store.dense_search(vector, depth, source)
-                dense.update((hit.chunk.id, hit.similarity) for hit in hits)
-                candidates += [
-                    table.position[h.chunk.id] for h in hits if h.chunk.id in table.position
-                ]
-                exhausted = len(hits) < depth
+                hits = self.store.dense_ids(vector, min(depth, len(table)), source)
+                dense.update(hits)
+                candidates += [table.position[i] for i, _ in hits if i in table.position]
+                exhausted = len(hits) < min(depth, len(table)) or depth >= len(table)
             if mode != "dense":
                 candidates += [int(i) for i in lexical_order[:depth]]
                 exhausted = exhausted and len(lexical_order) <= depth
             tier = [i for i in dict.fromkeys(candidates) if i not in seen]
             seen.update(tier)
             if tier:
-                missing = [table.chunks[i].id for i in tier if table.chunks[i].id not in dense]
+                missing = [table.ids[i] for i in tier if table.ids[i] not in dense]
                 dense.update(self._similarities(vector, missing))
-                dense_scores = np.array([dense.get(table.chunks[i].id, 0.0) for i in tier])
+                dense_scores = np.array([dense.get(table.ids[i], 0.0) for i in tier])
                 lexical_scores = bm25[tier].astype(np.float64)
                 if mode == "dense":
                     scores = dense_scores
@@ -120,13 +152,15 @@ class HybridRetriever:
                 else:
                     calibration = calibration or Calibration.of(dense_scores, lexical_scores)
                     scores = calibration.fuse(dense_scores, lexical_scores)
-                for j in np.argsort(-scores, kind="stable"):
-                    yield Passage(
-                        table.chunks[tier[j]],
+                yield [
+                    (
+                        tier[j],
                         float(scores[j]),
                         float(dense_scores[j]),
                         float(lexical_scores[j]),
                     )
+                    for j in np.argsort(-scores, kind="stable")
+                ]
             if exhausted:
                 return
             depth *= 2

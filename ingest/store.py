@@ -52,6 +52,7 @@ import logging
 import os
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -170,11 +171,36 @@ class _EmbeddingFunction:
         return self(input)
 
 
+_TRANSIENT = "Error creating hnsw segment reader: Nothing found on disk"
+"""What a Chroma server (1.5.9) answers a read of a collection whose first records it is
+compacting into an index at that moment, for about 20 ms (measured: a reader looping
+while another client writes the first 300 vectors of a collection); the same read
+succeeds moments later. Seen in ``benchmarks/server_mode.py`` as a failed ``ask``."""
+_RETRY_PAUSES = (0.02, 0.05, 0.1, 0.2, 0.5, 1.0)
+
+
+def _transient(exc: Exception) -> bool:
+    return _TRANSIENT in str(exc)
+
+
 def _reads(method: _F) -> _F:
-    """Run a read method under the shared lock, on a client that sees every finished write."""
+    """Run a read method under the shared lock, on a client that sees every finished write.
+
+    A read that meets a server's transient compaction error is tried again (reads
+    change nothing, so repeating one is safe).
+    """
 
     @functools.wraps(method)
     def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+        for pause in _RETRY_PAUSES:
+            try:
+                with self._access("shared"):
+                    return method(self, *args, **kwargs)
+            except Exception as exc:
+                if not _transient(exc):
+                    raise
+                log.info("Chroma is compacting a collection; reading again in %.2f s", pause)
+                time.sleep(pause)
         with self._access("shared"):
             return method(self, *args, **kwargs)
 
@@ -707,6 +733,25 @@ class ChromaStore:
         )
         rows = zip(got["ids"][0], got["documents"][0], got["metadatas"][0], got["distances"][0])
         return [DenseHit(_chunk_from_row(i, d, m), 1.0 - float(dist)) for i, d, m, dist in rows]
+
+    @_reads
+    def dense_ids(
+        self, vector: np.ndarray, k: int, source: str | None = None
+    ) -> list[tuple[str, float]]:
+        """Ids of the ``k`` nearest chunks with their cosine similarity, best first.
+
+        Reads neither texts nor metadata (a ranking needs neither, and reads the
+        few passages it keeps with :meth:`chunks`); ``k`` may exceed the count.
+        """
+        if k <= 0:
+            return []
+        got = self._chunks.query(
+            query_embeddings=[np.asarray(vector, dtype=np.float32)],
+            n_results=k,
+            where={"source": source} if source else None,
+            include=["distances"],
+        )
+        return [(i, 1.0 - float(d)) for i, d in zip(got["ids"][0], got["distances"][0])]
 
     # --- writes -------------------------------------------------------------------
 

@@ -183,3 +183,49 @@ def test_an_empty_knowledge_base_ingests_the_bundled_corpus_on_first_use(setting
 
     assert answer.answered
     assert len(kb.sources()) == 3
+
+
+class _CountingCollection:
+    """A Chroma collection that records each call made on it (the store's round trips)."""
+
+    def __init__(self, collection: object, name: str, calls: list[str]) -> None:
+        self._collection, self._name, self._calls = collection, name, calls
+
+    def __getattr__(self, attribute: str) -> object:
+        value = getattr(self._collection, attribute)
+        if not callable(value):
+            return value
+
+        def call(*args: object, **kwargs: object) -> object:
+            self._calls.append(f"{self._name}.{attribute}")
+            return value(*args, **kwargs)
+
+        return call
+
+
+def test_an_answer_takes_few_store_round_trips(corpus_kb: KnowledgeBase) -> None:
+    # Each call is an HTTP request in server mode. Counted on a warm knowledge base
+    # (its lexical index current): the revision, the nearest chunks (ids and
+    # distances only), vectors of lexical-only candidates, the passages read, and
+    # the passages' sentence vectors; source URLs come with the lexical index.
+    question = "Why did EleutherAI take GPT-J offline?"
+    assert corpus_kb.ask(question).answered
+    store = corpus_kb._store
+    assert store is not None
+    calls: list[str] = []
+    collections = {name: getattr(store, name) for name in ("_chunks", "_sentences", "_sources")}
+    try:
+        for name, collection in collections.items():
+            setattr(store, name, _CountingCollection(collection, name.strip("_"), calls))
+        answer = corpus_kb.ask(question)
+        asked = list(calls)
+        calls.clear()
+        corpus_kb.search(question, k=5)
+    finally:
+        for name, collection in collections.items():
+            setattr(store, name, collection)
+
+    assert answer.answered
+    assert len(asked) <= 5, asked
+    assert len(calls) <= 4, calls
+    assert not [c for c in asked + calls if c == "chunks.count"]

@@ -111,3 +111,34 @@ def test_a_second_store_on_the_same_folder_sees_the_first_ones_writes(tmp_path: 
     finally:
         writer.close()
         reader.close()
+
+
+class _CompactingOnce:
+    """Chroma's collection as a server answers while compacting its first records: one
+    read fails with the server's transient error, then reads work (see ``ingest.store``)."""
+
+    def __init__(self, collection: object) -> None:
+        self._collection = collection
+        self.failures = 1
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._collection, name)
+
+    def get(self, *args: object, **kwargs: object) -> object:
+        if self.failures:
+            self.failures -= 1
+            raise RuntimeError(
+                "Error executing plan: Internal error: "
+                "Error creating hnsw segment reader: Nothing found on disk"
+            )
+        return self._collection.get(*args, **kwargs)  # type: ignore[attr-defined]
+
+
+def test_a_read_during_a_servers_compaction_is_tried_again(fake_store: ChromaStore) -> None:
+    fake_store.write([source_write("otters", OTTERS)])
+    compacting = _CompactingOnce(fake_store._sentences)
+    fake_store._sentences = compacting  # type: ignore[assignment]
+
+    vectors = fake_store.sentence_vectors(OTTERS)
+
+    assert compacting.failures == 0 and set(vectors) == {c.id for c in OTTERS}

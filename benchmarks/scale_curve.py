@@ -1,0 +1,230 @@
+"""The scale curve: one machine's knowledge base from 10k to 1M chunks.
+
+For each size, a synthetic embedded store (sources of 100 chunks: SciFact
+abstracts, then their words reshuffled; random unit vectors, so the dense side
+searches an index with no structure to exploit, its worst case) is written
+through the adapter, then measured in fresh processes:
+
+* **build**: the first search with no saved lexical index (a full build, saved);
+* **open**: a new process's first search on the saved index (opening it), after
+  Chroma's own opening of the store (timed apart);
+* search p50/p95 over 40 queries, k=5;
+* the first search after another writer added one article (5 chunks);
+* RSS of the measuring process.
+
+Sizes run smallest first and each row is saved as soon as it is measured, so a
+run stopped part way still reports the sizes it reached.
+
+    cd benchmarks && nice -n 10 ../.venv/bin/python scale_curve.py --sizes 10000 100000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from common import (
+    add_synthetic,
+    console,
+    machine,
+    open_store,
+    percentile,
+    save,
+    scifact_texts,
+    status_mb,
+    table,
+    timed,
+    unit_vectors,
+)
+
+PER_SOURCE = 100
+QUERIES = [
+    "vitamin D deficiency and bone fractures",
+    "microRNA regulation of tumour growth",
+    "statins reduce cardiovascular mortality",
+    "antibiotic resistance in hospital infections",
+    "sleep duration and obesity in children",
+    "gene expression in embryonic stem cells",
+    "smoking and lung cancer risk",
+    "insulin resistance in type 2 diabetes",
+]
+
+
+def settings(home: Path) -> Any:
+    from bot import Settings
+
+    return Settings(home=home, auto_ingest=False)
+
+
+def build(home: Path, size: int) -> float:
+    """Write ``size`` synthetic chunks; returns the seconds it took."""
+    started = time.perf_counter()
+    real = scifact_texts(5183)
+    rng = np.random.default_rng(7)
+
+    def texts(start: int) -> list[str]:
+        out = []
+        for i in range(start, min(start + PER_SOURCE, size)):
+            if i < len(real):
+                out.append(real[i])
+            else:
+                words = real[i % len(real)].split()
+                rng.shuffle(words)
+                out.append(" ".join(words))
+        return out
+
+    def sources() -> Any:
+        for start in range(0, size, PER_SOURCE):
+            part = texts(start)
+            yield f"source-{start // PER_SOURCE}", part, unit_vectors(rng, len(part))
+            if start and start % 50_000 == 0:
+                console.print(f"  {start:,} chunks written, {time.perf_counter() - started:.0f} s")
+
+    store = open_store(settings(home))
+    add_synthetic(store, sources(), per_write=50)
+    store.close()
+    return time.perf_counter() - started
+
+
+def first_build(home: Path) -> dict[str, Any]:
+    """In its own process: the first search with no saved lexical index."""
+    from bot import KnowledgeBase
+
+    kb = KnowledgeBase(settings=settings(home))
+    kb._query_encoder()  # the query model loads once per process: not what is measured
+    started = time.perf_counter()
+    kb.search(QUERIES[0], 5)
+    return {"build_index_s": time.perf_counter() - started, "build_rss_mb": status_mb("VmHWM")}
+
+
+def measure(home: Path) -> dict[str, Any]:
+    """In its own process: open the saved index, search, then see another writer's article."""
+    from bot import KnowledgeBase
+
+    settings_ = settings(home)
+    kb = KnowledgeBase(settings=settings_)
+    kb._query_encoder()
+    started = time.perf_counter()
+    store = open_store(settings_)  # Chroma's own opening (its HNSW index), shared with kb
+    store.count()
+    store_open_s = time.perf_counter() - started
+    started = time.perf_counter()
+    kb.search(QUERIES[1], 5)
+    open_s = time.perf_counter() - started
+    samples = [ms for q in QUERIES * 5 for ms in timed(lambda q=q: kb.search(q, 5), 1)]
+    rss = status_mb("VmRSS")
+
+    texts = [f"The Zorblax telescope mirror, part {i}, was polished in 2031." for i in range(5)]
+    writer = open_store(settings_)  # as another process would (own handle, same files)
+    add_synthetic(writer, [("new-article", texts, unit_vectors(np.random.default_rng(11), 5))])
+    writer.close()
+    started = time.perf_counter()
+    hits = kb.search("Zorblax telescope mirror", 5)
+    after_add = time.perf_counter() - started
+    assert hits and hits[0].source == "new-article", hits
+    store.close()
+    return {
+        "store_open_s": store_open_s,
+        "open_s": open_s,
+        "search_p50_ms": percentile(samples, 50),
+        "search_p95_ms": percentile(samples, 95),
+        "after_add_s": after_add,
+        "rss_mb": rss,
+        "peak_rss_mb": status_mb("VmHWM"),
+        "store_mb": sum(f.stat().st_size for f in home.rglob("*") if f.is_file()) / 2**20,
+    }
+
+
+def child(role: str, home: Path) -> dict[str, Any]:
+    out = subprocess.run(
+        [sys.executable, __file__, f"--{role}", str(home)],
+        env={**os.environ, "KB_AUTO_INGEST": "false"},
+        capture_output=True,
+        text=True,
+    )
+    if out.returncode != 0:
+        return {"error": f"{role} exited with {out.returncode}: {out.stderr.strip()[-300:]}"}
+    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+def report(rows: list[dict[str, Any]]) -> None:
+    def cell(r: dict[str, Any], key: str, fmt: str) -> str:
+        return fmt.format(r[key]) if key in r else "-"
+
+    console.print(
+        table(
+            "Scale curve (embedded store, kb.search k=5, fresh processes per size)",
+            [
+                "Chunks",
+                "Write store",
+                "Index build (first search, no saved index)",
+                "Open the store (Chroma)",
+                "Then the first search (opens the saved index)",
+                "Search p50 / p95",
+                "First search after 1 article added",
+                "RSS",
+                "On disk",
+            ],
+            [
+                [
+                    f"{r['chunks']:,}",
+                    cell(r, "write_s", "{:.0f} s"),
+                    cell(r, "build_index_s", "{:.1f} s"),
+                    cell(r, "store_open_s", "{:.2f} s"),
+                    cell(r, "open_s", "{:.2f} s"),
+                    f"{r['search_p50_ms']:.0f} / {r['search_p95_ms']:.0f} ms"
+                    if "search_p50_ms" in r
+                    else r.get("error", "-"),
+                    cell(r, "after_add_s", "{:.2f} s"),
+                    cell(r, "rss_mb", "{:,.0f} MB"),
+                    cell(r, "store_mb", "{:,.0f} MB"),
+                ]
+                for r in rows
+            ],
+        )
+    )
+    console.print(f"Machine: {machine()}")
+    console.print(f"Command: {' '.join(sys.argv)}")
+
+
+def main(sizes: list[int], name: str) -> None:
+    rows: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory(dir=os.environ.get("SCALE_TMP")) as tmp:
+        for size in sizes:
+            home = Path(tmp) / f"s{size}"
+            console.print(f"{size:,} chunks: writing the store")
+            row: dict[str, Any] = {"chunks": size, "write_s": build(home, size)}
+            rows.append(row)
+            for role in ("first-build", "measure"):
+                console.print(f"{size:,} chunks: {role}")
+                row.update(child(role, home))
+                save(name, {"rows": rows})
+                if "error" in row:
+                    break
+            console.print(json.dumps(row))
+            shutil.rmtree(home, ignore_errors=True)
+    report(rows)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--first-build", type=Path)
+    parser.add_argument("--measure", type=Path)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 300_000])
+    parser.add_argument("--name", default="scale_curve", help="results/<name>.json")
+    args = parser.parse_args()
+    if args.first_build:
+        print(json.dumps(first_build(args.first_build)))
+    elif args.measure:
+        print(json.dumps(measure(args.measure)))
+    else:
+        main(args.sizes, args.name)
