@@ -121,8 +121,8 @@ def add_synthetic(
     """
     import datetime as dt
 
-    from ingest.embed import DIMENSIONS, EmbeddedChunk
-    from ingest.models import Chunk, Span
+    from ingest.embedding_model import DIMENSIONS
+    from ingest.models import Chunk, EmbeddedChunk, Span
     from ingest.store import SourceRecord, SourceWrite, chunk_digest
 
     now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")

@@ -11,12 +11,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from bot.terms import query_terms, terms
+from bot.terms import HOW_ADJECTIVES, query_terms, terms
 
 Kind = Literal["quantity", "time", "who", "outcome", "yesno", "list", "why", "other"]
 
 _ASKS_QUANTITY = re.compile(
-    r"^\W*(how\s+(many|much|big|large|long|old|often|expensive|fast|high|small)\b"
+    rf"^\W*(how\s+(many|much|{'|'.join(HOW_ADJECTIVES)})\b"
     r"|what\s+(percentage|proportion|share|size|number|amount)\b"
     r"|what\s+is\s+the\s+(size|number|amount|percentage|cost|price)\b)",
     re.IGNORECASE,

@@ -49,9 +49,22 @@ _QUESTION_WORDS = frozenset(
 
 # "How big", "how long"...: the adjective asks for an amount; the answer states
 # the amount, not the adjective ("280 billion parameters" answers "how big").
-_HOW_ADJECTIVE = re.compile(
-    r"\bhow\s+(?:big|large|long|old|often|expensive|fast|high|small|far|wide|costly)\b"
+HOW_ADJECTIVES = (
+    "big",
+    "large",
+    "long",
+    "old",
+    "often",
+    "expensive",
+    "costly",
+    "fast",
+    "high",
+    "small",
+    "far",
+    "wide",
 )
+"""Adjectives that make "how …" ask for an amount (one list, shared with :mod:`bot.question`)."""
+_HOW_ADJECTIVE = re.compile(rf"\bhow\s+(?:{'|'.join(HOW_ADJECTIVES)})\b")
 
 
 def query_terms(question: str) -> list[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 
@@ -185,47 +186,44 @@ def test_an_empty_knowledge_base_ingests_the_bundled_corpus_on_first_use(setting
     assert len(kb.sources()) == 3
 
 
-class _CountingCollection:
-    """A Chroma collection that records each call made on it (the store's round trips)."""
+def _count_collection_calls(monkeypatch: pytest.MonkeyPatch, calls: list[str]) -> None:
+    """Record every call on any Chroma collection (the store's round trips), by name."""
+    from chromadb.api.models.Collection import Collection
 
-    def __init__(self, collection: object, name: str, calls: list[str]) -> None:
-        self._collection, self._name, self._calls = collection, name, calls
+    for method in ("get", "query", "count", "upsert", "delete", "add", "peek"):
+        original = getattr(Collection, method)
 
-    def __getattr__(self, attribute: str) -> object:
-        value = getattr(self._collection, attribute)
-        if not callable(value):
-            return value
+        def counted(
+            self: Collection,
+            *args: Any,
+            _method: str = method,
+            _original: Any = original,
+            **kwargs: Any,
+        ) -> Any:
+            calls.append(f"{self.name}.{_method}")
+            return _original(self, *args, **kwargs)
 
-        def call(*args: object, **kwargs: object) -> object:
-            self._calls.append(f"{self._name}.{attribute}")
-            return value(*args, **kwargs)
-
-        return call
+        monkeypatch.setattr(Collection, method, counted)
 
 
-def test_an_answer_takes_few_store_round_trips(corpus_kb: KnowledgeBase) -> None:
+def test_an_answer_takes_few_store_round_trips(
+    corpus_kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # Each call is an HTTP request in server mode. Counted on a warm knowledge base
     # (its lexical index current): the revision, the nearest chunks (ids and
     # distances only), vectors of lexical-only candidates, the passages read, and
     # the passages' sentence vectors; source URLs come with the lexical index.
     question = "Why did EleutherAI take GPT-J offline?"
     assert corpus_kb.ask(question).answered
-    store = corpus_kb._store
-    assert store is not None
     calls: list[str] = []
-    collections = {name: getattr(store, name) for name in ("_chunks", "_sentences", "_sources")}
-    try:
-        for name, collection in collections.items():
-            setattr(store, name, _CountingCollection(collection, name.strip("_"), calls))
+    with monkeypatch.context() as patch:
+        _count_collection_calls(patch, calls)
         answer = corpus_kb.ask(question)
         asked = list(calls)
         calls.clear()
         corpus_kb.search(question, k=5)
-    finally:
-        for name, collection in collections.items():
-            setattr(store, name, collection)
 
     assert answer.answered
     assert len(asked) <= 5, asked
     assert len(calls) <= 4, calls
-    assert not [c for c in asked + calls if c == "chunks.count"]
+    assert not [c for c in asked + calls if c.endswith(".count")]
