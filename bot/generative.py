@@ -525,7 +525,7 @@ class GenerativeAnswerer:
         retries: Retries after a 429, a 5xx or a lost connection (with backoff).
 
     Example:
-        >>> answerer = GenerativeAnswerer.from_settings(settings, extractive, kb._embed)  # doctest: +SKIP
+        >>> answerer = GenerativeAnswerer.from_settings(settings, extractive, kb.embed)  # doctest: +SKIP
         >>> for item in answerer.stream(evidence): ...  # doctest: +SKIP
     """
 

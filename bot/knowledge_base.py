@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Mapping
 from dataclasses import replace
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from bot.answer import (
     ANSWER_PASSAGES,
@@ -36,6 +36,7 @@ from ingest.site import CrawlOptions
 from ingest.store import ChromaStore, SourceRecord
 
 if TYPE_CHECKING:
+    import numpy as np
     from langchain_core.retrievers import BaseRetriever
 
     from ingest.onnx_encoder import QueryEncoder
@@ -140,9 +141,9 @@ class KnowledgeBase:
                 s.collection,
                 ssl=s.chroma_ssl,
                 headers=headers,
-                embed_query=self._embed,
+                embed_query=self.embed,
             )
-        return ChromaStore.embedded(s.store_path, s.collection, embed_query=self._embed)
+        return ChromaStore.embedded(s.store_path, s.collection, embed_query=self.embed)
 
     @property
     def answerer(self) -> Answerer:
@@ -156,7 +157,7 @@ class KnowledgeBase:
         if self.settings.llm_enabled:
             from bot.generative import GenerativeAnswerer
 
-            return GenerativeAnswerer.from_settings(self.settings, extractive, self._embed)
+            return GenerativeAnswerer.from_settings(self.settings, extractive, self.embed)
         return extractive
 
     def _query_encoder(self) -> QueryEncoder:
@@ -164,8 +165,18 @@ class KnowledgeBase:
 
         return query_encoder(self.settings.model_cache)
 
-    def _embed(self, texts: list[str]) -> Any:
-        return self._query_encoder().encode(texts)
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Unit vectors for ``texts`` from the query model (what questions are embedded with).
+
+        For custom answerers that compare text with passages, such as
+        :class:`bot.generative.GenerativeAnswerer`; loading the model the first time.
+
+        Example:
+            >>> kb.embed(["What is BLOOM?"]).shape  # doctest: +SKIP
+            (1, 384)
+        """
+        vectors: np.ndarray = self._query_encoder().encode(list(texts))
+        return vectors
 
     def _ingestor(self) -> Ingestor:
         runtime, cache = self.settings.ingest_runtime, self.settings.model_cache
@@ -443,7 +454,7 @@ class KnowledgeBase:
         """
         query = self.validate_question(query)
         self._ensure_content()
-        vector = self._embed([query])[0]
+        vector = self.embed([query])[0]
         retriever = HybridRetriever(self._store, self._lexical)
         with self._store.snapshot():
             return retriever.rank_sources(query, vector, k, mode)
@@ -613,7 +624,7 @@ class KnowledgeBase:
     def _retrieve(self, query: str, k: int, source: str | None) -> Retrieval:
         self._ensure_content()
         source_id = self.resolve_source(source) if source else None
-        vector = self._embed([query])[0]
+        vector = self.embed([query])[0]
         return HybridRetriever(self._store, self._lexical).retrieve(query, vector, k, source_id)
 
     def _evidence(self, retrieval: Retrieval, *, with_sentences: bool = True) -> Evidence:

@@ -630,7 +630,7 @@ def _writing_kb(corpus_kb: KnowledgeBase) -> KnowledgeBase:
     from tests.llm import scripted
 
     model = scripted(STREAMED + " \n \n \n", STREAMED, delay=0.12, linger=2.0)
-    answerer = GenerativeAnswerer(model, ExtractiveAnswerer(), corpus_kb._embed)
+    answerer = GenerativeAnswerer(model, ExtractiveAnswerer(), corpus_kb.embed)
     return KnowledgeBase(settings=corpus_kb.settings, answerer=answerer)
 
 

@@ -24,7 +24,7 @@ QUESTION = "Why did EleutherAI take GPT-J offline?"
 
 
 def llm_kb(base: KnowledgeBase, model: ScriptedChat, **options: float) -> KnowledgeBase:
-    answerer = GenerativeAnswerer(model, ExtractiveAnswerer(), base._embed, **options)  # type: ignore[arg-type]
+    answerer = GenerativeAnswerer(model, ExtractiveAnswerer(), base.embed, **options)  # type: ignore[arg-type]
     return KnowledgeBase(settings=base.settings, answerer=answerer)
 
 
