@@ -331,24 +331,7 @@ def _code_units(
         offset += len(line) + 1
         if end <= begin:
             continue
-        piece = block.text[begin:end]
-        size = counter(piece) if _countable(piece) else limit + 1
-        spans = (
-            [(begin, end, size, False)]
-            if size <= limit
-            else _split_words(piece, begin, limit, counter)
-        )
-        for s, e, t, cut in spans:
-            units.append(
-                _Unit(
-                    block.start + s,
-                    block.start + e,
-                    t,
-                    joins_previous=bool(units),
-                    section=section,
-                    cut=cut,
-                )
-            )
+        _add_units(units, block, begin, end, limit, counter, section)
     return units
 
 
@@ -361,25 +344,36 @@ def _block_units(
     text = block.text
     skip = 2 if block.kind == "list_item" and text.startswith("- ") else 0
     for start, end in _sentence_spans(text[skip:], settings.language):
-        start, end = start + skip, end + skip
-        piece = text[start:end]
-        tokens = counter(piece) if _countable(piece) else limit + 1
-        fits = tokens <= limit
-        spans = (
-            [(start, end, tokens, False)] if fits else _split_words(piece, start, limit, counter)
-        )
-        for s, e, t, cut in spans:
-            units.append(
-                _Unit(
-                    block.start + s,
-                    block.start + e,
-                    t,
-                    joins_previous=bool(units),
-                    section=section,
-                    cut=cut,
-                )
-            )
+        _add_units(units, block, start + skip, end + skip, limit, counter, section)
     return units
+
+
+def _add_units(
+    units: list[_Unit],
+    block: Block,
+    begin: int,
+    end: int,
+    limit: int,
+    counter: Callable[[str], int],
+    section: str,
+) -> None:
+    """Append ``block.text[begin:end]`` as one unit, or cut by words when over ``limit``."""
+    piece = block.text[begin:end]
+    size = counter(piece) if _countable(piece) else limit + 1
+    spans = (
+        [(begin, end, size, False)] if size <= limit else _split_words(piece, begin, limit, counter)
+    )
+    for s, e, t, cut in spans:
+        units.append(
+            _Unit(
+                block.start + s,
+                block.start + e,
+                t,
+                joins_previous=bool(units),
+                section=section,
+                cut=cut,
+            )
+        )
 
 
 def _sentence_spans(text: str, language: str) -> list[tuple[int, int]]:
