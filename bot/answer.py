@@ -325,6 +325,7 @@ def _of_expected_type(question: Question, ranked: list[Scored]) -> list[Scored]:
             for s in ranked
             if states_expected(question, s.candidate.text)
             and not question.lacks_attribute(set(s.candidate.terms))
+            and not question.lacks_measure(set(s.candidate.terms))
             and not s.candidate.other_names
         ]
     if question.kind == "yesno":

@@ -10,6 +10,7 @@ Both are fitted on the development split of the question set
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -46,6 +47,11 @@ SENTENCE_FEATURES = (
     "why_because",  # a why/how question and a sentence that gives a reason
     "length",  # log of the sentence's word count
     "sentence_position",  # 1 / (1 + index of the sentence in its passage)
+)
+
+_ASKS_DURATION = re.compile(r"^\W*how\s+long\b[^?]*\btake\b", re.IGNORECASE)
+_DURATION = re.compile(
+    r"\b(seconds?|minutes?|hours?|days?|weeks?|months?|years?|GPU[-\s]hours?)\b", re.IGNORECASE
 )
 
 _REASON = (
@@ -195,8 +201,13 @@ def settles(question: Question, candidate: Candidate) -> bool:
 
 
 def states_expected(question: Question, sentence: str) -> bool:
-    """Whether ``sentence`` states the amount, date or name a typed question asks for."""
+    """Whether ``sentence`` states the amount, date or name a typed question asks for.
+
+    "How long did it take…" asks for a duration: a number of hours, days, …
+    """
     if question.kind == "quantity":
+        if _ASKS_DURATION.search(question.text) and not _DURATION.search(sentence):
+            return False
         return states(NUMBER, sentence, question.text)
     if question.kind == "time":
         return states(TIME, sentence, question.text)

@@ -107,6 +107,15 @@ class Question:
     """Share of the names it mentions that the knowledge base never uses ("Australia")."""
     sides: tuple[tuple[frozenset[str], frozenset[str]], ...] = ()
     """Per opposition the question takes one side of: (that side's terms, the other side's)."""
+    name_units: tuple[frozenset[str], ...] = ()
+    """Each name it mentions as a whole ("GPT-NeoX" -> {gpt, neox}, "LLaMA 2" -> {llama, 2}):
+    a sentence is about the name only if it holds all of them."""
+    unheard_name: bool = False
+    """One of the names it mentions uses a word the knowledge base never does ("Mistral")."""
+    measure: tuple[frozenset[str], ...] = ()
+    """Ways of naming what a "what learning rate / batch size / context window / Elo"
+    question measures (each a set of words said together); a sentence that names it in
+    none of them does not state it."""
     attributes: frozenset[str] = frozenset()
     """What it asks about the names it mentions: its other content terms the knowledge
     base uses. Empty when it names nothing, or asks nothing beyond the name ("What
@@ -139,6 +148,7 @@ class Question:
         names = mentioned & set(weights)
         unknown_names = 1 - len(names) / len(mentioned) if mentioned else 0.0
         seen = related or known
+        units = _name_units(text)
         unknown = sum(not seen(t) for t in all_terms) / len(all_terms) if all_terms else 1.0
         asked = set(all_terms)
         contrasts = {
@@ -164,6 +174,9 @@ class Question:
             frozenset(opposed),
             unknown_names,
             sides,
+            units,
+            any(not seen(term) for unit in units for term in unit),
+            _measure_words(text),
             frozenset(set(weights) - names) if names else frozenset(),
         )
 
@@ -177,8 +190,18 @@ class Question:
         return bool(asked) and self.names <= present and not asked & present
 
     def about_other_names(self, present: set[str]) -> bool:
-        """Whether ``present`` holds none of the names the question mentions."""
-        return bool(self.names) and not self.names & present
+        """Whether ``present`` holds none of the names the question mentions, each whole.
+
+        "GPT-4" is not "GPT-NeoX" or "GPT-3", "2048" is not "LLaMA 2", and a name the
+        knowledge base never uses ("Jurassic-1 Jumbo") is held by no sentence.
+        """
+        if self.unheard_name:
+            return True
+        return bool(self.name_units) and not any(unit <= present for unit in self.name_units)
+
+    def lacks_measure(self, present: set[str]) -> bool:
+        """Whether ``present`` says nothing of the measure asked for ("batch size")."""
+        return bool(self.measure) and not any(w <= present for w in self.measure)
 
     def plain_coverage(self, present: set[str]) -> float:
         """Unweighted share of the question's known terms found in ``present``."""
@@ -255,6 +278,49 @@ def _names(text: str) -> set[str]:
             continue  # "What", "Is", "Which": a capital only because it starts the question
         found.update(terms(token))
     return found
+
+
+_MEASURES = {
+    r"learning\s+rates?": ("learning rate",),
+    r"batch\s+sizes?": ("batch",),
+    r"context\s+(window|length)s?|window\s+(size|length)s?": ("context", "window", "tokens"),
+    r"elo(\s+(rating|score)s?)?": ("elo",),
+}
+_MEASURE_WORDS = tuple(
+    (re.compile(rf"\b({k})\b", re.IGNORECASE), tuple(_stems(w) for w in ways))
+    for k, ways in _MEASURES.items()
+)
+
+
+def _measure_words(text: str) -> tuple[frozenset[str], ...]:
+    """How a sentence would name the measure a question asks for, if it asks for one."""
+    if kind_of(text) != "quantity":
+        return ()
+    return tuple(w for pattern, ways in _MEASURE_WORDS if pattern.search(text) for w in ways)
+
+
+def _name_units(text: str) -> tuple[frozenset[str], ...]:
+    """The names in ``text``, each as the set of its terms; a number after a name joins it.
+
+    Like :func:`_names`, a capital that only starts the question is no name.
+    """
+    units: list[set[str]] = []
+    joinable = False
+    for i, word in enumerate(text.split()):
+        token = re.sub(r"['’]s$", "", word.strip("?!.,;:\"'()[]“”‘’"))  # "PaLM's" is PaLM
+        if not token or token == "I" or not _NAME.fullmatch(token) or (
+            i == 0 and token.isalpha() and not token[1:].isupper()
+        ):
+            joinable = False
+            continue
+        found = set(terms(token))
+        number = token.replace(".", "").replace(",", "").isdigit()
+        if joinable and number:
+            units[-1] |= found  # "LLaMA 2"
+        elif found and not number:  # "2023" alone is no name to look for
+            units.append(found)
+        joinable = bool(found) and not word.endswith((",", ";", ":", "?", "."))
+    return tuple(frozenset(unit) for unit in units)
 
 
 def states(pattern: re.Pattern[str], sentence: str, question: str) -> bool:

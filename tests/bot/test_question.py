@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.features import states_expected
 from bot.question import NUMBER, Question, states
 from bot.terms import terms
 
@@ -29,6 +30,39 @@ def test_a_sentence_about_other_names_is_not_about_the_question() -> None:
     assert not _analyse("How big are the largest models?").about_other_names(set())
 
 
+def test_a_name_counts_only_whole() -> None:
+    neox = _analyse("How many parameters does GPT-NeoX have?")
+    llama = _analyse("When was LLaMA 2 released?")
+    palm = _analyse("What is PaLM's context window length?")
+
+    assert neox.about_other_names(set(terms("GPT-4 has many parameters")))
+    assert not neox.about_other_names(set(terms("GPT-NeoX has 20 billion parameters")))
+    assert llama.about_other_names(set(terms("LLaMA was pre-trained on sequences of 2048 tokens")))
+    assert not llama.about_other_names(set(terms("LLaMA 2 came out in July 2023")))
+    assert palm.about_other_names(set(terms("Commercial models tout longer context")))
+
+
+def test_a_name_the_knowledge_base_never_uses_is_in_no_sentence() -> None:
+    question = Question.analyse(
+        "What Elo rating do Mistral models have on Chatbot Arena?",
+        idf=lambda term: 1.0,
+        known=lambda term: term != "mistral",
+    )
+
+    assert question.unheard_name
+    assert question.about_other_names(set(terms("Chatbot Arena ranks models by Elo rating")))
+
+
+def test_a_named_measure_must_be_stated() -> None:
+    question = _analyse("What learning rate was used to fine-tune Alpaca?")
+
+    assert question.lacks_measure(set(terms("Alpaca is fine-tuned with supervised learning")))
+    assert not question.lacks_measure(set(terms("Alpaca used a learning rate of 2e-5")))
+    window = _analyse("How long is GPT-4's context window?")
+    assert not window.lacks_measure(set(terms("GPT-4 reads 32K tokens")))
+    assert not _analyse("How many parameters does GPT-3 have?").lacks_measure(set())
+
+
 def test_a_number_inside_a_name_states_no_amount() -> None:
     asked = "What is the context window of GPT-J?"
 
@@ -42,3 +76,10 @@ def test_who_wins_questions_ask_how_a_contest_ends() -> None:
     assert _analyse("Who wins the debate?").kind == "outcome"
     assert _analyse("Which approach will prevail in the end?").kind == "outcome"
     assert _analyse("Who made BLOOM?").kind == "who"
+
+
+def test_how_long_it_took_needs_a_duration() -> None:
+    question = _analyse("How long did it take OpenAI to train GPT-3?")
+
+    assert not states_expected(question, "The data cost less than $500 to generate.")
+    assert states_expected(question, "Training GPT-3 took 34 days on 1,024 GPUs.")
