@@ -136,7 +136,8 @@ class ExtractiveAnswerer:
         limit = self.settings.max_list_items
         if question.kind == "list" and best.list_item:
             items = _list_items(best, ranked, limit)
-            more = limit - sum(c.list_item for c in items)
+            items = _items_before(items[0], ranked, limit - _count(items), passages) + items
+            more = limit - _count(items)
             return items + (_items_after(items[-1], ranked, more, passages) if more else [])
         following = _items_after(best, ranked, limit, passages)
         if following and (question.kind == "list" or _announces(best.text)):
@@ -223,13 +224,41 @@ def _items_after(
     return run
 
 
-def _next_passage(passages: list[Passage], rank: int) -> int | None:
-    """The rank of the passage that follows passage ``rank`` in its article, if retrieved."""
+def _items_before(
+    first: Candidate, ranked: list[Scored], limit: int, passages: list[Passage]
+) -> list[Candidate]:
+    """The items of ``first``'s list that a passage boundary cut off before it, at most ``limit``.
+
+    Only when ``first`` opens its passage and the article's previous passage was
+    retrieved too: that passage's closing items under the same heading.
+    """
+    previous = _next_passage(passages, first.passage_rank, step=-1)
+    if first.sentence != 0 or previous is None or limit <= 0:
+        return []
+    by_index = {s.candidate.sentence: s.candidate for s in ranked if s.candidate.passage_rank == previous}
+    run: list[Candidate] = []
+    index = len(passages[previous].chunk.sentences) - 1
+    while (candidate := by_index.get(index)) is not None and (
+        (candidate.list_item or candidate.in_item) and candidate.section == first.section
+    ):
+        run.insert(0, candidate)
+        index -= 1
+    while run and not run[0].list_item:
+        run.pop(0)  # the rest of an item whose bullet is further back
+    return [c for item in _items(run)[-limit:] for c in item]
+
+
+def _count(candidates: list[Candidate]) -> int:
+    return sum(c.list_item for c in candidates)
+
+
+def _next_passage(passages: list[Passage], rank: int, step: int = 1) -> int | None:
+    """The rank of the passage ``step`` places on from passage ``rank`` in its article, if retrieved."""
     chunk = passages[rank].chunk
     for other, passage in enumerate(passages):
         if (
             passage.chunk.source_id == chunk.source_id
-            and passage.chunk.position == chunk.position + 1
+            and passage.chunk.position == chunk.position + step
         ):
             return other
     return None

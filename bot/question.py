@@ -54,10 +54,13 @@ _ASKS_YESNO = re.compile(
 _ASKS_WHY = re.compile(
     r"^\W*(why\b|how\s+(does|do|did|can|could|is|are|would|will)\b)", re.IGNORECASE
 )
-# A plural thing asked for: "What are the drawbacks...", "Which benefits...", "List the...",
+# A plural thing asked for: "What are the drawbacks...", "Which benefits...", "Which RAIL
+# license variants exist...", "List the...",
 # "Name some...", "What challenges...".
 _ASKS_LIST = re.compile(
-    r"^\W*(what\s+are\b|which\s+\w+s\b|what\s+\w+s\s+(do|does|did|are|can|could|would|should)\b"
+    r"^\W*(what\s+are\b|which\s+\w+s\b"
+    r"|which\s+([\w\-]+\s+){1,3}(?!(?:was|is|has|does|this)\b)[\w\-]+s"
+    r"\s+(exist|are|were|do|did|can|could|have|had|should|would|will|might|may)\b|what\s+\w+s\s+(do|does|did|are|can|could|would|should)\b"
     r"|list\b|name\s+(some|the|a\s+few)\b|what\s+(kinds?|types?|sorts?)\s+of\b|give\s+(me\s+)?(some|examples))",
     re.IGNORECASE,
 )

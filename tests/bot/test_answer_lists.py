@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from bot.answer import Scored, _as_text, _items_after, _reason_beside
+from bot.answer import Scored, _as_text, _items_after, _items_before, _reason_beside
 from bot.features import Candidate
 
 
@@ -85,3 +85,15 @@ def test_a_why_answer_that_only_restates_the_fact_brings_the_reason_beside_it() 
 
     assert _reason_beside(fact, _ranked(before, fact, reason)) == [reason]
     assert _reason_beside(fact, _ranked(before, fact)) == []
+
+
+def test_a_list_cut_by_the_start_of_its_passage_brings_the_items_before_it() -> None:
+    earlier = _candidate(0, 0, "Some prose before the list.")
+    d = _candidate(0, 1, "RAIL-D: restrictions on the data.", list_item=True)
+    a = _candidate(0, 2, "RAIL-A: restrictions on the application.", list_item=True)
+    m = _candidate(1, 0, "RAIL-M: restrictions on the model.", list_item=True)
+    passages = [_passage("licences", 7, 3), _passage("licences", 8, 1)]
+
+    assert _items_before(m, _ranked(m, earlier, d, a), 8, passages) == [d, a]
+    assert _items_before(m, _ranked(m, earlier, d, a), 1, passages) == [a]
+    assert _items_before(a, _ranked(m, earlier, d, a), 8, passages) == []  # not at its start

@@ -83,3 +83,9 @@ def test_how_long_it_took_needs_a_duration() -> None:
 
     assert not states_expected(question, "The data cost less than $500 to generate.")
     assert states_expected(question, "Training GPT-3 took 34 days on 1,024 GPUs.")
+
+
+def test_which_with_a_plural_noun_phrase_asks_for_a_list() -> None:
+    assert _analyse("Which RAIL license variants exist?").kind == "list"
+    assert _analyse("Which open standards can help offset the drawbacks?").kind == "list"
+    assert _analyse("Which question answering dataset was used for it?").kind != "list"
