@@ -348,13 +348,18 @@ def _of_expected_type(question: Question, ranked: list[Scored]) -> list[Scored]:
     """
     if question.sides:  # "risks of closed models": nothing from under "Open Source LLMs"
         ranked = [s for s in ranked if not question.off_side(set(s.candidate.headings))]
+    if question.measure:  # "What learning rate…", "What hardware…": of the model it names
+        ranked = [
+            s
+            for s in ranked
+            if not question.lacks_measure(set(s.candidate.terms)) and not s.candidate.other_names
+        ]
     if question.kind in ("quantity", "time", "who"):
         return [
             s
             for s in ranked
             if states_expected(question, s.candidate.text)
             and not question.lacks_attribute(set(s.candidate.terms))
-            and not question.lacks_measure(set(s.candidate.terms))
             and not s.candidate.other_names
         ]
     if question.kind == "yesno":

@@ -116,8 +116,8 @@ class Question:
     unheard_name: bool = False
     """One of the names it mentions uses a word the knowledge base never does ("Mistral")."""
     measure: tuple[frozenset[str], ...] = ()
-    """Ways of naming what a "what learning rate / batch size / context window / Elo"
-    question measures (each a set of words said together); a sentence that names it in
+    """Ways of naming what a "what learning rate / batch size / context window / Elo /
+    hardware" question measures (each a set of words said together); a sentence that names it in
     none of them does not state it."""
     attributes: frozenset[str] = frozenset()
     """What it asks about the names it mentions: its other content terms the knowledge
@@ -151,7 +151,8 @@ class Question:
         names = mentioned & set(weights)
         unknown_names = 1 - len(names) / len(mentioned) if mentioned else 0.0
         seen = related or known
-        units = _name_units(text)
+        measure = _measure_words(text)
+        units = tuple(u for u in _name_units(text) if not any(u <= m for m in measure))  # "GPUs"
         unknown = sum(not seen(t) for t in all_terms) / len(all_terms) if all_terms else 1.0
         asked = set(all_terms)
         contrasts = {
@@ -179,7 +180,7 @@ class Question:
             sides,
             units,
             any(not seen(term) for unit in units for term in unit),
-            _measure_words(text),
+            measure,
             frozenset(set(weights) - names) if names else frozenset(),
         )
 
@@ -295,8 +296,20 @@ _MEASURE_WORDS = tuple(
 )
 
 
+# "What hardware was X trained on?": the issue's near miss. Only hardware answers it.
+_ASKS_HARDWARE = re.compile(
+    r"^\W*(what|which)\s+(kinds?\s+of\s+|type\s+of\s+)?(hardware|gpus?|tpus?|chips?|accelerators?)\b",
+    re.IGNORECASE,
+)
+_HARDWARE = tuple(
+    _stems(w) for w in "hardware GPU GPUs TPU TPUs A100 H100 V100 A6000 accelerator chip CPU".split()
+)
+
+
 def _measure_words(text: str) -> tuple[frozenset[str], ...]:
     """How a sentence would name the measure a question asks for, if it asks for one."""
+    if _ASKS_HARDWARE.search(text):
+        return _HARDWARE
     if kind_of(text) != "quantity":
         return ()
     return tuple(w for pattern, ways in _MEASURE_WORDS if pattern.search(text) for w in ways)

@@ -80,7 +80,7 @@ def test_answers_are_grounded_in_their_citations(corpus_kb: KnowledgeBase, quest
                 reason="a known near-miss slip: answered with 'organizations like Anthropic "
                 "and Cohere charge for access' (a who-question needs a name; Anthropic is one, "
                 "and 'founded' is a word the corpus never uses, so it cannot tell this from a "
-                "paraphrase). Near-miss abstention is about a third on the test split "
+                "paraphrase). Near-miss abstention is under half on the test split "
                 "(README, Measured).",
             ),
         ),
@@ -89,6 +89,8 @@ def test_answers_are_grounded_in_their_citations(corpus_kb: KnowledgeBase, quest
         "How many parameters does GPT-NeoX have?",
         "What learning rate was GPT-J trained with?",
         "When was LLaMA 2 released?",
+        "What hardware was GPT-J trained on?",  # the corpus says what GPUs cost Anthropic
+        "Which GPUs were used to train BLOOM?",
     ],
 )
 def test_out_of_scope_questions_abstain_honestly(corpus_kb: KnowledgeBase, question: str) -> None:

@@ -89,3 +89,11 @@ def test_which_with_a_plural_noun_phrase_asks_for_a_list() -> None:
     assert _analyse("Which RAIL license variants exist?").kind == "list"
     assert _analyse("Which open standards can help offset the drawbacks?").kind == "list"
     assert _analyse("Which question answering dataset was used for it?").kind != "list"
+
+
+def test_a_hardware_question_needs_hardware_and_is_not_about_the_gpus_it_names() -> None:
+    question = _analyse("Which GPUs were used to train BLOOM?")
+
+    assert question.lacks_measure(set(terms("BLOOM was trained by a thousand researchers")))
+    assert not question.lacks_measure(set(terms("BLOOM was trained on 384 A100 GPUs")))
+    assert question.about_other_names(set(terms("Anthropic consumed $10 million of GPUs")))
