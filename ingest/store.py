@@ -256,6 +256,17 @@ class _Embedded:
             self._close()
         self.lock.close()
 
+    def settled_generation(self) -> str | None:
+        """The generation this client reflects, if no write can change it while held.
+
+        Only under a shared hold (no process, this one included, writes then) and
+        once some write has published a generation; inside an exclusive hold the
+        store may still change before the hold publishes its generation.
+        """
+        if self.lock.mode != "shared":
+            return None
+        return self.generation or None
+
     @contextlib.contextmanager
     def access(self, mode: Mode, collection: str, *, publish: bool = True) -> Iterator[Any]:
         """Hold the store in ``mode`` with a client that sees every finished write."""
@@ -450,6 +461,9 @@ class ChromaStore:
         self._embedded = embedded
         self._function = _EmbeddingFunction(embed_query)
         self._client: Any = None
+        self._known_revision: tuple[str, str] | None = None
+        """(lock generation, revision) as last read: an embedded store at the same
+        generation has had no write since, so its revision is still this one."""
         if embedded is None:
             self._attach(client)
             try:  # no lock says a writer died: repair what writers on this machine left
@@ -562,7 +576,17 @@ class ChromaStore:
 
     @_reads
     def revision(self) -> str:
-        """A token that changes whenever any process writes to this knowledge base."""
+        """A token that changes whenever any process writes to this knowledge base.
+
+        An embedded store reads it from Chroma only when the lock file's generation
+        changed since the last read (every write publishes a new one, see
+        :class:`~ingest.lock.StoreLock`), so an unchanged store costs no Chroma call;
+        a server has no such lock, so there it is always read.
+        """
+        generation = self._embedded.settled_generation() if self._embedded else None
+        known = self._known_revision
+        if generation is not None and known is not None and known[0] == generation:
+            return known[1]
         try:
             got = self._sources.get(ids=[_REVISION_ID], include=["metadatas"])
         except Exception as exc:
@@ -570,7 +594,10 @@ class ChromaStore:
                 f"could not read the knowledge base {self.description}: {exc}"
             ) from exc
         metadatas = got.get("metadatas") or []
-        return str(metadatas[0].get("value", "")) if metadatas else ""
+        revision = str(metadatas[0].get("value", "")) if metadatas else ""
+        if generation is not None:
+            self._known_revision = (generation, revision)
+        return revision
 
     def _bump_revision(self) -> None:
         _bump(self._sources)
