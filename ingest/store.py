@@ -661,21 +661,16 @@ class ChromaStore:
         return list(got["ids"])
 
     def source_chunks(self, source_ids: Sequence[str]) -> Iterator[StoredChunk]:
-        """Every chunk of these sources, page by page (for updating the lexical index)."""
-        with self._access("shared"):  # one state for every page: consume it to the end
-            for start in range(0, len(source_ids), 500):
-                wanted = list(source_ids[start : start + 500])
-                where = {"source": {"$in": wanted}}
-                offset = 0
-                while True:
-                    got = self._chunks.get(
-                        where=where, include=["documents", "metadatas"], limit=_PAGE, offset=offset
-                    )
-                    for row in zip(got["ids"], got["documents"], got["metadatas"]):
-                        yield _chunk_from_row(*row)
-                    if len(got["ids"]) < _PAGE:
-                        break
-                    offset += _PAGE
+        """Every chunk of these sources, page by page."""
+        for chunk, _ in self._rows(source_ids, vectors=False):
+            yield chunk
+
+    def source_chunks_with_vectors(
+        self, source_ids: Sequence[str]
+    ) -> Iterator[tuple[StoredChunk, np.ndarray]]:
+        """Every chunk of these sources with its vector, page by page (for updating the
+        lexical index, which keeps the vectors for scoring its own candidates)."""
+        return self._rows(source_ids, vectors=True)
 
     @_reads
     def chunks(self, ids: Sequence[str]) -> list[StoredChunk]:
@@ -690,18 +685,38 @@ class ChromaStore:
         return [by_id[i] for i in ids if i in by_id]
 
     def all_chunks(self) -> Iterator[StoredChunk]:
-        """Every chunk, page by page (for building the lexical index)."""
+        """Every chunk, page by page."""
+        for chunk, _ in self._rows(None, vectors=False):
+            yield chunk
+
+    def all_chunks_with_vectors(self) -> Iterator[tuple[StoredChunk, np.ndarray]]:
+        """Every chunk with its vector, page by page (for building the lexical index)."""
+        return self._rows(None, vectors=True)
+
+    def _rows(
+        self, source_ids: Sequence[str] | None, *, vectors: bool
+    ) -> Iterator[tuple[StoredChunk, np.ndarray]]:
+        """Chunks of these sources (None: all), with their vectors if asked (else empty)."""
+        include = ["documents", "metadatas", *(["embeddings"] if vectors else [])]
+        none = np.zeros(0, dtype=np.float32)
+        if source_ids is None:
+            filters: list[Any] = [None]
+        else:
+            filters = [
+                {"source": {"$in": list(source_ids[start : start + 500])}}
+                for start in range(0, len(source_ids), 500)
+            ]
         with self._access("shared"):  # one state for every page: consume it to the end
-            offset = 0
-            while True:
-                got = self._chunks.get(
-                    include=["documents", "metadatas"], limit=_PAGE, offset=offset
-                )
-                for row in zip(got["ids"], got["documents"], got["metadatas"]):
-                    yield _chunk_from_row(*row)
-                if len(got["ids"]) < _PAGE:
-                    return
-                offset += _PAGE
+            for where in filters:
+                offset = 0
+                while True:
+                    got = self._chunks.get(where=where, include=include, limit=_PAGE, offset=offset)
+                    found = got["embeddings"] if vectors else [none] * len(got["ids"])
+                    for i, d, m, v in zip(got["ids"], got["documents"], got["metadatas"], found):
+                        yield _chunk_from_row(i, d, m), np.asarray(v, dtype=np.float32)
+                    if len(got["ids"]) < _PAGE:
+                        break
+                    offset += _PAGE
 
     @_reads
     def chunk_vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
