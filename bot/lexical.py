@@ -488,17 +488,25 @@ class LexicalIndex:
 
     # --- freshness ------------------------------------------------------------------
 
-    def refresh(self, store: ChromaStore) -> LexicalSnapshot:
+    def refresh(self, store: ChromaStore, *, checked_later: bool = False) -> LexicalSnapshot:
         """The snapshot matching the store now, updating the index first if it is stale.
 
         The store's revision is the cheap test (one read); on open and whenever
         it changed, every source's version is compared with the store's records
         and only sources that differ are re-read (a revision a crashed writer
         left unbumped therefore cannot hide a change from an index being opened).
+
+        Args:
+            checked_later: The caller compares the snapshot's ``revision`` with
+                the store's after its own reads, and refreshes then if they
+                differ: a snapshot checked against the store before is returned
+                without reading the revision now.
         """
         with store.snapshot():
-            current = store.revision()
             snapshot = self._snapshot
+            if checked_later and self._checked:
+                return snapshot
+            current = store.revision()
             if self._checked and snapshot.revision == current:
                 return snapshot
             with self._lock:

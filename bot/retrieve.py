@@ -57,10 +57,22 @@ class HybridRetriever:
         self.lexical = lexical
 
     def retrieve(
-        self, query: str, vector: np.ndarray, k: int, source: str | None = None
+        self,
+        query: str,
+        vector: np.ndarray,
+        k: int,
+        source: str | None = None,
+        *,
+        checked_later: bool = False,
     ) -> Retrieval:
-        """The ``k`` best passages, best first, without near-duplicates."""
-        table = self.lexical.refresh(self.store)
+        """The ``k`` best passages, best first, without near-duplicates.
+
+        Args:
+            checked_later: Rank with the lexical index as last checked against
+                the store, without reading the store's revision first: the
+                caller compares it with ``Retrieval.lexical.revision`` afterwards.
+        """
+        table = self.lexical.refresh(self.store, checked_later=checked_later)
         ranked = self.ranking(query, vector, source, table=table, fetch=k + k // 2 + 1)
         return Retrieval(query, vector, _without_duplicates(ranked, k), table)
 

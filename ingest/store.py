@@ -4,13 +4,17 @@ Three collections per knowledge base, so every process sharing one Chroma
 (embedded on disk or a ``chroma run`` server) sees the same state:
 
 * ``{name}-chunks``: one record per chunk (passage text, vector, citation metadata);
-* ``{name}-sentences``: one vector per sentence of each chunk, for answer extraction;
+* ``{name}-sentences``: one vector per sentence of each chunk, for answer
+  extraction, plus a revision marker that changes on every write, so other
+  processes know when to refresh derived indexes. It sits with the sentences
+  because they are the last read of an answer: the same call tells whether the
+  store changed while the answer was worked out (see
+  :meth:`ChromaStore.sentence_vectors_and_revision`), and a record that is
+  never searched can sit beside them (unlike the chunks, which are);
 * ``{name}-sources``: the ingestion bookkeeping, one record per source (content
-  hash, title, chunk count, a digest of its chunk ids, ingest time), a pending
+  hash, title, chunk count, a digest of its chunk ids, ingest time), and a pending
   marker per source while a write or removal of it is under way (so a killed
-  writer's work is completed or undone by the next process, see ``_recover``),
-  plus a revision marker that changes on every write, so other processes know
-  when to refresh derived indexes.
+  writer's work is completed or undone by the next process, see ``_recover``).
 
 Results leave this module as our own dataclasses, never as Chroma's nested lists.
 
@@ -334,8 +338,8 @@ class _Embedded:
             _recover(self.client, collection)
 
 
-def _bump(sources: Any) -> None:
-    sources.upsert(
+def _bump(sentences: Any) -> None:
+    sentences.upsert(
         ids=[_REVISION_ID],
         embeddings=[_PLACEHOLDER],
         metadatas=[{"kind": "revision", "value": uuid.uuid4().hex}],
@@ -418,7 +422,7 @@ def _recover(client: Any, name: str, *, dead_writers_only: bool = False) -> int:
         sources.delete(ids=[marker_id])
         repaired += 1
     if repaired or not dead_writers_only:
-        _bump(sources)  # after a dead writer, indexes derived from the old revision re-check
+        _bump(sentences)  # after a dead writer, indexes derived from the old revision re-check
     return repaired
 
 
@@ -588,19 +592,32 @@ class ChromaStore:
         if generation is not None and known is not None and known[0] == generation:
             return known[1]
         try:
-            got = self._sources.get(ids=[_REVISION_ID], include=["metadatas"])
+            got = self._sentences.get(ids=[_REVISION_ID], include=["metadatas"])
         except Exception as exc:
             raise StoreError(
                 f"could not read the knowledge base {self.description}: {exc}"
             ) from exc
-        metadatas = got.get("metadatas") or []
-        revision = str(metadatas[0].get("value", "")) if metadatas else ""
+        return self._note_revision(generation, got)
+
+    def _note_revision(self, generation: str | None, got: Any) -> str:
+        """The revision among rows read from the sentences collection (remembered for
+        ``generation``, when the lock file gives one); "" before the first write."""
+        revision = ""
+        for i, metadata in zip(got["ids"], got.get("metadatas") or []):
+            if i == _REVISION_ID and metadata:
+                revision = str(metadata.get("value", ""))
         if generation is not None:
             self._known_revision = (generation, revision)
         return revision
 
+    @property
+    def cheap_revision(self) -> bool:
+        """Whether :meth:`revision` costs no Chroma call while nothing changes: true of an
+        embedded store (its lock file tells), not of a server (a request every time)."""
+        return self._embedded is not None
+
     def _bump_revision(self) -> None:
-        _bump(self._sources)
+        _bump(self._sentences)
 
     @_reads
     def sources(self) -> dict[str, SourceRecord]:
@@ -753,13 +770,31 @@ class ChromaStore:
         if not wanted:
             return {}
         got = self._sentences.get(ids=wanted, include=["embeddings"])
-        by_id = dict(zip(got["ids"], got["embeddings"]))
-        result = {}
-        for chunk in chunks:
-            rows = [by_id.get(sid) for sid in _sentence_ids(chunk)]
-            if all(r is not None for r in rows) and rows:
-                result[chunk.id] = np.asarray(rows, dtype=np.float32)
-        return result
+        return _sentence_vectors(chunks, dict(zip(got["ids"], got["embeddings"])))
+
+    @_reads
+    def sentence_vectors_and_revision(
+        self, chunks: Sequence[StoredChunk]
+    ) -> tuple[dict[str, np.ndarray], str]:
+        """:meth:`sentence_vectors` and :meth:`revision`, read in one call.
+
+        For a reader that ranked with what it last knew of the store and checks
+        afterwards, with its last read, that nothing changed meanwhile (a server
+        has no lock to tell it sooner; see ``KnowledgeBase``).
+        """
+        generation = self._embedded.settled_generation() if self._embedded else None
+        wanted = [sid for chunk in chunks for sid in _sentence_ids(chunk)]
+        try:
+            got = self._sentences.get(
+                ids=[*wanted, _REVISION_ID], include=["embeddings", "metadatas"]
+            )
+        except Exception as exc:
+            raise StoreError(
+                f"could not read the knowledge base {self.description}: {exc}"
+            ) from exc
+        revision = self._note_revision(generation, got)
+        by_id = {i: v for i, v in zip(got["ids"], got["embeddings"]) if i != _REVISION_ID}
+        return _sentence_vectors(chunks, by_id), revision
 
     @_reads
     def dense_search(self, vector: np.ndarray, k: int, source: str | None = None) -> list[DenseHit]:
@@ -931,6 +966,18 @@ class ChromaStore:
             if len(got["ids"]) < _PAGE:
                 return
             offset += _PAGE
+
+
+def _sentence_vectors(
+    chunks: Sequence[StoredChunk], by_id: dict[str, Any]
+) -> dict[str, np.ndarray]:
+    """Per chunk whose sentence vectors are all among ``by_id``: them, one row each."""
+    result = {}
+    for chunk in chunks:
+        rows = [by_id.get(sid) for sid in _sentence_ids(chunk)]
+        if all(r is not None for r in rows) and rows:
+            result[chunk.id] = np.asarray(rows, dtype=np.float32)
+    return result
 
 
 def _batches(items: Sequence[Any], size: int) -> Iterable[list[Any]]:

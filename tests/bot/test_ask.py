@@ -251,10 +251,12 @@ def test_an_answer_takes_three_store_round_trips(
     assert requests == []
 
 
-def test_a_server_mode_answer_takes_four_http_requests(
+def test_a_server_mode_answer_takes_three_http_requests(
     tmp_path: Path, model_cache: Path, chroma_server: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # A server has no lock file to say nothing changed: the revision is read first.
+    # A server has no lock file to say nothing changed, so the revision comes with
+    # the sentence vectors (the answer's last read) and is checked afterwards. A
+    # search, which reads no sentence vectors, reads it first.
     settings = make_settings(
         tmp_path / "kb", model_cache, chroma_host="127.0.0.1", chroma_port=chroma_server
     )
@@ -265,7 +267,8 @@ def test_a_server_mode_answer_takes_four_http_requests(
         kb, monkeypatch, "Why did EleutherAI take GPT-J offline?"
     )
 
-    assert [c.split(".")[-1] for c in asked] == ["get", "query", "get", "get"], asked
-    assert asked[0].endswith("-sources.get"), asked
+    assert [c.split(".")[-1] for c in asked] == ["query", "get", "get"], asked
+    assert asked[-1].endswith("-sentences.get"), asked
     assert [c.split(".")[-1] for c in searched] == ["get", "query", "get"], searched
+    assert searched[0].endswith("-sentences.get"), searched
     assert len(requests) == len(asked) + len(searched), requests
