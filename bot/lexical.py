@@ -522,7 +522,7 @@ class LexicalIndex:
                     updated = snapshot.with_revision(current, urls)
                 else:
                     updated = self._update(snapshot, store, wanted, current, urls)
-                    self._save(updated)
+                    updated = self._save(updated)
                 self._checked = _UNVERIFIED not in updated.sources.values()
                 self._snapshot = updated  # one assignment: queries see old or new, never a mix
                 return updated
@@ -560,17 +560,22 @@ class LexicalIndex:
 
     # --- persistence ----------------------------------------------------------------
 
-    def _save(self, snapshot: LexicalSnapshot) -> None:
+    def _save(self, snapshot: LexicalSnapshot) -> LexicalSnapshot:
         """Write the segments not saved yet, then the manifest (one rename), then tidy up.
 
         A kill at any step leaves the previous manifest and every file it names.
+        Returns the snapshot with the segments just written memory-mapped from
+        their files (the same numbers), so a process that built the index does
+        not keep its postings and vectors in memory; unchanged if it could not save.
         """
         directory = self.directory
         try:
             directory.mkdir(parents=True, exist_ok=True)
+            written = set()
             for segment in snapshot.segments:
                 if not (directory / f"{segment.name}.ids.json").exists():
                     segment.save(directory)
+                    written.add(segment.name)
             generation = uuid.uuid4().hex[:16]
             np.save(directory / f"state-{generation}.source_index.npy", snapshot.source_index)
             np.save(directory / f"state-{generation}.df.npy", snapshot.document_frequency)
@@ -595,8 +600,14 @@ class LexicalIndex:
                     with contextlib.suppress(OSError):
                         if path.stat().st_mtime < settled:
                             path.unlink()
+            segments = [
+                Segment.load(directory, s.name) if s.name in written else s
+                for s in snapshot.segments
+            ]
+            return replace(snapshot, segments=tuple(segments))
         except OSError as exc:  # a read-only home still answers, it just rebuilds next time
             log.warning("could not save the lexical index to %s: %s", directory, exc)
+            return snapshot
 
     def _load(self) -> LexicalSnapshot | None:
         """The saved index (any revision: it is checked against the store's records)."""
