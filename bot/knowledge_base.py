@@ -397,9 +397,7 @@ class KnowledgeBase:
         """
         question = self.validate_question(question)
         source = _optional_source(source)
-        self._ensure_content()
-        with self._store.snapshot():
-            return self._evidence(self._retrieve(question, k, source))
+        return self._gather(question, source, k)
 
     async def aask(self, question: str, *, source: str | None = None) -> Answer:
         """:meth:`ask` in a worker thread, so an event loop never blocks."""
@@ -597,10 +595,26 @@ class KnowledgeBase:
             raise RuntimeError("the answerer's stream ended without an Answer")
         yield self._finish(final, evidence, question, standalone, repeats)
 
-    def _gather(self, standalone: str, source: str | None) -> Evidence:
+    def _gather(self, standalone: str, source: str | None, k: int = ANSWER_PASSAGES) -> Evidence:
+        """The evidence for an answer, from one state of a store others may be writing.
+
+        An embedded store is held still meanwhile, and its lock file says for free
+        whether the lexical index is current. A server can do neither, and asking
+        its revision first would cost a request per answer; so there the index
+        is used as last checked and the revision comes with the sentence vectors,
+        the answer's last read: if it moved, something changed since (before or
+        during this answer), and the answer is worked out again from the new state.
+        """
         self._ensure_content()
-        with self._store.snapshot():  # one state of a store other processes may be writing
-            return self._evidence(self._retrieve(standalone, ANSWER_PASSAGES, source))
+        later = not self._store.cheap_revision
+        with self._store.snapshot():
+            retrieval = self._retrieve(standalone, k, source, checked_later=later)
+            evidence, revision = self._read_evidence(retrieval, checked_later=later)
+            seen = retrieval.lexical
+            if later and seen is not None and revision != seen.revision:
+                log.info("the knowledge base changed while answering; answering again")
+                evidence, _ = self._read_evidence(self._retrieve(standalone, k, source))
+            return evidence
 
     def _finish(
         self,
@@ -621,18 +635,40 @@ class KnowledgeBase:
             )
         return replace(answer, question=question)
 
-    def _retrieve(self, query: str, k: int, source: str | None) -> Retrieval:
+    def _retrieve(
+        self, query: str, k: int, source: str | None, *, checked_later: bool = False
+    ) -> Retrieval:
         self._ensure_content()
         source_id = self.resolve_source(source) if source else None
         vector = self.embed([query])[0]
-        return HybridRetriever(self._store, self._lexical).retrieve(query, vector, k, source_id)
+        retriever = HybridRetriever(self._store, self._lexical)
+        return retriever.retrieve(query, vector, k, source_id, checked_later=checked_later)
 
     def _evidence(self, retrieval: Retrieval, *, with_sentences: bool = True) -> Evidence:
         """What an answerer needs; search results need no sentence vectors."""
         chunks = [p.chunk for p in retrieval.passages]
         wanted = with_sentences and chunks
         sentence_vectors = self._store.sentence_vectors(chunks) if wanted else {}
-        lexical = retrieval.lexical or self._lexical.snapshot  # the one retrieval used
+        return self._evidence_with(retrieval, sentence_vectors)
+
+    def _read_evidence(
+        self, retrieval: Retrieval, *, checked_later: bool = False
+    ) -> tuple[Evidence, str | None]:
+        """:meth:`_evidence` with sentence vectors, and, for ``checked_later``, the store's
+        revision read in the same call (else None)."""
+        if not checked_later:
+            return self._evidence(retrieval), None
+        chunks = [p.chunk for p in retrieval.passages]
+        vectors, revision = self._store.sentence_vectors_and_revision(chunks)
+        return self._evidence_with(retrieval, vectors), revision
+
+    def _evidence_with(
+        self, retrieval: Retrieval, sentence_vectors: dict[str, np.ndarray]
+    ) -> Evidence:
+        chunks = [p.chunk for p in retrieval.passages]
+        lexical = retrieval.lexical  # the one retrieval used (an empty one is falsy)
+        if lexical is None:
+            lexical = self._lexical.snapshot
         records = self._source_urls([c.source_id for c in chunks], lexical.urls)
         return Evidence(
             question=retrieval.query,

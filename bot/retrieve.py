@@ -2,7 +2,7 @@
 
 Both rankers propose candidates; every candidate then gets both scores exactly
 (BM25 is scored over all chunks, missing dense similarities are computed from
-the stored vectors), and the two are fused (see :mod:`bot.fusion`). Near-
+the stored vectors the lexical index keeps, without a store call), and the two are fused (see :mod:`bot.fusion`). Near-
 duplicate passages (the same article ingested twice, say) are dropped.
 """
 
@@ -57,10 +57,22 @@ class HybridRetriever:
         self.lexical = lexical
 
     def retrieve(
-        self, query: str, vector: np.ndarray, k: int, source: str | None = None
+        self,
+        query: str,
+        vector: np.ndarray,
+        k: int,
+        source: str | None = None,
+        *,
+        checked_later: bool = False,
     ) -> Retrieval:
-        """The ``k`` best passages, best first, without near-duplicates."""
-        table = self.lexical.refresh(self.store)
+        """The ``k`` best passages, best first, without near-duplicates.
+
+        Args:
+            checked_later: Rank with the lexical index as last checked against
+                the store, without reading the store's revision first: the
+                caller compares it with ``Retrieval.lexical.revision`` afterwards.
+        """
+        table = self.lexical.refresh(self.store, checked_later=checked_later)
         ranked = self.ranking(query, vector, source, table=table, fetch=k + k // 2 + 1)
         return Retrieval(query, vector, _without_duplicates(ranked, k), table)
 
@@ -141,8 +153,8 @@ class HybridRetriever:
             tier = [i for i in dict.fromkeys(candidates) if i not in seen]
             seen.update(tier)
             if tier:
-                missing = [table.ids[i] for i in tier if table.ids[i] not in dense]
-                dense.update(self._similarities(vector, missing))
+                missing = [i for i in tier if table.ids[i] not in dense]
+                dense.update(_similarities(table, vector, missing))
                 dense_scores = np.array([dense.get(table.ids[i], 0.0) for i in tier])
                 lexical_scores = bm25[tier].astype(np.float64)
                 if mode == "dense":
@@ -165,11 +177,15 @@ class HybridRetriever:
                 return
             depth *= 2
 
-    def _similarities(self, vector: np.ndarray, ids: list[str]) -> dict[str, float]:
-        if not ids:
-            return {}
-        stored = self.store.chunk_vectors(ids)
-        return {i: float(np.dot(v, vector)) for i, v in stored.items()}
+
+def _similarities(
+    table: LexicalSnapshot, vector: np.ndarray, positions: list[int]
+) -> dict[str, float]:
+    """Cosine similarity of the query to the chunks at ``positions`` (unit vectors)."""
+    if not positions:
+        return {}
+    rows = table.vectors(positions)
+    return {table.ids[p]: float(np.dot(row, vector)) for p, row in zip(positions, rows)}
 
 
 def rank_sources(passages: Iterable[Passage], k: int) -> list[tuple[str, float]]:

@@ -164,6 +164,12 @@ class StoreLock:
                     self._release()
                     self._mode, self._depth = None, 0
 
+    @property
+    def mode(self) -> Mode | None:
+        """How the calling thread holds the lock (the outermost hold), or None."""
+        with self._mutex:  # re-entrant: a holder gets its own mode, others wait for theirs
+            return self._mode
+
     def generation(self) -> str:
         """The generation token as the lock file holds it now (call while holding the lock)."""
         return self._read().generation

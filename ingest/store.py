@@ -4,13 +4,17 @@ Three collections per knowledge base, so every process sharing one Chroma
 (embedded on disk or a ``chroma run`` server) sees the same state:
 
 * ``{name}-chunks``: one record per chunk (passage text, vector, citation metadata);
-* ``{name}-sentences``: one vector per sentence of each chunk, for answer extraction;
+* ``{name}-sentences``: one vector per sentence of each chunk, for answer
+  extraction, plus a revision marker that changes on every write, so other
+  processes know when to refresh derived indexes. It sits with the sentences
+  because they are the last read of an answer: the same call tells whether the
+  store changed while the answer was worked out (see
+  :meth:`ChromaStore.sentence_vectors_and_revision`), and a record that is
+  never searched can sit beside them (unlike the chunks, which are);
 * ``{name}-sources``: the ingestion bookkeeping, one record per source (content
-  hash, title, chunk count, a digest of its chunk ids, ingest time), a pending
+  hash, title, chunk count, a digest of its chunk ids, ingest time), and a pending
   marker per source while a write or removal of it is under way (so a killed
-  writer's work is completed or undone by the next process, see ``_recover``),
-  plus a revision marker that changes on every write, so other processes know
-  when to refresh derived indexes.
+  writer's work is completed or undone by the next process, see ``_recover``).
 
 Results leave this module as our own dataclasses, never as Chroma's nested lists.
 
@@ -256,6 +260,17 @@ class _Embedded:
             self._close()
         self.lock.close()
 
+    def settled_generation(self) -> str | None:
+        """The generation this client reflects, if no write can change it while held.
+
+        Only under a shared hold (no process, this one included, writes then) and
+        once some write has published a generation; inside an exclusive hold the
+        store may still change before the hold publishes its generation.
+        """
+        if self.lock.mode != "shared":
+            return None
+        return self.generation or None
+
     @contextlib.contextmanager
     def access(self, mode: Mode, collection: str, *, publish: bool = True) -> Iterator[Any]:
         """Hold the store in ``mode`` with a client that sees every finished write."""
@@ -323,8 +338,8 @@ class _Embedded:
             _recover(self.client, collection)
 
 
-def _bump(sources: Any) -> None:
-    sources.upsert(
+def _bump(sentences: Any) -> None:
+    sentences.upsert(
         ids=[_REVISION_ID],
         embeddings=[_PLACEHOLDER],
         metadatas=[{"kind": "revision", "value": uuid.uuid4().hex}],
@@ -407,7 +422,7 @@ def _recover(client: Any, name: str, *, dead_writers_only: bool = False) -> int:
         sources.delete(ids=[marker_id])
         repaired += 1
     if repaired or not dead_writers_only:
-        _bump(sources)  # after a dead writer, indexes derived from the old revision re-check
+        _bump(sentences)  # after a dead writer, indexes derived from the old revision re-check
     return repaired
 
 
@@ -450,6 +465,9 @@ class ChromaStore:
         self._embedded = embedded
         self._function = _EmbeddingFunction(embed_query)
         self._client: Any = None
+        self._known_revision: tuple[str, str] | None = None
+        """(lock generation, revision) as last read: an embedded store at the same
+        generation has had no write since, so its revision is still this one."""
         if embedded is None:
             self._attach(client)
             try:  # no lock says a writer died: repair what writers on this machine left
@@ -562,18 +580,44 @@ class ChromaStore:
 
     @_reads
     def revision(self) -> str:
-        """A token that changes whenever any process writes to this knowledge base."""
+        """A token that changes whenever any process writes to this knowledge base.
+
+        An embedded store reads it from Chroma only when the lock file's generation
+        changed since the last read (every write publishes a new one, see
+        :class:`~ingest.lock.StoreLock`), so an unchanged store costs no Chroma call;
+        a server has no such lock, so there it is always read.
+        """
+        generation = self._embedded.settled_generation() if self._embedded else None
+        known = self._known_revision
+        if generation is not None and known is not None and known[0] == generation:
+            return known[1]
         try:
-            got = self._sources.get(ids=[_REVISION_ID], include=["metadatas"])
+            got = self._sentences.get(ids=[_REVISION_ID], include=["metadatas"])
         except Exception as exc:
             raise StoreError(
                 f"could not read the knowledge base {self.description}: {exc}"
             ) from exc
-        metadatas = got.get("metadatas") or []
-        return str(metadatas[0].get("value", "")) if metadatas else ""
+        return self._note_revision(generation, got)
+
+    def _note_revision(self, generation: str | None, got: Any) -> str:
+        """The revision among rows read from the sentences collection (remembered for
+        ``generation``, when the lock file gives one); "" before the first write."""
+        revision = ""
+        for i, metadata in zip(got["ids"], got.get("metadatas") or []):
+            if i == _REVISION_ID and metadata:
+                revision = str(metadata.get("value", ""))
+        if generation is not None:
+            self._known_revision = (generation, revision)
+        return revision
+
+    @property
+    def cheap_revision(self) -> bool:
+        """Whether :meth:`revision` costs no Chroma call while nothing changes: true of an
+        embedded store (its lock file tells), not of a server (a request every time)."""
+        return self._embedded is not None
 
     def _bump_revision(self) -> None:
-        _bump(self._sources)
+        _bump(self._sentences)
 
     @_reads
     def sources(self) -> dict[str, SourceRecord]:
@@ -634,21 +678,16 @@ class ChromaStore:
         return list(got["ids"])
 
     def source_chunks(self, source_ids: Sequence[str]) -> Iterator[StoredChunk]:
-        """Every chunk of these sources, page by page (for updating the lexical index)."""
-        with self._access("shared"):  # one state for every page: consume it to the end
-            for start in range(0, len(source_ids), 500):
-                wanted = list(source_ids[start : start + 500])
-                where = {"source": {"$in": wanted}}
-                offset = 0
-                while True:
-                    got = self._chunks.get(
-                        where=where, include=["documents", "metadatas"], limit=_PAGE, offset=offset
-                    )
-                    for row in zip(got["ids"], got["documents"], got["metadatas"]):
-                        yield _chunk_from_row(*row)
-                    if len(got["ids"]) < _PAGE:
-                        break
-                    offset += _PAGE
+        """Every chunk of these sources, page by page."""
+        for chunk, _ in self._rows(source_ids, vectors=False):
+            yield chunk
+
+    def source_chunks_with_vectors(
+        self, source_ids: Sequence[str]
+    ) -> Iterator[tuple[StoredChunk, np.ndarray]]:
+        """Every chunk of these sources with its vector, page by page (for updating the
+        lexical index, which keeps the vectors for scoring its own candidates)."""
+        return self._rows(source_ids, vectors=True)
 
     @_reads
     def chunks(self, ids: Sequence[str]) -> list[StoredChunk]:
@@ -663,18 +702,38 @@ class ChromaStore:
         return [by_id[i] for i in ids if i in by_id]
 
     def all_chunks(self) -> Iterator[StoredChunk]:
-        """Every chunk, page by page (for building the lexical index)."""
+        """Every chunk, page by page."""
+        for chunk, _ in self._rows(None, vectors=False):
+            yield chunk
+
+    def all_chunks_with_vectors(self) -> Iterator[tuple[StoredChunk, np.ndarray]]:
+        """Every chunk with its vector, page by page (for building the lexical index)."""
+        return self._rows(None, vectors=True)
+
+    def _rows(
+        self, source_ids: Sequence[str] | None, *, vectors: bool
+    ) -> Iterator[tuple[StoredChunk, np.ndarray]]:
+        """Chunks of these sources (None: all), with their vectors if asked (else empty)."""
+        include = ["documents", "metadatas", *(["embeddings"] if vectors else [])]
+        none = np.zeros(0, dtype=np.float32)
+        if source_ids is None:
+            filters: list[Any] = [None]
+        else:
+            filters = [
+                {"source": {"$in": list(source_ids[start : start + 500])}}
+                for start in range(0, len(source_ids), 500)
+            ]
         with self._access("shared"):  # one state for every page: consume it to the end
-            offset = 0
-            while True:
-                got = self._chunks.get(
-                    include=["documents", "metadatas"], limit=_PAGE, offset=offset
-                )
-                for row in zip(got["ids"], got["documents"], got["metadatas"]):
-                    yield _chunk_from_row(*row)
-                if len(got["ids"]) < _PAGE:
-                    return
-                offset += _PAGE
+            for where in filters:
+                offset = 0
+                while True:
+                    got = self._chunks.get(where=where, include=include, limit=_PAGE, offset=offset)
+                    found = got["embeddings"] if vectors else [none] * len(got["ids"])
+                    for i, d, m, v in zip(got["ids"], got["documents"], got["metadatas"], found):
+                        yield _chunk_from_row(i, d, m), np.asarray(v, dtype=np.float32)
+                    if len(got["ids"]) < _PAGE:
+                        break
+                    offset += _PAGE
 
     @_reads
     def chunk_vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
@@ -711,13 +770,31 @@ class ChromaStore:
         if not wanted:
             return {}
         got = self._sentences.get(ids=wanted, include=["embeddings"])
-        by_id = dict(zip(got["ids"], got["embeddings"]))
-        result = {}
-        for chunk in chunks:
-            rows = [by_id.get(sid) for sid in _sentence_ids(chunk)]
-            if all(r is not None for r in rows) and rows:
-                result[chunk.id] = np.asarray(rows, dtype=np.float32)
-        return result
+        return _sentence_vectors(chunks, dict(zip(got["ids"], got["embeddings"])))
+
+    @_reads
+    def sentence_vectors_and_revision(
+        self, chunks: Sequence[StoredChunk]
+    ) -> tuple[dict[str, np.ndarray], str]:
+        """:meth:`sentence_vectors` and :meth:`revision`, read in one call.
+
+        For a reader that ranked with what it last knew of the store and checks
+        afterwards, with its last read, that nothing changed meanwhile (a server
+        has no lock to tell it sooner; see ``KnowledgeBase``).
+        """
+        generation = self._embedded.settled_generation() if self._embedded else None
+        wanted = [sid for chunk in chunks for sid in _sentence_ids(chunk)]
+        try:
+            got = self._sentences.get(
+                ids=[*wanted, _REVISION_ID], include=["embeddings", "metadatas"]
+            )
+        except Exception as exc:
+            raise StoreError(
+                f"could not read the knowledge base {self.description}: {exc}"
+            ) from exc
+        revision = self._note_revision(generation, got)
+        by_id = {i: v for i, v in zip(got["ids"], got["embeddings"]) if i != _REVISION_ID}
+        return _sentence_vectors(chunks, by_id), revision
 
     @_reads
     def dense_search(self, vector: np.ndarray, k: int, source: str | None = None) -> list[DenseHit]:
@@ -889,6 +966,18 @@ class ChromaStore:
             if len(got["ids"]) < _PAGE:
                 return
             offset += _PAGE
+
+
+def _sentence_vectors(
+    chunks: Sequence[StoredChunk], by_id: dict[str, Any]
+) -> dict[str, np.ndarray]:
+    """Per chunk whose sentence vectors are all among ``by_id``: them, one row each."""
+    result = {}
+    for chunk in chunks:
+        rows = [by_id.get(sid) for sid in _sentence_ids(chunk)]
+        if all(r is not None for r in rows) and rows:
+            result[chunk.id] = np.asarray(rows, dtype=np.float32)
+    return result
 
 
 def _batches(items: Sequence[Any], size: int) -> Iterable[list[Any]]:

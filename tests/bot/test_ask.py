@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from bot import Answer, InvalidQuestionError, KnowledgeBase
-from tests.conftest import GPT_J
+from tests.conftest import CORPUS, GPT_J, make_settings
 
 _SENTENCE_WITH_MARKERS = re.compile(r"(.+?)((?:\s*\[\d+\])+)(?=\s|$)")
 
@@ -212,24 +213,68 @@ def _count_collection_calls(monkeypatch: pytest.MonkeyPatch, calls: list[str]) -
         monkeypatch.setattr(Collection, method, counted)
 
 
-def test_an_answer_takes_few_store_round_trips(
-    corpus_kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # Each call is an HTTP request in server mode. Counted on a warm knowledge base
-    # (its lexical index current): the revision, the nearest chunks (ids and
-    # distances only), vectors of lexical-only candidates, the passages read, and
-    # the passages' sentence vectors; source URLs come with the lexical index.
-    question = "Why did EleutherAI take GPT-J offline?"
-    assert corpus_kb.ask(question).answered
+def _round_trips(
+    kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch, question: str
+) -> tuple[list[str], list[str], list[str]]:
+    """Chroma calls of a warm ``ask``, then of a ``search``, and every HTTP request to a
+    Chroma server among them (none in embedded mode)."""
+    from chromadb.api.fastapi import FastAPI
+
+    assert kb.ask(question).answered  # warm: the lexical index is current
     calls: list[str] = []
+    requests: list[str] = []
+    original = FastAPI._make_request
+
+    def request(self: FastAPI, method: str, path: str, **kwargs: Any) -> Any:
+        requests.append(f"{method} {path}")
+        return original(self, method, path, **kwargs)
+
     with monkeypatch.context() as patch:
         _count_collection_calls(patch, calls)
-        answer = corpus_kb.ask(question)
+        patch.setattr(FastAPI, "_make_request", request)
+        answer = kb.ask(question)
         asked = list(calls)
         calls.clear()
-        corpus_kb.search(question, k=5)
-
+        kb.search(question, k=5)
     assert answer.answered
-    assert len(asked) <= 5, asked
-    assert len(calls) <= 4, calls
-    assert not [c for c in asked + calls if c.endswith(".count")]
+    return asked, calls, requests
+
+
+def test_an_answer_takes_three_store_round_trips(
+    corpus_kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The nearest chunks (ids and distances only), the passages read, and their
+    # sentence vectors. The revision is not read: the lock file says nobody wrote
+    # since the last ask. Lexical-only candidates are scored with the vectors the
+    # lexical index keeps; source URLs come with it too.
+    asked, searched, requests = _round_trips(
+        corpus_kb, monkeypatch, "Why did EleutherAI take GPT-J offline?"
+    )
+
+    assert [c.split(".")[-1] for c in asked] == ["query", "get", "get"], asked
+    assert asked[-1].endswith("-sentences.get"), asked
+    assert [c.split(".")[-1] for c in searched] == ["query", "get"], searched
+    assert requests == []
+
+
+def test_a_server_mode_answer_takes_three_http_requests(
+    tmp_path: Path, model_cache: Path, chroma_server: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A server has no lock file to say nothing changed, so the revision comes with
+    # the sentence vectors (the answer's last read) and is checked afterwards. A
+    # search, which reads no sentence vectors, reads it first.
+    settings = make_settings(
+        tmp_path / "kb", model_cache, chroma_host="127.0.0.1", chroma_port=chroma_server
+    )
+    kb = KnowledgeBase(settings=settings)
+    assert kb.ingest([CORPUS]).ok
+
+    asked, searched, requests = _round_trips(
+        kb, monkeypatch, "Why did EleutherAI take GPT-J offline?"
+    )
+
+    assert [c.split(".")[-1] for c in asked] == ["query", "get", "get"], asked
+    assert asked[-1].endswith("-sentences.get"), asked
+    assert [c.split(".")[-1] for c in searched] == ["get", "query", "get"], searched
+    assert searched[0].endswith("-sentences.get"), searched
+    assert len(requests) == len(asked) + len(searched), requests

@@ -36,6 +36,11 @@ def _chunk(source: str, i: int, text: str) -> StoredChunk:
     )
 
 
+def _vector(chunk: StoredChunk) -> np.ndarray:
+    """A stand-in for the chunk's stored vector, told apart by its text."""
+    return np.array([len(chunk.text), chunk.position, "zebra" in chunk.text], dtype=np.float32)
+
+
 def _state(prefix: str, sources: int, per_source: int, marked: int) -> list[StoredChunk]:
     """Chunks of ``sources`` sources; every ``marked``-th chunk mentions zebras."""
     chunks = []
@@ -78,17 +83,16 @@ class FakeStore:
             for s, ids in by.items()
         }
 
-    def all_chunks(self) -> Iterator[StoredChunk]:
+    def all_chunks_with_vectors(self) -> Iterator[tuple[StoredChunk, np.ndarray]]:
         self.calls.append("all")
-        yield from self.held
+        yield from ((c, _vector(c)) for c in self.held)
 
-    def source_chunks(self, source_ids: Sequence[str]) -> Iterator[StoredChunk]:
+    def source_chunks_with_vectors(
+        self, source_ids: Sequence[str]
+    ) -> Iterator[tuple[StoredChunk, np.ndarray]]:
         self.calls.append(f"sources:{len(source_ids)}")
         wanted = set(source_ids)
-        yield from (c for c in self.held if c.source_id in wanted)
-
-    def chunk_vectors(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
-        return {}
+        yield from ((c, _vector(c)) for c in self.held if c.source_id in wanted)
 
     def chunks(self, ids: Sequence[str]) -> list[StoredChunk]:
         by_id = {c.id: c for c in self.held}
@@ -110,10 +114,14 @@ def test_queries_racing_refreshes_never_pair_scores_with_another_table(tmp_path:
     queries = [0]
 
     def query() -> None:
+        query = np.ones(3, dtype=np.float32)
         while not stop.is_set():
-            for passage in list(retriever.ranking("zebra", np.zeros(3), mode="lexical")):
+            for passage in list(retriever.ranking("zebra", query, mode="lexical")):
+                similarity = float(np.dot(_vector(passage.chunk), query))
                 if "zebra" not in passage.chunk.text or passage.lexical <= 0:
                     mismatches.append(passage.chunk.text)
+                if passage.dense != similarity:  # a vector from another table
+                    mismatches.append(f"{passage.chunk.text}: {passage.dense}")
             queries[0] += 1
 
     def change() -> None:

@@ -167,3 +167,39 @@ def test_every_passage_is_read_and_the_calibrated_tier_comes_first(
     assert {p.chunk.id for p in passages[: len(calibrated)]} == calibrated
     first = passages[: len(calibrated)]
     assert [p.score for p in first] == sorted((p.score for p in first), reverse=True)
+
+
+def test_candidates_only_bm25_found_are_scored_without_a_store_call(
+    fake_store: ChromaStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Past 100 chunks BM25 proposes chunks dense search did not; their dense
+    # similarity comes from the vectors the lexical index keeps, the same numbers.
+    from chromadb.api.models.Collection import Collection
+
+    library = _random_library(seed=5)
+    fake_store.write([source_write(chunks[0].source_id, chunks) for chunks in library])
+    retriever = HybridRetriever(fake_store, LexicalIndex(tmp_path / "lexical"))
+    query, vector = "w1 w2 w7", EMBED.vector("w3 w4 w5")
+    retriever.retrieve(query, vector, 5)  # warm: the lexical index is built
+    calls: list[str] = []
+    for method in ("get", "query"):
+        original = getattr(Collection, method)
+
+        def counted(self: Collection, *args: object, _m: str = method, _o=original, **kw: object):  # type: ignore[no-untyped-def]
+            calls.append(f"{_m}:{','.join(kw.get('include') or ())}")  # type: ignore[arg-type]
+            return _o(self, *args, **kw)
+
+        monkeypatch.setattr(Collection, method, counted)
+
+    passages = retriever.ranking(query, vector)
+    first = list(itertools.islice(passages, CANDIDATES))  # within the calibrated tier
+    monkeypatch.undo()
+
+    dense_top = {h.chunk.id for h in fake_store.dense_search(vector, CANDIDATES)}
+    bm25_only = [p for p in first if p.chunk.id not in dense_top]
+    assert bm25_only
+    stored = fake_store.chunk_vectors([p.chunk.id for p in bm25_only])  # as Chroma has them
+    for p in bm25_only:
+        assert p.dense == float(np.dot(stored[p.chunk.id], vector))
+    assert calls[0] == "query:distances", calls  # ids and distances only
+    assert set(calls[1:]) == {"get:documents,metadatas"}, calls  # then passages, no vectors
