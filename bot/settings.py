@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from annotated_types import Ge, Gt, Le
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.answer import ExtractiveSettings
+from ingest.embed import DEFAULT_RUNTIME, Runtime
 from ingest.embedding_model import default_model_cache
 from ingest.errors import ConfigurationError
 from ingest.load import MIB, Limits
@@ -52,10 +53,10 @@ class Settings(BaseSettings):
         default_factory=default_model_cache,
         description="Where the exported ONNX embedding model is cached.",
     )
-    ingest_runtime: Literal["onnx", "onnx-int8", "torch"] = Field(
-        "onnx",
-        description="How ingest embeds chunks: onnx (ONNX Runtime, fp32), onnx-int8 (int8 "
-        "weights, faster, not yet measured for retrieval quality) or torch (sentence-transformers).",
+    ingest_runtime: Runtime = Field(
+        DEFAULT_RUNTIME,
+        description="How ingest embeds chunks: onnx-int8 (ONNX Runtime, int8 weights, the "
+        "fastest), onnx (ONNX Runtime, fp32) or torch (sentence-transformers).",
     )
     fetch_timeout: float = Field(
         _LIMITS.fetch_timeout,

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -320,4 +320,6 @@ def fit(kb: KnowledgeBase, dev_path: Path, progress: Console | None = None) -> A
     if progress is not None:
         for line in messages:
             progress.print(line)
-    return model
+    # the features read the stored sentence vectors: int8 and fp32 ones fit apart
+    provenance = {**model.provenance, "ingest_runtime": kb.settings.ingest_runtime}
+    return replace(model, provenance=provenance)

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot import KnowledgeBase
+from bot import KnowledgeBase, Settings
 from bot.evaluation.beir import evaluate_beir, ndcg_at, recall_at
 from bot.evaluation.fit import fit
 from bot.evaluation.qa import (
@@ -81,6 +81,8 @@ def test_the_shipped_model_was_fitted_on_the_dev_split_only() -> None:
 
     assert model.provenance["fitted_on"] == dev.name
     assert model.provenance["sha256"] == hashlib.sha256(dev.read_bytes()).hexdigest()
+    # ...and on the vectors ingest stores by default (int8 and fp32 ones fit apart)
+    assert model.provenance["ingest_runtime"] == Settings.model_fields["ingest_runtime"].default
 
 
 @pytest.fixture(scope="module")

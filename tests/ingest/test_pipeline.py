@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from bot import KnowledgeBase
+from bot import KnowledgeBase, Settings
 from ingest.embedding_model import MAX_TOKENS, count_tokens
 from ingest.store import StoredChunk
 from tests.conftest import DEBATE, GPT_J, WebServer, open_store
@@ -60,6 +61,31 @@ def test_second_ingest_embeds_nothing(kb: KnowledgeBase, corpus_copy: Path) -> N
     assert [s.status for s in second.sources] == ["unchanged"] * 3
     assert second.embedded == 0
     assert _revision(kb) == revision  # nothing written
+
+
+def test_a_store_embedded_in_fp32_keeps_working_under_the_int8_default(
+    settings: Settings, corpus_copy: Path
+) -> None:
+    fp32 = KnowledgeBase(
+        settings=settings.model_copy(update={"auto_ingest": False, "ingest_runtime": "onnx"})
+    )
+    fp32.ingest([corpus_copy])
+    with open_store(fp32.settings) as store:
+        ids = [c.id for c in store.all_chunks()]
+        before = store.chunk_vectors(ids)
+    fp32.close()
+    kb = KnowledgeBase(settings=settings.model_copy(update={"auto_ingest": False}))
+    assert kb.settings.ingest_runtime == "onnx-int8"  # the default
+
+    again = kb.ingest([corpus_copy])
+
+    # unchanged documents are not re-embedded: the fp32 vectors stay as they were
+    assert [s.status for s in again.sources] == ["unchanged"] * 3 and again.embedded == 0
+    with open_store(kb.settings) as store:
+        after = store.chunk_vectors(ids)
+    assert all(np.array_equal(before[i], after[i]) for i in ids)
+    answer = kb.ask("How big is DeepMind's Gopher model?")  # questions: fp32 either way
+    assert answer.answered and "280 billion parameter" in answer.text
 
 
 def test_editing_one_article_reembeds_only_its_changed_chunks(
