@@ -63,23 +63,23 @@ def test_second_ingest_embeds_nothing(kb: KnowledgeBase, corpus_copy: Path) -> N
     assert _revision(kb) == revision  # nothing written
 
 
-def test_a_store_embedded_in_fp32_keeps_working_under_the_int8_default(
+def test_a_store_embedded_in_int8_keeps_working_under_the_fp32_default(
     settings: Settings, corpus_copy: Path
 ) -> None:
-    fp32 = KnowledgeBase(
-        settings=settings.model_copy(update={"auto_ingest": False, "ingest_runtime": "onnx"})
+    int8 = KnowledgeBase(
+        settings=settings.model_copy(update={"auto_ingest": False, "ingest_runtime": "onnx-int8"})
     )
-    fp32.ingest([corpus_copy])
-    with open_store(fp32.settings) as store:
+    int8.ingest([corpus_copy])
+    with open_store(int8.settings) as store:
         ids = [c.id for c in store.all_chunks()]
         before = store.chunk_vectors(ids)
-    fp32.close()
+    int8.close()
     kb = KnowledgeBase(settings=settings.model_copy(update={"auto_ingest": False}))
-    assert kb.settings.ingest_runtime == "onnx-int8"  # the default
+    assert kb.settings.ingest_runtime == "onnx"  # the default
 
     again = kb.ingest([corpus_copy])
 
-    # unchanged documents are not re-embedded: the fp32 vectors stay as they were
+    # unchanged documents are not re-embedded: the int8 vectors stay as they were
     assert [s.status for s in again.sources] == ["unchanged"] * 3 and again.embedded == 0
     with open_store(kb.settings) as store:
         after = store.chunk_vectors(ids)
