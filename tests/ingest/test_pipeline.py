@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -86,6 +88,21 @@ def test_a_store_embedded_in_int8_keeps_working_under_the_fp32_default(
     assert all(np.array_equal(before[i], after[i]) for i in ids)
     answer = kb.ask("How big is DeepMind's Gopher model?")  # questions: fp32 either way
     assert answer.answered and "280 billion parameter" in answer.text
+
+
+def test_making_the_int8_model_prints_no_advice_to_users(
+    model_cache: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from ingest.onnx_encoder import export_onnx, quantize_onnx
+
+    cache = tmp_path / "cache"  # a fresh cache, like a first ingest's, with the fp32 export
+    cache.mkdir()
+    shutil.copy(export_onnx(model_cache), cache)
+
+    with caplog.at_level(logging.INFO):
+        quantize_onnx(cache)
+
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
 
 
 def test_editing_one_article_reembeds_only_its_changed_chunks(
