@@ -153,7 +153,10 @@ class Question:
         seen = related or known
         measure = _measure_words(text)
         units = tuple(u for u in _name_units(text) if not any(u <= m for m in measure))  # "GPUs"
-        unknown = sum(not seen(t) for t in all_terms) / len(all_terms) if all_terms else 1.0
+        # "wins" in "Who wins the debate?" is the frame the outcome rule reads, not content
+        framing = set(terms(" ".join(OUTCOME.findall(text)))) if kind_of(text) == "outcome" else set()
+        content = [t for t in all_terms if t not in framing]
+        unknown = sum(not seen(t) for t in content) / len(content) if content else 1.0
         asked = set(all_terms)
         contrasts = {
             other

@@ -134,10 +134,13 @@ def test_asking_for_more_results_never_reorders_the_first_ones(corpus_kb: Knowle
     assert corpus_kb.rank_sources("open models", 1) == sources[:1]
 
 
+@pytest.mark.parametrize(
+    "question", ["Who will win, open or closed source?", "Who wins the debate?"]
+)
 def test_who_wins_is_answered_by_the_sentence_that_says_how_it_ends(
-    corpus_kb: KnowledgeBase,
+    corpus_kb: KnowledgeBase, question: str
 ) -> None:
-    answer = corpus_kb.ask("Who will win, open or closed source?")
+    answer = corpus_kb.ask(question)
 
     assert answer.answered
     assert "a hybrid model might prevail" in answer.text
