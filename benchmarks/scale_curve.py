@@ -1,9 +1,10 @@
 """The scale curve: one machine's knowledge base from 10k to 1M chunks.
 
-For each size, a synthetic embedded store (sources of 100 chunks: SciFact
+For each size, a synthetic embedded store (sources of 1,000 chunks: SciFact
 abstracts, then their words reshuffled; random unit vectors, so the dense side
 searches an index with no structure to exploit, its worst case) is written
-through the adapter, then measured in fresh processes:
+through the adapter's ordinary ``write`` (five sources, 5,000 chunks, per call:
+one Chroma upsert at its maximum batch), then measured in fresh processes:
 
 * **build**: the first search with no saved lexical index (a full build, saved);
 * **open**: a new process's first search on the saved index (opening it), after
@@ -13,7 +14,9 @@ through the adapter, then measured in fresh processes:
 * RSS of the measuring process.
 
 Sizes run smallest first and each row is saved as soon as it is measured, so a
-run stopped part way still reports the sizes it reached.
+run stopped part way still reports the sizes it reached. While a store is being
+written, its progress (chunks, seconds, chunks/s overall and over the last
+interval, RSS) is saved too, so a stopped write still reports its rate.
 
     cd benchmarks && nice -n 10 ../.venv/bin/python scale_curve.py --sizes 10000 100000
 """
@@ -46,7 +49,9 @@ from common import (
     unit_vectors,
 )
 
-PER_SOURCE = 100
+PER_SOURCE = 1000  # chunks per synthetic source (100 before: same rate, see the README)
+SOURCES_PER_WRITE = 5  # 5,000 chunks per ChromaStore.write: one upsert under Chroma's 5,461
+PROGRESS_EVERY = 20_000
 QUERIES = [
     "vitamin D deficiency and bone fractures",
     "microRNA regulation of tumour growth",
@@ -65,11 +70,17 @@ def settings(home: Path) -> Any:
     return Settings(home=home, auto_ingest=False)
 
 
-def build(home: Path, size: int) -> float:
-    """Write ``size`` synthetic chunks; returns the seconds it took."""
+def build(home: Path, size: int, name: str, rows: list[dict[str, Any]]) -> float:
+    """Write ``size`` synthetic chunks; returns the seconds it took.
+
+    Progress goes to the console and into ``rows[-1]["progress"]`` (saved), so a
+    write stopped part way still says how far it got and how fast.
+    """
     started = time.perf_counter()
     real = scifact_texts(5183)
     rng = np.random.default_rng(7)
+    progress: list[dict[str, float]] = []
+    rows[-1]["progress"] = progress
 
     def texts(start: int) -> list[str]:
         out = []
@@ -82,15 +93,36 @@ def build(home: Path, size: int) -> float:
                 out.append(" ".join(words))
         return out
 
+    def note(done: int) -> None:
+        elapsed = time.perf_counter() - started
+        last = progress[-1] if progress else {"chunks": 0, "seconds": 0.0}
+        rate = (done - last["chunks"]) / max(elapsed - last["seconds"], 1e-9)
+        progress.append(
+            {
+                "chunks": done,
+                "seconds": round(elapsed, 1),
+                "chunks_per_s": round(done / elapsed, 1),
+                "interval_chunks_per_s": round(rate, 1),
+                "rss_mb": round(status_mb("VmRSS")),
+            }
+        )
+        console.print(
+            f"  {done:,} chunks written, {elapsed:.0f} s, {done / elapsed:.0f} chunks/s "
+            f"overall, {rate:.0f} over the last {done - int(last['chunks']):,}"
+        )
+        save(name, {"rows": rows})
+
     def sources() -> Any:
         for start in range(0, size, PER_SOURCE):
+            # A source is handed over once the previous ones are written, so every
+            # PROGRESS_EVERY chunks the count below is what the store holds.
+            if start and start % PROGRESS_EVERY == 0:
+                note(start)
             part = texts(start)
             yield f"source-{start // PER_SOURCE}", part, unit_vectors(rng, len(part))
-            if start and start % 50_000 == 0:
-                console.print(f"  {start:,} chunks written, {time.perf_counter() - started:.0f} s")
 
     store = open_store(settings(home))
-    add_synthetic(store, sources(), per_write=50)
+    add_synthetic(store, sources(), per_write=SOURCES_PER_WRITE)
     store.close()
     return time.perf_counter() - started
 
@@ -202,8 +234,10 @@ def main(sizes: list[int], name: str) -> None:
         for size in sizes:
             home = Path(tmp) / f"s{size}"
             console.print(f"{size:,} chunks: writing the store")
-            row: dict[str, Any] = {"chunks": size, "write_s": build(home, size)}
+            row: dict[str, Any] = {"chunks": size}
             rows.append(row)
+            row["write_s"] = build(home, size, name, rows)
+            row["write_chunks_per_s"] = size / row["write_s"]
             for role in ("first-build", "measure"):
                 console.print(f"{size:,} chunks: {role}")
                 row.update(child(role, home))
