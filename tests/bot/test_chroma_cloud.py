@@ -9,6 +9,7 @@ tenant/database handling of the Cloud client; not Cloud's own service.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -57,7 +58,7 @@ def test_part_of_the_cloud_settings_is_a_plain_error_naming_what_is_missing(
 
 
 def test_a_chroma_server_and_chroma_cloud_together_are_refused() -> None:
-    with pytest.raises(ConfigurationError, match="both KB_CHROMA_HOST .* unset one of them"):
+    with pytest.raises(ConfigurationError, match=r"both KB_CHROMA_HOST .* unset one of them"):
         _settings(chroma_host="chroma.internal", **CLOUD)
 
 
@@ -67,7 +68,9 @@ def test_the_cloud_address_takes_a_scheme_a_host_and_a_port() -> None:
         8123,
         False,
     )
-    with pytest.raises(ConfigurationError, match="KB_CHROMA_CLOUD_URL='api.trychroma.com'"):
+    with pytest.raises(
+        ConfigurationError, match=re.escape("KB_CHROMA_CLOUD_URL='api.trychroma.com'")
+    ):
         _settings(chroma_cloud_url="api.trychroma.com")
 
 
