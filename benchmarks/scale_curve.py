@@ -1,9 +1,10 @@
 """The scale curve: one machine's knowledge base from 10k to 1M chunks.
 
-For each size, a synthetic embedded store (sources of 100 chunks: SciFact
+For each size, a synthetic embedded store (sources of 1,000 chunks: SciFact
 abstracts, then their words reshuffled; random unit vectors, so the dense side
 searches an index with no structure to exploit, its worst case) is written
-through the adapter, then measured in fresh processes:
+through the adapter's ordinary ``write`` (five sources, 5,000 chunks, per call:
+one Chroma upsert at its maximum batch), then measured in fresh processes:
 
 * **build**: the first search with no saved lexical index (a full build, saved);
 * **open**: a new process's first search on the saved index (opening it), after
@@ -13,7 +14,9 @@ through the adapter, then measured in fresh processes:
 * RSS of the measuring process.
 
 Sizes run smallest first and each row is saved as soon as it is measured, so a
-run stopped part way still reports the sizes it reached.
+run stopped part way still reports the sizes it reached. While a store is being
+written, its progress (chunks, seconds, chunks/s overall and over the last
+interval, RSS) is saved too, so a stopped write still reports its rate.
 
     cd benchmarks && nice -n 10 ../.venv/bin/python scale_curve.py --sizes 10000 100000
 """
@@ -28,6 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +50,9 @@ from common import (
     unit_vectors,
 )
 
-PER_SOURCE = 100
+PER_SOURCE = 1000  # chunks per synthetic source (100 before: same rate, see the README)
+SOURCES_PER_WRITE = 5  # 5,000 chunks per ChromaStore.write: one upsert under Chroma's 5,461
+PROGRESS_EVERY = 20_000
 QUERIES = [
     "vitamin D deficiency and bone fractures",
     "microRNA regulation of tumour growth",
@@ -65,11 +71,28 @@ def settings(home: Path) -> Any:
     return Settings(home=home, auto_ingest=False)
 
 
-def build(home: Path, size: int) -> float:
-    """Write ``size`` synthetic chunks; returns the seconds it took."""
+def build(
+    home: Path,
+    size: int,
+    name: str,
+    rows: list[dict[str, Any]],
+    stops: Callable[[int, float], None] | None = None,
+    stop_at: frozenset[int] = frozenset(),
+) -> float:
+    """Write ``size`` synthetic chunks; returns the seconds the writing took.
+
+    Progress goes to the console and into ``rows[-1]["progress"]`` (saved), so a
+    write stopped part way still says how far it got and how fast. At each count
+    in ``stop_at`` (multiples of a write call's chunks, so the store holds exactly
+    that many), ``stops(count, write seconds so far)`` measures the store as it
+    is; the time it takes is not counted as writing.
+    """
     started = time.perf_counter()
+    paused = 0.0
     real = scifact_texts(5183)
     rng = np.random.default_rng(7)
+    progress: list[dict[str, float]] = []
+    rows[-1]["progress"] = progress
 
     def texts(start: int) -> list[str]:
         out = []
@@ -82,17 +105,43 @@ def build(home: Path, size: int) -> float:
                 out.append(" ".join(words))
         return out
 
+    def note(done: int) -> None:
+        elapsed = time.perf_counter() - started - paused
+        last = progress[-1] if progress else {"chunks": 0, "seconds": 0.0}
+        rate = (done - last["chunks"]) / max(elapsed - last["seconds"], 1e-9)
+        progress.append(
+            {
+                "chunks": done,
+                "seconds": round(elapsed, 1),
+                "chunks_per_s": round(done / elapsed, 1),
+                "interval_chunks_per_s": round(rate, 1),
+                "rss_mb": round(status_mb("VmRSS")),
+            }
+        )
+        console.print(
+            f"  {done:,} chunks written, {elapsed:.0f} s writing, {done / elapsed:.0f} "
+            f"chunks/s overall, {rate:.0f} over the last {done - int(last['chunks']):,}"
+        )
+        save(name, {"rows": rows})
+
     def sources() -> Any:
+        nonlocal paused
         for start in range(0, size, PER_SOURCE):
+            # A source is handed over once the previous ones are written, so every
+            # PROGRESS_EVERY chunks the count below is what the store holds.
+            if start and start % PROGRESS_EVERY == 0:
+                note(start)
+            if start in stop_at and stops is not None:
+                pause = time.perf_counter()
+                stops(start, pause - started - paused)
+                paused += time.perf_counter() - pause
             part = texts(start)
             yield f"source-{start // PER_SOURCE}", part, unit_vectors(rng, len(part))
-            if start and start % 50_000 == 0:
-                console.print(f"  {start:,} chunks written, {time.perf_counter() - started:.0f} s")
 
     store = open_store(settings(home))
-    add_synthetic(store, sources(), per_write=50)
+    add_synthetic(store, sources(), per_write=SOURCES_PER_WRITE)
     store.close()
-    return time.perf_counter() - started
+    return time.perf_counter() - started - paused
 
 
 def first_build(home: Path) -> dict[str, Any]:
@@ -196,21 +245,73 @@ def report(rows: list[dict[str, Any]]) -> None:
     console.print(f"Command: {' '.join(sys.argv)}")
 
 
-def main(sizes: list[int], name: str) -> None:
+def plot(rows: list[dict[str, Any]], path: Path) -> None:
+    """docs/scale.png: search p50/p95 and RSS against chunks, for the measured rows."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = sorted((r for r in rows if "search_p50_ms" in r), key=lambda r: r["chunks"])
+    sizes = [r["chunks"] for r in rows]
+    fig, (latency, memory) = plt.subplots(1, 2, figsize=(9, 3.6), dpi=120)
+    latency.plot(sizes, [r["search_p50_ms"] for r in rows], marker="o", label="p50")
+    latency.plot(sizes, [r["search_p95_ms"] for r in rows], marker="s", linestyle="--", label="p95")
+    latency.axhline(100, color="grey", linewidth=0.8, linestyle=":", label="target (p50)")
+    latency.set_ylabel("kb.search k=5, warm (ms)")
+    latency.set_ylim(bottom=0)
+    memory.plot(sizes, [r["rss_mb"] for r in rows], marker="o", color="tab:green")
+    memory.set_ylabel("RSS of the searching process (MB)")
+    memory.set_ylim(bottom=0)
+    for ax in (latency, memory):
+        ax.set_xscale("log")
+        ax.set_xlabel("chunks in the store (synthetic, embedded Chroma)")
+        ax.grid(True, which="both", alpha=0.3)
+    latency.legend()
+    fig.suptitle("One machine: search latency and memory vs store size (2 cores)")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+
+
+def measure_row(home: Path, row: dict[str, Any], name: str, rows: list[dict[str, Any]]) -> None:
+    """The fresh-process measurements of the store in ``home``, into ``row``."""
+    shutil.rmtree(settings(home).index_path, ignore_errors=True)  # a full build again
+    for role in ("first-build", "measure"):
+        console.print(f"{row['chunks']:,} chunks: {role}")
+        row.update(child(role, home))
+        save(name, {"rows": rows})
+        if "error" in row:
+            break
+    console.print(json.dumps({k: v for k, v in row.items() if k != "progress"}))
+
+
+def main(sizes: list[int], name: str, on_the_way: list[int]) -> None:
     rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(dir=os.environ.get("SCALE_TMP")) as tmp:
         for size in sizes:
             home = Path(tmp) / f"s{size}"
             console.print(f"{size:,} chunks: writing the store")
-            row: dict[str, Any] = {"chunks": size, "write_s": build(home, size)}
+            row: dict[str, Any] = {"chunks": size}
             rows.append(row)
-            for role in ("first-build", "measure"):
-                console.print(f"{size:,} chunks: {role}")
-                row.update(child(role, home))
-                save(name, {"rows": rows})
-                if "error" in row:
-                    break
-            console.print(json.dumps(row))
+
+            def stop(
+                count: int,
+                write_s: float,
+                row: dict[str, Any] = row,
+                home: Path = home,
+                size: int = size,
+            ) -> None:
+                # Measured in the store on its way to `size` (the writer idle meanwhile);
+                # the extra article each measurement adds stays (5 chunks).
+                early = {"chunks": count, "write_s": write_s, "on_the_way_to": size}
+                rows.insert(rows.index(row), early)
+                measure_row(home, early, name, rows)
+
+            stop_at = frozenset(n for n in on_the_way if 0 < n < size)
+            row["write_s"] = build(home, size, name, rows, stop, stop_at)
+            row["write_chunks_per_s"] = size / row["write_s"]
+            measure_row(home, row, name, rows)
             shutil.rmtree(home, ignore_errors=True)
     report(rows)
 
@@ -221,10 +322,36 @@ if __name__ == "__main__":
     parser.add_argument("--measure", type=Path)
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 300_000])
     parser.add_argument("--name", default="scale_curve", help="results/<name>.json")
+    parser.add_argument(
+        "--on-the-way",
+        type=int,
+        nargs="*",
+        default=[],
+        metavar="CHUNKS",
+        help="also measure each size's store when it holds this many chunks "
+        f"(multiples of {PER_SOURCE * SOURCES_PER_WRITE:,})",
+    )
+    parser.add_argument(
+        "--plot",
+        type=Path,
+        nargs="+",
+        metavar="JSON",
+        help="plot the measured rows of these results files (later files win per size)",
+    )
+    parser.add_argument("--out", type=Path, default=Path(__file__).parent.parent / "docs/scale.png")
     args = parser.parse_args()
-    if args.first_build:
+    if args.plot:
+        by_size = {
+            row["chunks"]: row
+            for results in args.plot
+            for row in json.loads(results.read_text())["rows"]
+            if "search_p50_ms" in row
+        }
+        plot(list(by_size.values()), args.out)
+        report(sorted(by_size.values(), key=lambda r: r["chunks"]))
+    elif args.first_build:
         print(json.dumps(first_build(args.first_build)))
     elif args.measure:
         print(json.dumps(measure(args.measure)))
     else:
-        main(args.sizes, args.name)
+        main(args.sizes, args.name, args.on_the_way)

@@ -143,6 +143,19 @@ class KnowledgeBase:
                 headers=headers,
                 embed_query=self.embed,
             )
+        if s.chroma_cloud:
+            assert s.chroma_cloud_api_key and s.chroma_tenant and s.chroma_database
+            host, port, ssl = s.chroma_cloud_address
+            return ChromaStore.cloud(
+                s.chroma_cloud_api_key.get_secret_value(),
+                s.chroma_tenant,
+                s.chroma_database,
+                s.collection,
+                host=host,
+                port=port,
+                ssl=ssl,
+                embed_query=self.embed,
+            )
         return ChromaStore.embedded(s.store_path, s.collection, embed_query=self.embed)
 
     @property

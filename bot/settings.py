@@ -10,7 +10,14 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from annotated_types import Ge, Gt, Le
-from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    AliasChoices,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.answer import ExtractiveSettings
@@ -91,6 +98,19 @@ class Settings(BaseSettings):
     chroma_ssl: bool = Field(False, description="Use HTTPS for the Chroma server.")
     chroma_token: SecretStr | None = Field(
         None, description="Bearer token for the Chroma server, if it needs one."
+    )
+
+    # --- Chroma Cloud (off unless the API key, tenant and database are all set)
+    chroma_cloud_api_key: SecretStr | None = Field(
+        None,
+        description="Chroma Cloud API key; with KB_CHROMA_TENANT and KB_CHROMA_DATABASE "
+        "the knowledge base lives in Chroma Cloud.",
+    )
+    chroma_tenant: str | None = Field(None, description="Chroma Cloud tenant.")
+    chroma_database: str | None = Field(None, description="Chroma Cloud database.")
+    chroma_cloud_url: str = Field(
+        "https://api.trychroma.com",
+        description="Chroma Cloud's address (another one only to test against a local server).",
     )
 
     # --- answering
@@ -185,6 +205,58 @@ class Settings(BaseSettings):
             raise ValueError("use provider:model, e.g. openai:gpt-4o-mini or ollama:llama3.2")
         return value.strip()
 
+    @field_validator("chroma_tenant", "chroma_database", "chroma_host", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: Any) -> Any:
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value.strip() if isinstance(value, str) else value
+
+    @field_validator("chroma_cloud_url")
+    @classmethod
+    def _cloud_url(cls, value: str) -> str:
+        _split_url(value)
+        return value.strip().rstrip("/")
+
+    @model_validator(mode="after")
+    def _one_chroma(self) -> Settings:
+        """Chroma Cloud takes all three of its settings, and excludes a Chroma server."""
+        cloud = {
+            "KB_CHROMA_CLOUD_API_KEY": self.chroma_cloud_api_key is not None
+            and bool(self.chroma_cloud_api_key.get_secret_value()),
+            "KB_CHROMA_TENANT": self.chroma_tenant is not None,
+            "KB_CHROMA_DATABASE": self.chroma_database is not None,
+        }
+        if any(cloud.values()) and not all(cloud.values()):
+            given = ", ".join(name for name, set_ in cloud.items() if set_)
+            missing = ", ".join(name for name, set_ in cloud.items() if not set_)
+            raise ValueError(
+                f"Chroma Cloud needs KB_CHROMA_CLOUD_API_KEY, KB_CHROMA_TENANT and "
+                f"KB_CHROMA_DATABASE together: {given} set, {missing} missing"
+            )
+        if all(cloud.values()) and self.chroma_host:
+            raise ValueError(
+                "both KB_CHROMA_HOST (a Chroma server) and Chroma Cloud "
+                "(KB_CHROMA_CLOUD_API_KEY, KB_CHROMA_TENANT, KB_CHROMA_DATABASE) are set; "
+                "unset one of them"
+            )
+        return self
+
+    @property
+    def chroma_cloud(self) -> bool:
+        """Whether the knowledge base lives in Chroma Cloud (its three settings are set)."""
+        return bool(
+            self.chroma_cloud_api_key is not None
+            and self.chroma_cloud_api_key.get_secret_value()
+            and self.chroma_tenant
+            and self.chroma_database
+        )
+
+    @property
+    def chroma_cloud_address(self) -> tuple[str, int, bool]:
+        """Chroma Cloud's host, port and whether it speaks HTTPS, from ``chroma_cloud_url``."""
+        return _split_url(self.chroma_cloud_url)
+
     @property
     def llm_enabled(self) -> bool:
         """Whether answers are written by an LLM (``KB_LLM`` or ``KB_LLM_URL`` set)."""
@@ -227,6 +299,18 @@ class Settings(BaseSettings):
         return self.home / "feedback.sqlite3"
 
 
+def _split_url(url: str) -> tuple[str, int, bool]:
+    """``https://host[:port]`` as (host, port, ssl); the port defaults by scheme."""
+    found = re.fullmatch(
+        r"(https?)://([A-Za-z0-9.-]+|\[[0-9A-Fa-f:]+\])(?::(\d{1,5}))?/?", url.strip()
+    )
+    if found is None:
+        raise ValueError(f"{url!r} is not an http(s)://host[:port] address")
+    scheme, host, port = found.groups()
+    ssl = scheme == "https"
+    return host.strip("[]"), int(port) if port else (443 if ssl else 80), ssl
+
+
 _EXPECTED = {int: "a whole number", float: "a number", bool: "true or false", Path: "a path"}
 
 
@@ -248,7 +332,10 @@ def describe_errors(exc: ValidationError) -> str:
     """One line per bad setting: its variable, the value given and what is expected."""
     lines = []
     for error in exc.errors():
-        name = str(error["loc"][0]) if error["loc"] else ""
+        if not error["loc"]:  # a rule across settings: its message names them
+            lines.append(str(error.get("msg", "")).removeprefix("Value error, "))
+            continue
+        name = str(error["loc"][0])
         field = Settings.model_fields.get(name)
         variable = f"KB_{name.upper()}" if name else "A setting"
         value = error.get("input")

@@ -448,8 +448,9 @@ def _marker(op: str, source_id: str, **fields: Any) -> dict[str, Any]:
 class ChromaStore:
     """Chunks, sentence vectors and source bookkeeping in Chroma.
 
-    Use :meth:`embedded` for a folder on disk or :meth:`server` for a
-    ``chroma run`` server shared by several processes.
+    Use :meth:`embedded` for a folder on disk, :meth:`server` for a
+    ``chroma run`` server shared by several processes, or :meth:`cloud` for
+    Chroma Cloud.
     """
 
     def __init__(
@@ -568,6 +569,61 @@ class ChromaStore:
         except Exception as exc:
             raise StoreError(f"could not reach the Chroma server at {where}: {exc}") from exc
         return cls(client, name, embed_query, description=f"on {where}")
+
+    @classmethod
+    def cloud(
+        cls,
+        api_key: str,
+        tenant: str,
+        database: str,
+        name: str,
+        *,
+        host: str = "api.trychroma.com",
+        port: int = 443,
+        ssl: bool = True,
+        embed_query: Callable[[list[str]], np.ndarray] | None = None,
+    ) -> ChromaStore:
+        """A store in Chroma Cloud (``chromadb.CloudClient``), shared with other processes.
+
+        The same adapter as :meth:`server` over Cloud's API: Cloud authenticates
+        with an API key and holds collections in a tenant's database. ``host``,
+        ``port`` and ``ssl`` are Cloud's own address unless a test points them at
+        a local ``chroma run`` server.
+
+        Args:
+            api_key: The Chroma Cloud API key (never written to logs or errors).
+            tenant: The tenant (a UUID in Chroma Cloud; ``default_tenant`` locally).
+            database: The database within the tenant.
+            name: The knowledge base's name (its three collections' prefix).
+
+        Raises:
+            StoreError: Chroma Cloud could not be reached or refused the credentials.
+
+        Example:
+            >>> store = ChromaStore.cloud(key, tenant, "kb-prod", "kb")  # doctest: +SKIP
+        """
+        import chromadb
+        from chromadb.config import Settings
+
+        where = (
+            f"{'https' if ssl else 'http'}://{host}:{port} (tenant {tenant}, database {database})"
+        )
+        try:
+            client = chromadb.CloudClient(
+                tenant=tenant,
+                database=database,
+                api_key=api_key,
+                settings=Settings(anonymized_telemetry=False),
+                cloud_host=host,
+                cloud_port=port,
+                enable_ssl=ssl,
+            )
+            client.heartbeat()
+        except Exception as exc:
+            message = str(exc).replace(api_key, "***") if api_key else str(exc)
+            # from None: the chained error could repeat the key, and this message says it all
+            raise StoreError(f"could not reach Chroma Cloud at {where}: {message}") from None
+        return cls(client, name, embed_query, description=f"in Chroma Cloud at {where}")
 
     def _collection(self, name: str, function: _EmbeddingFunction) -> Any:
         return self._client.get_or_create_collection(

@@ -213,3 +213,54 @@ def web_server(tmp_path: Path) -> Iterator[WebServer]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def chroma_server(tmp_path: Path) -> Iterator[int]:
+    """A real Chroma server on 127.0.0.1, stopped after the test."""
+    executable = shutil.which("chroma", path=str(Path(sys.executable).parent))
+    assert executable, "the chroma CLI comes with the chromadb package"
+    port = _free_port()
+    log = (tmp_path / "chroma.log").open("wb")
+    process = subprocess.Popen(
+        [
+            executable,
+            "run",
+            "--path",
+            str(tmp_path / "server"),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if (
+                    httpx.get(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1).status_code
+                    == 200
+                ):
+                    break
+            except httpx.HTTPError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError((tmp_path / "chroma.log").read_text(errors="replace"))
+            time.sleep(0.2)
+        yield port
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
