@@ -627,13 +627,22 @@ def quotes(answer: Answer) -> set[str]:
     return {q.strip() for c in answer.citations for q in c.quote.split(" … ") if q.strip()}
 
 
+def _main_quotes(answer: Answer) -> set[str]:
+    """What an answer quotes from its first citation: the passage of its best sentence."""
+    first = answer.citations[0].quote if answer.citations else ""
+    return {q.strip() for q in first.split(" … ") if q.strip()}
+
+
 def repeats_earlier(answer: Answer, earlier: Sequence[Answer]) -> Answer | None:
     """The earlier answer that ``answer`` merely repeats, if any.
 
     A follow-up that asks something new must not get the previous answer again:
     "Who made BLOOM?" after "What is BLOOM?" must not quote "BLOOM: An open-source
     model..." a second time. An answer repeats an earlier one when it quotes only
-    sentences that the earlier answer quoted, the two were asked different
+    sentences that the earlier answer quoted, its own first citation's among the
+    earlier answer's first citation's (a sentence quoted only in support, from another passage,
+    may answer the follow-up: "We select ten questions per category" for "And how
+    many went into each?" after "How many question categories…?"), the two were asked different
     questions, and none of those sentences (nor the headings they sit under)
     contains a term that the new question adds: "GPT-NeoX" in "What licence does
     GPT-NeoX use?" after the same question about LLaMA may well be answered by the
@@ -651,8 +660,8 @@ def repeats_earlier(answer: Answer, earlier: Sequence[Answer]) -> Answer | None:
     for previous in reversed(earlier):
         if not previous.answered or previous.standalone_question == answer.standalone_question:
             continue
-        if not said <= quotes(previous):
-            continue
+        if not said <= quotes(previous) or not _main_quotes(answer) <= _main_quotes(previous):
+            continue  # a sentence it only quoted in support ([2]) may answer a follow-up
         new = set(query_terms(answer.standalone_question)) - set(
             query_terms(previous.standalone_question)
         )

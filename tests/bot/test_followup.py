@@ -253,6 +253,17 @@ def test_a_new_sentence_or_a_new_term_is_not_a_repeat() -> None:
     assert repeats_earlier(neox, [llama]) is None
 
 
+def test_a_sentence_first_quoted_only_in_support_may_answer_a_follow_up() -> None:
+    categories = "First, we devised eight question categories."
+    per_category = "We select ten questions per category."
+    first = _answer("How many question categories were devised?", categories, per_category)
+    follow = _answer("How many prompts went into each type?", per_category, categories)
+
+    assert repeats_earlier(follow, [first]) is None
+    again = _answer("How many prompts went into each type?", categories, per_category)
+    assert repeats_earlier(again, [first]) is first
+
+
 def test_asking_the_same_again_or_abstaining_is_not_a_repeat() -> None:
     first = _answer(BLOOM, BLOOM_SENTENCE)
     assert repeats_earlier(_answer(BLOOM, BLOOM_SENTENCE), [first]) is None
