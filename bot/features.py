@@ -54,6 +54,14 @@ _DURATION = re.compile(
     r"\b(seconds?|minutes?|hours?|days?|weeks?|months?|years?|GPU[-\s]hours?)\b", re.IGNORECASE
 )
 
+_BY_PEOPLE = re.compile(
+    r"\bby\s+(the\s+|our\s+|its\s+|their\s+)?([\w\-]+\s+){0,3}(authors?|students?|researchers?"
+    r"|team|volunteers?|engineers?|annotators?|raters?|experts?|members?|developers?"
+    r"|maintainers?|crowd\s*workers?|contributors?)\b",
+    re.IGNORECASE,
+)
+"""People named without a name: "human evaluation (by the 5 student authors)"."""
+
 _REASON = (
     "because",
     "due to",
@@ -203,7 +211,8 @@ def settles(question: Question, candidate: Candidate) -> bool:
 def states_expected(question: Question, sentence: str) -> bool:
     """Whether ``sentence`` states the amount, date or name a typed question asks for.
 
-    "How long did it take…" asks for a duration: a number of hours, days, …
+    "How long did it take…" asks for a duration: a number of hours, days, …; "who"
+    is answered by a name, or by people described ("by the 5 student authors").
     """
     if question.kind == "quantity":
         if _ASKS_DURATION.search(question.text) and not _DURATION.search(sentence):
@@ -213,7 +222,7 @@ def states_expected(question: Question, sentence: str) -> bool:
         return states(TIME, sentence, question.text)
     if question.kind == "who":
         asked = proper_nouns(question.text) | {w.lower() for w in question.text.split()}
-        return bool(proper_nouns(sentence) - asked)
+        return bool(proper_nouns(sentence) - asked) or bool(_BY_PEOPLE.search(sentence))
     return False
 
 

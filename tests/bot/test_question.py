@@ -97,3 +97,11 @@ def test_a_hardware_question_needs_hardware_and_is_not_about_the_gpus_it_names()
     assert question.lacks_measure(set(terms("BLOOM was trained by a thousand researchers")))
     assert not question.lacks_measure(set(terms("BLOOM was trained on 384 A100 GPUs")))
     assert question.about_other_names(set(terms("Anthropic consumed $10 million of GPUs")))
+
+
+def test_who_is_answered_by_a_name_or_by_people_described() -> None:
+    question = _analyse("Who carried out the evaluation of Alpaca?")
+
+    assert states_expected(question, "The evaluation was run by LMSYS.")
+    assert states_expected(question, "We conduct human evaluation (by the 5 student authors).")
+    assert not states_expected(question, "The evaluation was thorough and fair.")
