@@ -193,3 +193,16 @@ def test_many_small_updates_keep_the_scores_of_an_index_built_at_once(tmp_path: 
         assert _live_scores(reopened, query) == want
     assert updated.live_ids() == reopened.live_ids()
     assert updated.idf("okapi") == scratch.idf("okapi") and not updated.known("a3")
+
+
+def test_vectors_of_a_saved_segment_are_read_from_its_file(tmp_path: Path) -> None:
+    from bot.lexical import _rows
+
+    vectors = np.random.default_rng(3).standard_normal((50, 8)).astype(np.float32)
+    np.save(tmp_path / "v.npy", vectors)
+    mapped = np.load(tmp_path / "v.npy", mmap_mode="r")
+
+    rows = [0, 17, 49, 17]
+    assert np.array_equal(np.stack(_rows(mapped, rows)), vectors[rows])  # read with pread
+    assert np.array_equal(np.stack(_rows(mapped[10:], [0, 5])), vectors[[10, 15]])  # a view
+    assert np.array_equal(np.stack(_rows(vectors, [3])), vectors[[3]])  # in memory
