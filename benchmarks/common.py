@@ -184,39 +184,9 @@ def scifact_texts(n: int) -> list[str]:
 @contextlib.contextmanager
 def chroma_server(path: Path, log: Path) -> Iterator[int]:
     """A ``chroma run`` server on 127.0.0.1 storing in ``path``; yields its port, stops after."""
-    import shutil
-    import socket
-    import subprocess
+    if str(REPO) not in sys.path:
+        sys.path.insert(0, str(REPO))
+    from tests.chroma_run import chroma_run
 
-    import httpx
-
-    executable = shutil.which("chroma", path=str(Path(sys.executable).parent))
-    if executable is None:
-        raise RuntimeError("the chroma CLI comes with the chromadb package")
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [executable, "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                with contextlib.suppress(httpx.HTTPError):
-                    url = f"http://127.0.0.1:{port}/api/v2/heartbeat"
-                    if httpx.get(url, timeout=1).status_code == 200:
-                        break
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(log.read_text(errors="replace"))
-                time.sleep(0.2)
-            yield port
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+    with chroma_run(path, log) as port:
+        yield port

@@ -235,7 +235,9 @@ def _items_before(
     previous = _next_passage(passages, first.passage_rank, step=-1)
     if first.sentence != 0 or previous is None or limit <= 0:
         return []
-    by_index = {s.candidate.sentence: s.candidate for s in ranked if s.candidate.passage_rank == previous}
+    by_index = {
+        s.candidate.sentence: s.candidate for s in ranked if s.candidate.passage_rank == previous
+    }
     run: list[Candidate] = []
     index = len(passages[previous].chunk.sentences) - 1
     while (candidate := by_index.get(index)) is not None and (

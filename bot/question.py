@@ -154,7 +154,9 @@ class Question:
         measure = _measure_words(text)
         units = tuple(u for u in _name_units(text) if not any(u <= m for m in measure))  # "GPUs"
         # "wins" in "Who wins the debate?" is the frame the outcome rule reads, not content
-        framing = set(terms(" ".join(OUTCOME.findall(text)))) if kind_of(text) == "outcome" else set()
+        framing = (
+            set(terms(" ".join(OUTCOME.findall(text)))) if kind_of(text) == "outcome" else set()
+        )
         content = [t for t in all_terms if t not in framing]
         unknown = sum(not seen(t) for t in content) / len(content) if content else 1.0
         asked = set(all_terms)
@@ -304,9 +306,8 @@ _ASKS_HARDWARE = re.compile(
     r"^\W*(what|which)\s+(kinds?\s+of\s+|type\s+of\s+)?(hardware|gpus?|tpus?|chips?|accelerators?)\b",
     re.IGNORECASE,
 )
-_HARDWARE = tuple(
-    _stems(w) for w in "hardware GPU GPUs TPU TPUs A100 H100 V100 A6000 accelerator chip CPU".split()
-)
+_HARDWARE_WORDS = ("hardware", "GPUs", "TPUs", "A100", "H100", "V100", "A6000", "accelerator")
+_HARDWARE = tuple(_stems(w) for w in (*_HARDWARE_WORDS, "GPU", "TPU", "chip", "CPU"))
 
 
 def _measure_words(text: str) -> tuple[frozenset[str], ...]:
@@ -327,8 +328,11 @@ def _name_units(text: str) -> tuple[frozenset[str], ...]:
     joinable = False
     for i, word in enumerate(text.split()):
         token = re.sub(r"['’]s$", "", word.strip("?!.,;:\"'()[]“”‘’"))  # "PaLM's" is PaLM
-        if not token or token == "I" or not _NAME.fullmatch(token) or (
-            i == 0 and token.isalpha() and not token[1:].isupper()
+        if (
+            not token
+            or token == "I"
+            or not _NAME.fullmatch(token)
+            or (i == 0 and token.isalpha() and not token[1:].isupper())
         ):
             joinable = False
             continue

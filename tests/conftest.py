@@ -11,11 +11,7 @@ after ``-m "not slow and not server and not discord"``, ``make test`` runs all.
 from __future__ import annotations
 
 import shutil
-import socket
-import subprocess
-import sys
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -23,12 +19,12 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from bot import KnowledgeBase, Settings
 from bot.process import set_up_process
 from ingest.store import ChromaStore
+from tests.chroma_run import chroma_run
 
 set_up_process()  # the test session is an entry point, like ``kb``: before any model loads
 
@@ -130,55 +126,11 @@ def fake_store(tmp_path: Path) -> Iterator[ChromaStore]:
         store.close()
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def chroma_server(tmp_path: Path) -> Iterator[int]:
     """A real Chroma server on 127.0.0.1, stopped after the test."""
-    executable = shutil.which("chroma", path=str(Path(sys.executable).parent))
-    assert executable, "the chroma CLI comes with the chromadb package"
-    port = _free_port()
-    log = (tmp_path / "chroma.log").open("wb")
-    process = subprocess.Popen(
-        [
-            executable,
-            "run",
-            "--path",
-            str(tmp_path / "server"),
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if (
-                    httpx.get(f"http://127.0.0.1:{port}/api/v2/heartbeat", timeout=1).status_code
-                    == 200
-                ):
-                    break
-            except httpx.HTTPError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError((tmp_path / "chroma.log").read_text(errors="replace"))
-            time.sleep(0.2)
+    with chroma_run(tmp_path / "server", tmp_path / "chroma.log") as port:
         yield port
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
 
 
 @dataclass

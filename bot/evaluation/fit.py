@@ -196,8 +196,10 @@ def _keep_scores(
     }
     ranked = [_ranked(s, models[g]) for s, g in zip(samples, folds)]
     rows = np.vstack(
-        [answerability_row([(r.candidate, r.probability) for r in rs], s.passages)
-         for s, rs in zip(samples, ranked)]
+        [
+            answerability_row([(r.candidate, r.probability) for r in rs], s.passages)
+            for s, rs in zip(samples, ranked)
+        ]
     )
     labels = np.array([s.question.answerable for s in samples], dtype=float)
     p = np.zeros(len(samples))
@@ -206,7 +208,9 @@ def _keep_scores(
         model = fit_monotone(rows[train], labels[train], ANSWERABILITY_FEATURES, SIGNS, answer_l2)
         p[held] = model.probabilities(rows[held])
     answered = [
-        (s, rs) for s, rs, pi in zip(samples, ranked, p) if s.question.answerable and pi >= THRESHOLD
+        (s, rs)
+        for s, rs, pi in zip(samples, ranked, p)
+        if s.question.answerable and pi >= THRESHOLD
     ]
     scores: dict[float, float] = {}
     for keep in KEEP:
