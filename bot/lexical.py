@@ -286,14 +286,16 @@ class LexicalSnapshot:
 
     def vectors(self, positions: Sequence[int]) -> np.ndarray:
         """The stored vectors of the chunks at ``positions``, one row each."""
-        segment_of = np.searchsorted(self.offsets, positions, side="right") - 1
-        rows: dict[int, np.ndarray] = {}
-        for s in set(segment_of.tolist()):
-            wanted = [i for i, owner in enumerate(segment_of.tolist()) if owner == s]
-            local = [int(positions[i]) - int(self.offsets[s]) for i in wanted]
-            for i, row in zip(wanted, _rows(self.segments[s].vectors, local)):
+        owners = (np.searchsorted(self.offsets, positions, side="right") - 1).tolist()
+        by_segment: dict[int, list[int]] = {}
+        for i, owner in enumerate(owners):
+            by_segment.setdefault(owner, []).append(i)
+        rows: list[np.ndarray] = [np.empty(0)] * len(owners)
+        for owner, wanted in by_segment.items():
+            local = [int(positions[i]) - int(self.offsets[owner]) for i in wanted]
+            for i, row in zip(wanted, _rows(self.segments[owner].vectors, local)):
                 rows[i] = row
-        return np.stack([rows[i] for i in range(len(positions))])
+        return np.stack(rows)
 
     def with_revision(self, revision: str, urls: Mapping[str, str | None]) -> LexicalSnapshot:
         """The same contents, known to match the store at ``revision``."""
