@@ -47,6 +47,7 @@ SENTENCE_FEATURES = (
     "why_because",  # a why/how question and a sentence that gives a reason
     "length",  # log of the sentence's word count
     "sentence_position",  # 1 / (1 + index of the sentence in its passage)
+    "novelty",  # share of the sentence's terms the question does not use (an answer adds something)
 )
 
 _ASKS_DURATION = re.compile(r"^\W*how\s+long\b[^?]*\btake\b", re.IGNORECASE)
@@ -111,6 +112,7 @@ def candidates(
     """Every quotable sentence of ``passages`` with its feature row (passage order)."""
     found: list[Candidate] = []
     typed = question.kind in ("quantity", "time", "who")
+    asked = set(terms(question.text))
     for rank, passage in enumerate(passages):
         chunk = passage.chunk
         vectors = sentence_vectors.get(chunk.id)
@@ -161,6 +163,7 @@ def candidates(
                 1.0 if question.kind == "why" and any(r in lowered for r in _REASON) else 0.0,
                 math.log1p(len(text.split())),
                 1.0 / (1 + i),
+                novelty(words, asked),
             ]
             found.append(
                 Candidate(
@@ -178,6 +181,16 @@ def candidates(
                 )
             )
     return found
+
+
+def novelty(sentence: set[str], asked: set[str]) -> float:
+    """Share of a sentence's terms the question does not use.
+
+    An answer adds something to the question: "Open-source LLMs ... risk misuse"
+    only echoes "Why is there a risk of misuse with open-source LLMs?", while
+    "Open access means bad actors can use these tools" gives the reason.
+    """
+    return len(sentence - asked) / max(len(sentence), 1)
 
 
 def _inside_bullet(text: str, start: int) -> bool:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.features import states_expected
+from bot.features import novelty, states_expected
 from bot.question import NUMBER, Question, states
 from bot.terms import terms
 
@@ -105,3 +105,14 @@ def test_who_is_answered_by_a_name_or_by_people_described() -> None:
     assert states_expected(question, "The evaluation was run by LMSYS.")
     assert states_expected(question, "We conduct human evaluation (by the 5 student authors).")
     assert not states_expected(question, "The evaluation was thorough and fair.")
+
+
+def test_a_sentence_that_only_echoes_the_question_adds_little() -> None:
+    asked = set(terms("Why is there a risk of misuse with open-source LLMs?"))
+    echo = set(
+        terms("Open-source LLMs are accessible to all, promote innovation, but risk misuse.")
+    )
+    reason = set(terms("Open access means bad actors can use these tools for harmful purposes."))
+    assert novelty(echo, asked) < 0.5
+    assert novelty(reason, asked) > 0.8
+    assert novelty(set(), asked) == 0.0
