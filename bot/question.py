@@ -126,6 +126,10 @@ class Question:
     question about an article that says "consumed" is a paraphrase, not a near miss
     ("founded" in "Who founded Cohere?" is one, and is missed for that reason)."""
 
+    asks_maker: bool = False
+    """A who-question about who made something ("Which company made BERT?"): the answer
+    must say so, in a making verb, "by <name>" or "<name>'s <thing>" (:meth:`states_maker`)."""
+
     def off_side(self, headings: set[str]) -> bool:
         """Whether headings are about the other side only ("Open Source › Challenges" for closed)."""
         return any(other & headings and not own & headings for own, other in self.sides)
@@ -186,7 +190,8 @@ class Question:
             units,
             any(not seen(term) for unit in units for term in unit),
             measure,
-            frozenset(set(weights) - names) if names else frozenset(),
+            frozenset(set(weights) - names - _answer_type(text)) if names else frozenset(),
+            kind_of(text) == "who" and bool(set(terms(text)) & _MAKING),
         )
 
     def lacks_attribute(self, present: set[str]) -> bool:
@@ -207,6 +212,13 @@ class Question:
         if self.unheard_name:
             return True
         return bool(self.name_units) and not any(unit <= present for unit in self.name_units)
+
+    def states_maker(self, sentence: str) -> bool:
+        """Whether ``sentence`` says who made something: "BERT: A model by Google",
+        "Meta's LLaMA", "EleutherAI released GPT-J"; not "models like T5 and BERT"."""
+        if set(terms(sentence)) & _MAKING or _BY_NAME.search(sentence):
+            return True
+        return any(set(terms(m.group(1))) & self.names for m in _POSSESSED.finditer(sentence))
 
     def lacks_measure(self, present: set[str]) -> bool:
         """Whether ``present`` says nothing of the measure asked for ("batch size")."""
@@ -237,6 +249,28 @@ class Question:
 
 def _stems(words: str) -> frozenset[str]:
     return frozenset(terms(words))
+
+
+_MAKING = _stems(
+    "make made makes develop developed develops create created creates build built builds"
+    " design designed designs release released releases produce"
+    " produced produces launch launched launches maintain maintained maintains publish"
+    " published publishes own owned owns found founded founds"
+)
+"""How a who-question asks who made something; a sentence says it in any of them. Not
+"train": "pre-trained" and "trained on" say nothing of who did it."""
+_BY_NAME = re.compile(r"\bby\s+(?:the\s+)?[A-Z][\w\-]*")
+_POSSESSED = re.compile(r"\b[A-Z][\w\-.]*['’]s\s+([\w\-.]+)")
+
+
+def _answer_type(text: str) -> frozenset[str]:
+    """What a who-question says of its answer, not of the names it mentions: "company" (what
+    the answer is) and "made" (how it relates to BERT) in "Which company made BERT?".
+    Neither need be in the answer: "BERT: A model by Google" (see :attr:`Question.asks_maker`)."""
+    if kind_of(text) != "who":
+        return frozenset()
+    match = _ASKS_WHO.search(text)
+    return (_stems(match.group(0)) if match else frozenset()) | _MAKING
 
 
 # Opposites that decide which half of a comparison a passage is about (stemmed, both ways).

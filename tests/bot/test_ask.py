@@ -74,17 +74,7 @@ def test_answers_are_grounded_in_their_citations(corpus_kb: KnowledgeBase, quest
         "What is the capital of Australia?",
         "¿Quién ganó el mundial de 2022?",
         "🤖🤖🤖",
-        pytest.param(
-            "Who founded Cohere?",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="a known near-miss slip: answered with 'organizations like Anthropic "
-                "and Cohere charge for access' (a who-question needs a name; Anthropic is one, "
-                "and 'founded' is a word the corpus never uses, so it cannot tell this from a "
-                "paraphrase). Near-miss abstention is under half on the test split "
-                "(README, Measured).",
-            ),
-        ),
+        "Who founded Cohere?",
         "What is Baidu's annual revenue?",
         # near misses: the corpus names these models, never what is asked of them
         "How many parameters does GPT-NeoX have?",
@@ -145,6 +135,16 @@ def test_who_wins_is_answered_by_the_sentence_that_says_how_it_ends(
     assert answer.answered
     assert "a hybrid model might prevail" in answer.text
     assert any("a hybrid model might prevail" in c.quote for c in answer.citations)
+
+
+@pytest.mark.parametrize("question", ["Which company made BERT?", "Which company developed BERT?"])
+def test_who_made_it_is_answered_by_the_maker_without_the_word_company(
+    corpus_kb: KnowledgeBase, question: str
+) -> None:
+    answer = corpus_kb.ask(question)
+
+    assert answer.answered
+    assert "BERT: A model by Google" in answer.citations[0].quote
 
 
 def test_source_filter_applies_to_ask(corpus_kb: KnowledgeBase) -> None:

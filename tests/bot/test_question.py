@@ -116,3 +116,16 @@ def test_a_sentence_that_only_echoes_the_question_adds_little() -> None:
     assert novelty(echo, asked) < 0.5
     assert novelty(reason, asked) > 0.8
     assert novelty(set(), asked) == 0.0
+
+
+def test_who_made_it_needs_a_maker_not_the_word_company() -> None:
+    bert = _analyse("Which company made BERT?")
+    llama = _analyse("Who developed LLaMA?")
+
+    assert bert.kind == "who" and bert.asks_maker
+    assert not bert.attributes  # "company" is what the answer is, "made" how it relates
+    assert bert.states_maker("BERT: A model by Google designed for understanding context.")
+    assert llama.states_maker("Main examples include Meta's LLaMA and EleutherAI's GPT-Neo.")
+    assert llama.states_maker("Meta released LLaMA to researchers.")
+    assert not bert.states_maker("Pre-trained constructing blocks like T5 and BERT embeddings.")
+    assert not _analyse("Who is the CEO of Anthropic?").asks_maker
