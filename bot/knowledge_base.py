@@ -23,6 +23,7 @@ from bot.answer import (
 from bot.conversation import Conversation
 from bot.generative import StreamingAnswerer
 from bot.lexical import LexicalIndex
+from bot.question import with_senses
 from bot.results import Answer, Citation
 from bot.retrieve import CANDIDATES, HybridRetriever, Mode, Retrieval
 from bot.settings import Settings, load_settings
@@ -621,12 +622,14 @@ class KnowledgeBase:
         self._ensure_content()
         later = not self._store.cheap_revision
         with self._store.snapshot():
-            retrieval = self._retrieve(standalone, k, source, checked_later=later)
+            known = self._lexical.refresh(self._store, checked_later=later).known
+            query = with_senses(standalone, known)  # "cons" finds the "Challenges" heading
+            retrieval = self._retrieve(query, k, source, checked_later=later)
             evidence, revision = self._read_evidence(retrieval, checked_later=later)
             seen = retrieval.lexical
             if later and seen is not None and revision != seen.revision:
                 log.info("the knowledge base changed while answering; answering again")
-                evidence, _ = self._read_evidence(self._retrieve(standalone, k, source))
+                evidence, _ = self._read_evidence(self._retrieve(query, k, source))
             return evidence
 
     def _finish(

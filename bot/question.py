@@ -286,6 +286,44 @@ _OPPOSITES = tuple(
 )
 
 
+_SENSES = (
+    "advantages benefits pros strengths upsides perks",
+    "challenges drawbacks disadvantages cons weaknesses risks limitations downsides",
+)
+"""Words a user asks with for one thing an article files under another ("cons" of open
+models: its heading says "Challenges")."""
+_ASKS_SENSE = re.compile(
+    r"^\W*((what|which)\s+(are|were)\s+(some\s+of\s+)?(the\s+)?|(list|name)\s+(some\s+|the\s+)?)"
+    r"(\w+\s+)?(" + "|".join(" ".join(_SENSES).split()) + r")\b",
+    re.IGNORECASE,
+)
+
+
+def with_senses(question: str, known: Callable[[str], bool]) -> str:
+    """A question asking for the pros or cons of something, with the knowledge base's
+    other words for them ("What are the cons of open models?" finds "Challenges").
+
+    Only a question that asks for them ("What are the (main) drawbacks…", "List the
+    risks…"): one that only mentions them ("offset the drawbacks of both") is left as is.
+
+    Example:
+        >>> with_senses("What are the cons of open models?", {"challeng", "drawback"}.__contains__)
+        'What are the cons of open models? (challenges, drawbacks)'
+    """
+    match = _ASKS_SENSE.search(question)
+    if not match:
+        return question
+    asked = set(terms(match.group(match.lastindex or 0)))
+    extra = [
+        word
+        for sense in _SENSES
+        if asked & _stems(sense)
+        for word in sense.split()
+        if not asked & _stems(word) and all(known(t) for t in terms(word))
+    ]
+    return f"{question} ({', '.join(extra)})" if extra else question
+
+
 def kind_of(text: str) -> Kind:
     """The answer a question expects, from its first words."""
     if _ASKS_QUANTITY.search(text) or _ASKS_MEASURE.search(text):

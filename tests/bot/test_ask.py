@@ -147,6 +147,24 @@ def test_who_made_it_is_answered_by_the_maker_without_the_word_company(
     assert "BERT: A model by Google" in answer.citations[0].quote
 
 
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What are the cons of open-source LLMs?",
+        "What are the disadvantages of open source models?",
+        "What are the main drawbacks of open-source LLMs?",
+    ],
+)
+def test_the_cons_of_something_are_found_under_its_challenges_heading(
+    corpus_kb: KnowledgeBase, question: str
+) -> None:
+    answer = corpus_kb.ask(question)
+
+    assert answer.answered
+    assert "Risk of Misuse" in answer.text  # an item of the article's open-source "Challenges"
+    assert "Lack of Transparency" not in answer.text  # closed-source's list
+
+
 def test_source_filter_applies_to_ask(corpus_kb: KnowledgeBase) -> None:
     answer = corpus_kb.ask("What is a hybrid approach?", source=GPT_J)
     assert all(c.source.endswith(GPT_J) for c in answer.citations)

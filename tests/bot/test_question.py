@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.features import novelty, states_expected
-from bot.question import NUMBER, Question, states
+from bot.question import NUMBER, Question, states, with_senses
 from bot.terms import terms
 
 
@@ -129,3 +129,16 @@ def test_who_made_it_needs_a_maker_not_the_word_company() -> None:
     assert llama.states_maker("Meta released LLaMA to researchers.")
     assert not bert.states_maker("Pre-trained constructing blocks like T5 and BERT embeddings.")
     assert not _analyse("Who is the CEO of Anthropic?").asks_maker
+
+
+def test_asking_for_the_cons_also_searches_for_the_words_the_articles_use() -> None:
+    known = {"challeng", "drawback", "risk", "advantag"}.__contains__
+
+    assert with_senses("What are the cons of open models?", known) == (
+        "What are the cons of open models? (challenges, drawbacks, risks)"
+    )
+    assert with_senses("List the benefits of BLOOM.", known) == (
+        "List the benefits of BLOOM. (advantages)"
+    )
+    mentions = "Which open standards can help offset the drawbacks of both approaches?"
+    assert with_senses(mentions, known) == mentions  # asks for standards, not drawbacks
