@@ -201,7 +201,10 @@ class Question:
         nothing of "parameters": the near miss the issue describes.
         """
         asked = self.attributes
-        return bool(asked) and self.names <= present and not asked & present
+        if not asked or not self.names <= present:
+            return False
+        said = present | {t for sense in _ATTRIBUTE_SENSES if sense & present for t in sense}
+        return not asked & said
 
     def about_other_names(self, present: set[str]) -> bool:
         """Whether ``present`` holds none of the names the question mentions, each whole.
@@ -297,6 +300,18 @@ _ASKS_SENSE = re.compile(
     r"(\w+\s+)?(" + "|".join(" ".join(_SENSES).split()) + r")\b",
     re.IGNORECASE,
 )
+
+
+_ATTRIBUTE_SENSES = tuple(
+    _stems(words)
+    for words in (
+        "cost costs price prices spend spent spending pay paid pays expense expenses"
+        " expensive budget dollars fee fees",
+        *_SENSES,
+    )
+)
+"""Words that say the same of a thing: "OpenAI spent hundreds of thousands coaching GPT-3"
+says what GPT-3 cost."""
 
 
 def with_senses(question: str, known: Callable[[str], bool]) -> str:

@@ -165,6 +165,13 @@ def test_the_cons_of_something_are_found_under_its_challenges_heading(
     assert "Lack of Transparency" not in answer.text  # closed-source's list
 
 
+def test_what_it_cost_is_answered_by_what_was_spent(corpus_kb: KnowledgeBase) -> None:
+    answer = corpus_kb.ask("How much did it cost to train GPT-3?")
+
+    assert answer.answered
+    assert "OpenAI spent hundreds of thousands coaching GPT-3" in answer.citations[0].quote
+
+
 def test_source_filter_applies_to_ask(corpus_kb: KnowledgeBase) -> None:
     answer = corpus_kb.ask("What is a hybrid approach?", source=GPT_J)
     assert all(c.source.endswith(GPT_J) for c in answer.citations)

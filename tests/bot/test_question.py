@@ -142,3 +142,11 @@ def test_asking_for_the_cons_also_searches_for_the_words_the_articles_use() -> N
     )
     mentions = "Which open standards can help offset the drawbacks of both approaches?"
     assert with_senses(mentions, known) == mentions  # asks for standards, not drawbacks
+
+
+def test_what_something_cost_is_said_in_any_word_for_money() -> None:
+    question = _analyse("How much did it cost to train GPT-3?")
+    spent = set(terms("OpenAI spent hundreds of thousands coaching GPT-3"))
+
+    assert not question.lacks_attribute(spent)
+    assert _analyse("How many parameters does GPT-3 have?").lacks_attribute(spent)
