@@ -123,9 +123,10 @@ class Question:
     """What it asks about the names it mentions: its other content terms the knowledge
     base uses. Empty when it names nothing, or asks nothing beyond the name ("What
     is BLOOM?"). A term the knowledge base never uses is left out: "spend" in a
-    question about an article that says "consumed" is a paraphrase, not a near miss
-    ("founded" in "Who founded Cohere?" is one, and is missed for that reason)."""
-
+    question about an article that says "consumed" is a paraphrase, not a near miss.
+    ("Who founded Cohere?" is one all the same: :attr:`asks_maker` catches it.)
+    A who-question's answer type and making verb are not attributes ("company" and
+    "made" in "Which company made BERT?")."""
     asks_maker: bool = False
     """A who-question about who made something ("Which company made BERT?"): the answer
     must say so, in a making verb, "by <name>" or "<name>'s <thing>" (:meth:`states_maker`)."""
