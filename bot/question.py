@@ -296,9 +296,14 @@ _SENSES = (
 )
 """Words a user asks with for one thing an article files under another ("cons" of open
 models: its heading says "Challenges")."""
+_ALSO_ASKING = (
+    "merits",
+    "difficulties problems issues obstacles hurdles shortcomings pitfalls concerns dangers",
+)
+"""Other words that ask for the same, per sense: too common in articles to search for."""
 _ASKS_SENSE = re.compile(
-    r"^\W*((what|which)\s+(are|were)\s+(some\s+of\s+)?(the\s+)?|(list|name)\s+(some\s+|the\s+)?)"
-    r"(\w+\s+)?(" + "|".join(" ".join(_SENSES).split()) + r")\b",
+    r"^\W*((what|which)\s+((are|were)\s+(some\s+of\s+)?(the\s+)?)?|(list|name)\s+(some\s+|the\s+)?)"
+    r"(\w+\s+)?(" + "|".join(" ".join(_SENSES + _ALSO_ASKING).split()) + r")\b",
     re.IGNORECASE,
 )
 
@@ -332,8 +337,8 @@ def with_senses(question: str, known: Callable[[str], bool]) -> str:
     asked = set(terms(match.group(match.lastindex or 0)))
     extra = [
         word
-        for sense in _SENSES
-        if asked & _stems(sense)
+        for sense, also in zip(_SENSES, _ALSO_ASKING)
+        if asked & (_stems(sense) | _stems(also))
         for word in sense.split()
         if not asked & _stems(word) and all(known(t) for t in terms(word))
     ]

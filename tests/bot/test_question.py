@@ -140,6 +140,9 @@ def test_asking_for_the_cons_also_searches_for_the_words_the_articles_use() -> N
     assert with_senses("List the benefits of BLOOM.", known) == (
         "List the benefits of BLOOM. (advantages)"
     )
+    assert with_senses("What problems do open models run into?", known) == (
+        "What problems do open models run into? (challenges, drawbacks, risks)"
+    )  # "problems" asks for the cons, but is too common a word to search for
     mentions = "Which open standards can help offset the drawbacks of both approaches?"
     assert with_senses(mentions, known) == mentions  # asks for standards, not drawbacks
 
