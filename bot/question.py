@@ -218,11 +218,32 @@ class Question:
         return bool(self.name_units) and not any(unit <= present for unit in self.name_units)
 
     def states_maker(self, sentence: str) -> bool:
-        """Whether ``sentence`` says who made something: "BERT: A model by Google",
-        "Meta's LLaMA", "EleutherAI released GPT-J"; not "models like T5 and BERT"."""
-        if set(terms(sentence)) & _MAKING or _BY_NAME.search(sentence):
+        """Whether ``sentence`` says who made what the question names.
+
+        "Meta's LLaMA"; "Meta released LLaMA" (the name after an active making verb);
+        "LLaMA was developed by Meta" and "BERT: A model by Google" (the name before
+        "by"). Not "models like T5 and BERT", nor "…and OpenAI develop them" for "Who
+        founded OpenAI?" (there OpenAI is the maker of something else).
+        """
+        if any(set(terms(m.group(1))) & self.names for m in _POSSESSED.finditer(sentence)):
             return True
-        return any(set(terms(m.group(1))) & self.names for m in _POSSESSED.finditer(sentence))
+        words = _TOKEN.findall(sentence)
+        stems = [set(terms(w)) for w in words]
+
+        def named(part: list[set[str]]) -> bool:
+            present = set().union(*part) if part else set()
+            units = self.name_units or (self.names,)
+            return any(unit and unit <= present for unit in units)
+
+        for i, word in enumerate(words):
+            if word.lower() == "by" and i + 1 < len(words) and words[i + 1][:1].isupper():
+                if named(stems[:i]):
+                    return True
+            elif stems[i] & _MAKING:
+                passive = any(w.lower() == "by" for w in words[i + 1 : i + 4])
+                if named(stems[:i] if passive else stems[i + 1 :]):
+                    return True
+        return False
 
     def lacks_measure(self, present: set[str]) -> bool:
         """Whether ``present`` says nothing of the measure asked for ("batch size")."""
@@ -259,11 +280,11 @@ _MAKING = _stems(
     "make made makes develop developed develops create created creates build built builds"
     " design designed designs release released releases produce"
     " produced produces launch launched launches maintain maintained maintains publish"
-    " published publishes own owned owns found founded founds"
+    " published publishes own owned owns found founded founds behind"
 )
 """How a who-question asks who made something; a sentence says it in any of them. Not
 "train": "pre-trained" and "trained on" say nothing of who did it."""
-_BY_NAME = re.compile(r"\bby\s+(?:the\s+)?[A-Z][\w\-]*")
+_TOKEN = re.compile(r"[\w][\w\-.’']*")
 _POSSESSED = re.compile(r"\b[A-Z][\w\-.]*['’]s\s+([\w\-.]+)")
 
 

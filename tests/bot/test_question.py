@@ -127,7 +127,11 @@ def test_who_made_it_needs_a_maker_not_the_word_company() -> None:
     assert bert.states_maker("BERT: A model by Google designed for understanding context.")
     assert llama.states_maker("Main examples include Meta's LLaMA and EleutherAI's GPT-Neo.")
     assert llama.states_maker("Meta released LLaMA to researchers.")
+    assert llama.states_maker("LLaMA was developed by Meta.")
     assert not bert.states_maker("Pre-trained constructing blocks like T5 and BERT embeddings.")
+    openai = _analyse("Who founded OpenAI?")  # OpenAI makes something else here
+    assert not openai.states_maker("Entities like Anthropic and OpenAI develop them internally.")
+    assert _analyse("Which company is behind ConstitutionalAI?").asks_maker
     assert not _analyse("Who is the CEO of Anthropic?").asks_maker
 
 
