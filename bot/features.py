@@ -55,6 +55,10 @@ _DURATION = re.compile(
     r"\b(seconds?|minutes?|hours?|days?|weeks?|months?|years?|GPU[-\s]hours?)\b", re.IGNORECASE
 )
 
+_ASKS_PERCENT = re.compile(r"\b(percentage|per\s*cent|what\s+(share|proportion|fraction))\b", re.I)
+_PERCENT = re.compile(r"%|\bper\s*cent\b|\b(half|third|quarter|fifth|tenth)s?\b", re.I)
+"""A share is stated as a percentage or a fraction: "Apache 2.0" states no percentage."""
+
 _BY_PEOPLE = re.compile(
     r"\bby\s+(the\s+|our\s+|its\s+|their\s+)?([\w\-]+\s+){0,3}(authors?|students?|researchers?"
     r"|team|volunteers?|engineers?|annotators?|raters?|experts?|members?|developers?"
@@ -229,6 +233,8 @@ def states_expected(question: Question, sentence: str) -> bool:
     """
     if question.kind == "quantity":
         if _ASKS_DURATION.search(question.text) and not _DURATION.search(sentence):
+            return False
+        if _ASKS_PERCENT.search(question.text) and not _PERCENT.search(sentence):
             return False
         return states(NUMBER, sentence, question.text)
     if question.kind == "time":

@@ -66,11 +66,14 @@ _ASKS_LIST = re.compile(
 )
 
 NUMBER = re.compile(
-    r"\d+(?:[.,]\d+)*|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve"
+    r"\d+(?:[.,]\d+)*|\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve"
     r"|twenty|thirty|forty|fifty|hundreds?|thousands?|millions?|billions?|trillions?|dozens?"
-    r"|half|double|twice)\b",
+    r"|half|double|twice)\b"
+    r"|\bone\s+(?:hour|day|week|month|year|hundred|thousand|million|billion)\b",
     re.IGNORECASE,
 )
+"""An amount. "one" only with a unit ("in one day"): alone it is mostly no amount ("one
+approach", "no one")."""
 TIME = re.compile(
     r"\b(?:1[5-9]\d\d|20\d\d)s?\b|\b(?:january|february|march|april|may|june|july|august"
     r"|september|october|november|december)\b|\b(?:years?|months?|weeks?|days?)\s+ago\b"

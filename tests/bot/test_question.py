@@ -72,6 +72,16 @@ def test_a_number_inside_a_name_states_no_amount() -> None:
     assert states(NUMBER, "LLaMA 7B was fine-tuned.", asked)
 
 
+def test_one_alone_is_no_amount_but_a_share_must_be_a_share() -> None:
+    many = _analyse("How many articles are there?")
+    share = _analyse("What percentage of companies use open-source models?")
+
+    assert not states_expected(many, "The future likely isn't about one approach dominating.")
+    assert states_expected(many, "Training took one day on eight GPUs.")
+    assert not states_expected(share, "Models use licences like Apache 2.0 and MIT.")
+    assert states_expected(share, "About 20% of companies run open models.")
+
+
 def test_who_wins_questions_ask_how_a_contest_ends() -> None:
     assert _analyse("Who wins the debate?").kind == "outcome"
     assert _analyse("Which approach will prevail in the end?").kind == "outcome"
