@@ -27,15 +27,28 @@ def stopwords() -> frozenset[str]:
     return frozenset(STOPWORDS_EN)
 
 
+_ACRONYM_PLURAL = re.compile(r"\b([A-Z][A-Z0-9]+)s\b")
+_CONSONANTS_PLURAL = re.compile(r"^[b-df-hj-np-tv-xz]{2,}s$")
+
+
+def _lower_words(text: str) -> list[str]:
+    """Lower-cased word tokens, an acronym's plural made singular ("LLMs", "GPUs", "llms"):
+    the stemmer leaves them alone, so "What is an LLM?" would not match "LLMs are…"."""
+    words = _WORD.findall(_ACRONYM_PLURAL.sub(r"\1", text).lower())
+    return [w[:-1] if _CONSONANTS_PLURAL.match(w) else w for w in words]
+
+
 def terms(text: str) -> list[str]:
     """Stemmed content terms of ``text``, in order, duplicates kept.
 
     Example:
         >>> terms("Why did EleutherAI take GPT-J offline?")
         ['eleutherai', 'take', 'gpt', 'j', 'offlin']
+        >>> terms("LLMs run on GPUs")
+        ['llm', 'run', 'gpu']
     """
     stop = stopwords()
-    words = [w for w in _WORD.findall(text.lower()) if w not in stop and w not in _CLITICS]
+    words = [w for w in _lower_words(text) if w not in stop and w not in _CLITICS]
     return list(_stemmer().stemWords(words))
 
 
@@ -75,6 +88,6 @@ def query_terms(question: str) -> list[str]:
         ['deepmind', 'gopher', 'model']
     """
     stop = stopwords() | _QUESTION_WORDS | _CLITICS
-    text = _HOW_ADJECTIVE.sub(" ", question.lower())
-    words = [w for w in _WORD.findall(text) if w not in stop]
+    text = _HOW_ADJECTIVE.sub(" ", _ACRONYM_PLURAL.sub(r"\1", question).lower())
+    words = [w for w in _lower_words(text) if w not in stop]
     return list(_stemmer().stemWords(words))

@@ -167,3 +167,10 @@ def test_what_something_cost_is_said_in_any_word_for_money() -> None:
 
     assert not question.lacks_attribute(spent)
     assert _analyse("How many parameters does GPT-3 have?").lacks_attribute(spent)
+
+
+def test_an_acronym_and_its_plural_are_one_term() -> None:
+    assert terms("an LLM") == terms("LLMs") == ["llm"]
+    assert terms("GPUs and APIs") == ["gpu", "api"]
+    assert terms("llms") == ["llm"]  # typed in lower case too
+    assert terms("rhythms bus status") == ["rhythm", "bus", "status"]
