@@ -94,12 +94,12 @@ def evaluation_kb(tmp_path_factory: pytest.TempPathFactory, model_cache: Path) -
 # The bar the test split is held to: its measured values (README, "Measured") less a
 # margin for numeric noise across machines. Nothing was chosen on the test split.
 TEST_BAR = {
-    "evidence_in_citations": (">=", 0.55),  # measured 0.586
+    "evidence_in_citations": (">=", 0.55),  # measured 0.580
     "keywords_in_answer": (">=", 0.43),  # 0.506
     "abstention_out_of_scope": (">=", 0.6),  # 0.733 (15 questions)
     "abstention_near_miss": (">=", 0.48),  # 0.556 (27 questions)
     "false_abstentions": ("<=", 0.08),  # 0.043
-    "followups_right_passage": (">=", 0.55),  # 0.70
+    "followups_right_passage": (">=", 0.55),  # 0.65
 }
 
 
