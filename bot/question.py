@@ -423,8 +423,21 @@ _ASKS_HARDWARE = re.compile(
     r"^\W*(what|which)\s+(kinds?\s+of\s+|type\s+of\s+)?(hardware|gpus?|tpus?|chips?|accelerators?)\b",
     re.IGNORECASE,
 )
-_HARDWARE_WORDS = ("hardware", "GPUs", "TPUs", "A100", "H100", "V100", "A6000", "accelerator")
-_HARDWARE = tuple(_stems(w) for w in (*_HARDWARE_WORDS, "GPU", "TPU", "chip", "CPU"))
+_HARDWARE = tuple(
+    _stems(w)
+    for w in (
+        "hardware",
+        "GPU",
+        "TPU",
+        "CPU",
+        "chip",
+        "A100",
+        "H100",
+        "V100",
+        "A6000",
+        "accelerator",
+    )
+)  # one term for "GPU" and "GPUs" (bot.terms)
 
 
 def _measure_words(text: str) -> tuple[frozenset[str], ...]:

@@ -77,7 +77,7 @@ HOW_ADJECTIVES = (
     "wide",
 )
 """Adjectives that make "how …" ask for an amount (one list, shared with :mod:`bot.question`)."""
-_HOW_ADJECTIVE = re.compile(rf"\bhow\s+(?:{'|'.join(HOW_ADJECTIVES)})\b")
+_HOW_ADJECTIVE = re.compile(rf"\bhow\s+(?:{'|'.join(HOW_ADJECTIVES)})\b", re.IGNORECASE)
 
 
 def query_terms(question: str) -> list[str]:
@@ -88,6 +88,5 @@ def query_terms(question: str) -> list[str]:
         ['deepmind', 'gopher', 'model']
     """
     stop = stopwords() | _QUESTION_WORDS | _CLITICS
-    text = _HOW_ADJECTIVE.sub(" ", _ACRONYM_PLURAL.sub(r"\1", question).lower())
-    words = [w for w in _lower_words(text) if w not in stop]
+    words = [w for w in _lower_words(_HOW_ADJECTIVE.sub(" ", question)) if w not in stop]
     return list(_stemmer().stemWords(words))
