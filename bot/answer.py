@@ -20,6 +20,7 @@ from bot.linear import AnswerModel, softmax
 from bot.question import OUTCOME, Question
 from bot.results import Answer, Citation, SuggestedSource
 from bot.retrieve import Passage
+from bot.terms import terms
 
 NOT_FOUND = "I could not find this in the knowledge base."
 ANSWER_PASSAGES = 10
@@ -105,6 +106,7 @@ class ExtractiveAnswerer:
         ranked = self.rank(question, evidence, passages)
         ranked = _of_expected_type(question, ranked)
         confidence = self.answerability(ranked, passages)
+        ranked = _named_first(question, ranked)
         if ranked and _settles_the_contest(question, ranked[0].candidate):
             confidence = max(confidence, self.model.threshold)
         if not question.weights:  # not one word the knowledge base uses ("🤖🤖🤖")
@@ -135,6 +137,8 @@ class ExtractiveAnswerer:
         self, question: Question, ranked: list[Scored], passages: list[Passage]
     ) -> list[Candidate]:
         best = ranked[0].candidate
+        if _names_item(question, best):
+            return [best, *_rest_of_item(best, ranked)]  # "What are GPT models known for?"
         limit = self.settings.max_list_items
         if question.kind == "list" and best.list_item:
             items = _list_items(best, ranked, limit)
@@ -160,6 +164,80 @@ class ExtractiveAnswerer:
                 continue
             chosen.append(candidate)
         return chosen
+
+
+_LABEL = re.compile(r"^([^:.!?]{1,60}):\s")
+"""An item's label: "GPT Models" in "GPT Models: OpenAI's series of models…"."""
+_LABEL_WORDS = 5
+NAMED_ITEM_SHARE = 0.3
+"""Share of the question's term weight an item's label must hold to be the item it asks about."""
+NAMED_ITEM_REACH = 5
+"""How far down the ranking an item the question names is looked for."""
+
+
+def _names_item(question: Question, candidate: Candidate) -> bool:
+    """Whether the question asks about the thing ``candidate``'s label names.
+
+    Every word of the label is a word of the question, and together they carry a
+    fair share of its weight: "What are GPT models known for?" names "GPT Models: …",
+    "Why are closed-source models more secure?" names "Security: …"; "What are the
+    advantages of LLMs?" names no item of the list it asks for.
+    """
+    match = _LABEL.match(candidate.text) if candidate.list_item else None
+    if not match or len(match.group(1).split()) > _LABEL_WORDS:
+        return False
+    label = set(terms(match.group(1)))
+    weights = question.weights
+    total = sum(weights.values())
+    return (
+        bool(label)
+        and label <= set(weights)
+        and total > 0
+        and sum(weights[t] for t in label) >= NAMED_ITEM_SHARE * total
+    )
+
+
+def _named_first(question: Question, ranked: list[Scored]) -> list[Scored]:
+    """``ranked`` with the best-ranked item the question names (if any, near the top) first.
+
+    The label says what the item is about in the article's own words: the sentence
+    model weighs all of a sentence's words, and "This debate … is about innovation,
+    accessibility, security…" can outscore "Security: By restricting access,
+    companies can prevent misuse." for "Why are closed-source models more secure?".
+    A list question stays with the list it found: the item only narrows it ("What
+    are GPT models known for?" is not the whole "Types of LLMs" list), while "What are
+    the steps for evaluating an unreleased model?" keeps "…consists of the following
+    steps:" rather than an item labelled "Evaluating unreleased models".
+    """
+    if not ranked:
+        return ranked
+    best = ranked[0].candidate
+    for i, scored in enumerate(ranked[:NAMED_ITEM_REACH]):
+        candidate = scored.candidate
+        if question.kind == "list" and not (
+            best.list_item
+            and candidate.passage_rank == best.passage_rank
+            and candidate.section == best.section
+        ):
+            continue
+        if _names_item(question, candidate):
+            return [scored, *ranked[:i], *ranked[i + 1 :]]
+    return ranked
+
+
+def _rest_of_item(item: Candidate, ranked: list[Scored]) -> list[Candidate]:
+    """The later sentences of a list item's line, in reading order."""
+    by_index = {
+        s.candidate.sentence: s.candidate
+        for s in ranked
+        if s.candidate.passage_rank == item.passage_rank
+    }
+    rest: list[Candidate] = []
+    index = item.sentence + 1
+    while (candidate := by_index.get(index)) is not None and candidate.in_item:
+        rest.append(candidate)
+        index += 1
+    return rest
 
 
 def _list_items(best: Candidate, ranked: list[Scored], limit: int) -> list[Candidate]:
@@ -348,10 +426,18 @@ def _of_expected_type(question: Question, ranked: list[Scored]) -> list[Scored]:
     a "who wins" question one that says how the contest ends, or might ("a hybrid
     model might prevail").
     A question about one side of an opposition (open or closed, advantages or
-    risks) never quotes a sentence filed under a heading about the other side only.
+    risks) never quotes a sentence filed under a heading about the other side only,
+    nor one that itself speaks of the other side only ("Open-source LLMs are accessible
+    to all, promote innovation, but risk misuse." for the risks of closed models, though
+    its heading compares both).
     """
     if question.sides:  # "risks of closed models": nothing from under "Open Source LLMs"
-        ranked = [s for s in ranked if not question.off_side(set(s.candidate.headings))]
+        ranked = [
+            s
+            for s in ranked
+            if not question.off_side(set(s.candidate.headings))
+            and not question.off_side(set(terms(s.candidate.text)))
+        ]
     if question.measure:  # "What learning rate…", "What hardware…": of the model it names
         ranked = [
             s

@@ -165,6 +165,34 @@ def test_the_cons_of_something_are_found_under_its_challenges_heading(
     assert "Lack of Transparency" not in answer.text  # closed-source's list
 
 
+@pytest.mark.parametrize(
+    ("question", "item"),
+    [
+        ("What are GPT models known for?", "GPT Models: OpenAI’s series of models"),
+        ("What is Meta's LLaMA?", "Meta’s LLaMA: A partially open-source model"),
+        ("Why are closed-source models more secure?", "Security: By restricting access"),
+    ],
+)
+def test_a_question_that_names_a_list_item_is_answered_by_that_item(
+    corpus_kb: KnowledgeBase, question: str, item: str
+) -> None:
+    answer = corpus_kb.ask(question)
+
+    assert answer.answered
+    assert answer.text.startswith(item)
+    assert "BERT" not in answer.text  # the next item of "Types of LLMs" is not asked for
+    assert_grounded(answer)
+
+
+def test_a_sentence_about_the_other_side_only_is_never_quoted(corpus_kb: KnowledgeBase) -> None:
+    # The FAQ sentence sits under a heading that names both sides, but speaks of open models.
+    answer = corpus_kb.ask("What is the main risk of closed-source LLMs?")
+
+    assert answer.answered
+    assert "Open-source LLMs are accessible to all" not in answer.text
+    assert "Monopoly Risks" in answer.text
+
+
 def test_what_it_cost_is_answered_by_what_was_spent(corpus_kb: KnowledgeBase) -> None:
     answer = corpus_kb.ask("How much did it cost to train GPT-3?")
 
