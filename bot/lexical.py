@@ -61,7 +61,7 @@ log = logging.getLogger(__name__)
 # Anserini's (and BEIR's) BM25 defaults; better than 1.2/0.75 on SciFact's train claims.
 BM25_K1 = 0.9
 BM25_B = 0.4
-_FORMAT = "5"
+_FORMAT = "6"
 _MANIFEST = "manifest.json"
 _ARRAYS = ("lengths", "terms", "indptr", "docs", "tfs", "vectors")
 _MAX_SEGMENTS = 8

@@ -131,8 +131,10 @@ class Question:
     A who-question's answer type and making verb are not attributes ("company" and
     "made" in "Which company made BERT?")."""
     asks_maker: bool = False
-    """A who-question about who made something ("Which company made BERT?"): the answer
-    must say so, in a making verb, "by <name>" or "<name>'s <thing>" (:meth:`states_maker`)."""
+    """A who-question about who made something it names ("Which company made BERT?"): the
+    answer must say so, in a making verb, "by <name>" or "<name>'s <thing>"
+    (:meth:`states_maker`). Not "Which companies develop closed models?" (it names
+    nothing) nor "Who pays for closed-source development?" (it asks with no making verb)."""
 
     def off_side(self, headings: set[str]) -> bool:
         """Whether headings are about the other side only ("Open Source › Challenges" for closed)."""
@@ -195,7 +197,7 @@ class Question:
             any(not seen(term) for unit in units for term in unit),
             measure,
             frozenset(set(weights) - names - _answer_type(text)) if names else frozenset(),
-            kind_of(text) == "who" and bool(set(terms(text)) & _MAKING),
+            kind_of(text) == "who" and bool(names) and bool(_MAKING_WORDS & _raw_words(text)),
         )
 
     def lacks_attribute(self, present: set[str]) -> bool:
@@ -279,15 +281,24 @@ def _stems(words: str) -> frozenset[str]:
     return frozenset(terms(words))
 
 
-_MAKING = _stems(
+_TOKEN = re.compile(r"[\w][\w\-.’']*")
+_MAKING_VERBS = (
     "make made makes develop developed develops create created creates build built builds"
     " design designed designs release released releases produce"
     " produced produces launch launched launches maintain maintained maintains publish"
     " published publishes own owned owns found founded founds behind"
 )
+_MAKING = _stems(_MAKING_VERBS)
 """How a who-question asks who made something; a sentence says it in any of them. Not
 "train": "pre-trained" and "trained on" say nothing of who did it."""
-_TOKEN = re.compile(r"[\w][\w\-.’']*")
+_MAKING_WORDS = frozenset(_MAKING_VERBS.split())
+"""The verbs as written: "Who pays for closed-source development?" asks no maker."""
+
+
+def _raw_words(text: str) -> set[str]:
+    return {w.lower() for w in _TOKEN.findall(text)}
+
+
 _POSSESSED = re.compile(r"\b[A-Z][\w\-.]*['’]s\s+([\w\-.]+)")
 
 

@@ -31,11 +31,34 @@ _ACRONYM_PLURAL = re.compile(r"\b([A-Z][A-Z0-9]+)s\b")
 _CONSONANTS_PLURAL = re.compile(r"^[b-df-hj-np-tv-xz]{2,}s$")
 
 
+_BRITISH = (
+    (re.compile(r"^(\w{3,})is(e|es|ed|ing|ation|ations|er|ers)$"), r"\1iz\2"),
+    (re.compile(r"^(\w{3,})ys(e|es|ed|ing|er|ers)$"), r"\1yz\2"),
+    (re.compile(r"^(\w{3,})our(s|ed|ing|able|ite|ites)?$"), r"\1or\2"),
+    (re.compile(r"^(lic|def|off|pret)ence(s)?$"), r"\1ense\2"),
+    (re.compile(r"^(cen|me|li|fib|thea|spec)tre(s|d)?$"), r"\1ter\2"),
+    (re.compile(r"^(\w{3,})logue(s)?$"), r"\1log\2"),
+    (re.compile(r"^programme(s)?$"), r"program\1"),
+)
+"""British spellings written the American way ("specialised" -> "specialized", "licence",
+"behaviour", "centre", "catalogue"): the stemmer keeps them apart. Applied to every word
+alike, so a word that only looks British ("promise" -> "promize") still meets itself."""
+
+
+def _american(word: str) -> str:
+    for pattern, replacement in _BRITISH:
+        american, changed = pattern.subn(replacement, word)
+        if changed:
+            return american
+    return word
+
+
 def _lower_words(text: str) -> list[str]:
     """Lower-cased word tokens, an acronym's plural made singular ("LLMs", "GPUs", "llms"):
-    the stemmer leaves them alone, so "What is an LLM?" would not match "LLMs are…"."""
+    the stemmer leaves them alone, so "What is an LLM?" would not match "LLMs are…".
+    British spellings are written the American way (:data:`_BRITISH`)."""
     words = _WORD.findall(_ACRONYM_PLURAL.sub(r"\1", text).lower())
-    return [w[:-1] if _CONSONANTS_PLURAL.match(w) else w for w in words]
+    return [_american(w[:-1] if _CONSONANTS_PLURAL.match(w) else w) for w in words]
 
 
 def terms(text: str) -> list[str]:

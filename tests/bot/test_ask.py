@@ -147,6 +147,15 @@ def test_who_made_it_is_answered_by_the_maker_without_the_word_company(
     assert "BERT: A model by Google" in answer.citations[0].quote
 
 
+def test_a_who_question_about_no_named_thing_is_answered_by_who_does_it(
+    corpus_kb: KnowledgeBase,
+) -> None:
+    answer = corpus_kb.ask("Which companies develop closed models internally?")
+
+    assert answer.answered
+    assert "Anthropic, DeepMind, and OpenAI develop them internally" in answer.text
+
+
 @pytest.mark.parametrize(
     "question",
     [

@@ -143,6 +143,8 @@ def test_who_made_it_needs_a_maker_not_the_word_company() -> None:
     assert not openai.states_maker("Entities like Anthropic and OpenAI develop them internally.")
     assert _analyse("Which company is behind ConstitutionalAI?").asks_maker
     assert not _analyse("Who is the CEO of Anthropic?").asks_maker
+    assert not _analyse("Who pays for closed-source development?").asks_maker  # a noun
+    assert not _analyse("Which companies develop closed models?").asks_maker  # names nothing
 
 
 def test_asking_for_the_cons_also_searches_for_the_words_the_articles_use() -> None:
@@ -174,3 +176,11 @@ def test_an_acronym_and_its_plural_are_one_term() -> None:
     assert terms("GPUs and APIs") == ["gpu", "api"]
     assert terms("llms") == ["llm"]  # typed in lower case too
     assert terms("rhythms bus status") == ["rhythm", "bus", "status"]
+
+
+def test_british_and_american_spellings_are_one_term() -> None:
+    assert terms("specialised domains") == terms("specialized domains")
+    assert terms("an AI licence") == terms("an AI license")
+    assert terms("organisations analysed behaviour") == terms("organizations analyzed behavior")
+    assert terms("the centre of the catalogue") == terms("the center of the catalog")
+    assert terms("a promise") == terms("a promise")  # only-British-looking words meet themselves
