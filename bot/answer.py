@@ -15,7 +15,14 @@ from typing import Protocol
 
 import numpy as np
 
-from bot.features import Candidate, answerability_row, candidates, settles, states_expected
+from bot.features import (
+    GIVES_REASON,
+    Candidate,
+    answerability_row,
+    candidates,
+    settles,
+    states_expected,
+)
 from bot.linear import AnswerModel, softmax
 from bot.question import OUTCOME, Question
 from bot.results import Answer, Citation, SuggestedSource
@@ -149,7 +156,7 @@ class ExtractiveAnswerer:
         if following and (question.kind == "list" or _announces(best.text)):
             return [best, *following]  # "...involves two steps:" is answered by the steps
         chosen = [best]
-        if question.kind == "why" and not _REASON.search(best.text):
+        if question.kind == "why" and not GIVES_REASON.search(best.text):
             chosen += _reason_beside(best, ranked)  # "...an accuracy drop." + "...because..."
         floor = self.model.keep * ranked[0].probability
         for scored in ranked[1:]:
@@ -346,13 +353,6 @@ def _next_passage(passages: list[Passage], rank: int, step: int = 1) -> int | No
     return None
 
 
-_REASON = re.compile(
-    r"\b(because|due\s+to|as\s+a\s+result|so\s+that|in\s+order\s+to|owing\s+to|thanks\s+to"
-    r"|caused\s+by|the\s+reason|this\s+is\s+why|that\s+is\s+why|conjecture|stems?\s+from)\b",
-    re.IGNORECASE,
-)
-
-
 def _reason_beside(best: Candidate, ranked: list[Scored]) -> list[Candidate]:
     """The sentence right after (or else right before) ``best`` that gives a reason, if any."""
     beside = {
@@ -362,7 +362,7 @@ def _reason_beside(best: Candidate, ranked: list[Scored]) -> list[Candidate]:
     }
     for index in (best.sentence + 1, best.sentence - 1):
         candidate = beside.get(index)
-        if candidate is not None and _REASON.search(candidate.text):
+        if candidate is not None and GIVES_REASON.search(candidate.text):
             return [candidate]
     return []
 

@@ -67,6 +67,13 @@ _BY_PEOPLE = re.compile(
 )
 """People named without a name: "human evaluation (by the 5 student authors)"."""
 
+GIVES_REASON = re.compile(
+    r"\b(because|due\s+to|as\s+a\s+result|so\s+that|in\s+order\s+to|owing\s+to|thanks\s+to"
+    r"|caused\s+by|the\s+reason|this\s+is\s+why|that\s+is\s+why|conjecture|stems?\s+from)\b",
+    re.IGNORECASE,
+)
+"""A sentence that says why ("…as a result of exploding hosting costs")."""
+
 _REASON = (
     "because",
     "due to",

@@ -19,6 +19,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from bot.features import GIVES_REASON
+from bot.question import kind_of
 from bot.results import Answer
 from bot.terms import query_terms, terms
 
@@ -63,6 +65,19 @@ _HEADS = _words("model models llm llms mannequin family series")
 _MODIFIERS = _words(
     "open closed proprietary commercial public private free large small new original"
 )
+# The two sides of the debate: "What about closed-source?" after "…of open-source LLMs?"
+# swaps the side, not the attribute.
+_SIDES = (_words("open"), _words("closed proprietary commercial"))
+# What one does to a problem: "How can they be mitigated?" after "What are the risks of
+# open-source LLMs?" asks about the risks, not the models.
+_PROBLEMS = _words("""risk risks challenge challenges drawback drawbacks problem problems issue
+    issues limitation limitations concern concerns downside downsides weakness weaknesses
+    disadvantage disadvantages con cons danger dangers threat threats""")
+_REMEDIES = _words("""mitigate mitigated mitigating address addressed addressing solve solved
+    solving overcome overcoming avoid avoided avoiding reduce reduced reducing prevent
+    prevented preventing fix fixed fixing handle handled handling tackle tackled tackling
+    manage managed managing minimize minimized minimise minimised lessen lessened counter
+    countered resolve resolved""")
 # "Is it possible to...", "it is true that...": "it" points at nothing.
 _DUMMY_IT_ADJECTIVES = _words(
     "true possible likely worth necessary important easy hard difficult fair safe legal "
@@ -502,6 +517,9 @@ def _apply(text: str, edits: list[tuple[int, int, str]]) -> str:
 
 def _pronoun_edits(tokens: list[_Token], context: Frame) -> list[tuple[int, int, str]]:
     subject = context.subject_text
+    if _remedies_the_attribute(tokens, context) and context.attribute and context.subject:
+        # "they" are the risks: "How can the risks of open-source LLMs be mitigated?"
+        subject = "the " + context.question[context.attribute.start : context.subject.end]
     edits: list[tuple[int, int, str]] = []
     for i, token in enumerate(tokens):
         word = token.bare
@@ -531,6 +549,25 @@ def _pronoun_edits(tokens: list[_Token], context: Frame) -> list[tuple[int, int,
                 continue
             edits.append((token.start, token.end, subject))
     return edits
+
+
+def _remedies_the_attribute(tokens: list[_Token], context: Frame) -> bool:
+    """Whether the follow-up does to a problem what one does to problems, and the earlier
+    question asked for problems ("the risks of X", then "How can they be mitigated?")."""
+    if context.attribute is None:
+        return False
+    attribute = _tokens(context.attribute.of(context.question), initial=False)
+    return (
+        bool(attribute)
+        and attribute[-1].bare in _PROBLEMS
+        and any(t.bare in _REMEDIES for t in tokens)
+    )
+
+
+def _side(token: _Token) -> int | None:
+    """Which side of the debate a word takes ("open-source": 0, "closed": 1), if any."""
+    first = token.bare.split("-")[0]
+    return next((i for i, side in enumerate(_SIDES) if first in side), None)
 
 
 def _pronoun_use(before: _Token | None, after: _Token | None) -> bool:
@@ -584,6 +621,9 @@ def _what_about(rest: str, context: Frame, original: str) -> str:
             ),
             original,
         )
+    swapped = _other_side(tokens, rest, context)
+    if swapped is not None:
+        return _finish(swapped, original)  # "What about closed-source?"
     own = {t.bare.rstrip("s") for t in tokens if t.is_content}
     subject = {
         t.bare.rstrip("s") for t in _tokens(context.subject_text, initial=False) if t.is_content
@@ -597,6 +637,27 @@ def _what_about(rest: str, context: Frame, original: str) -> str:
     if context.subject is not None:  # "What about training data?" after "What is BLOOM?"
         return _finish(f"What about {rest} of {context.subject_text}", original)
     return original
+
+
+def _other_side(tokens: list[_Token], rest: str, context: Frame) -> str | None:
+    """The earlier question asked of the other side, when "What about X?" names it.
+
+    "What about closed-source?" after "What are the perks of open-source LLMs?" is
+    "What are the perks of closed-source LLMs?"; "What about proprietary models?"
+    replaces the whole subject.
+    """
+    if context.subject is None or len(tokens) > 2:
+        return None
+    side = _side(tokens[0])
+    if side is None:
+        return None
+    for token in _tokens(context.subject_text, initial=False):
+        if _side(token) not in (None, side):
+            if len(tokens) == 1:
+                start = context.subject.start + token.start
+                return _replace(context.question, _Span(start, start + len(token.text)), rest)
+            return _replace(context.question, context.subject, rest[tokens[0].start :])
+    return None
 
 
 def _replace(text: str, span: _Span, replacement: str) -> str:
@@ -633,6 +694,10 @@ def _main_quotes(answer: Answer) -> set[str]:
     return {q.strip() for q in first.split(" … ") if q.strip()}
 
 
+def _gives_reason(answer: Answer) -> bool:
+    return any(GIVES_REASON.search(quote) for quote in _main_quotes(answer))
+
+
 def repeats_earlier(answer: Answer, earlier: Sequence[Answer]) -> Answer | None:
     """The earlier answer that ``answer`` merely repeats, if any.
 
@@ -646,7 +711,9 @@ def repeats_earlier(answer: Answer, earlier: Sequence[Answer]) -> Answer | None:
     questions, and none of those sentences (nor the headings they sit under)
     contains a term that the new question adds: "GPT-NeoX" in "What licence does
     GPT-NeoX use?" after the same question about LLaMA may well be answered by the
-    same sentence, and "closed" by a sentence under "Closed Source LLMs".
+    same sentence, and "closed" by a sentence under "Closed Source LLMs". A why-question
+    after one that was not is answered by a repeated sentence that gives the reason
+    ("…needed to take away the GPT-J model … as a result of exploding hosting costs").
 
     Args:
         answer: The answer to the new (standalone) question.
@@ -655,6 +722,7 @@ def repeats_earlier(answer: Answer, earlier: Sequence[Answer]) -> Answer | None:
     said = quotes(answer)
     if not answer.answered or not said:
         return None
+    asks_why = kind_of(answer.standalone_question) == "why"
     # What the quoted sentences say, with the headings they sit under.
     stated = set(terms(" ".join(f"{c.quote} {c.section}" for c in answer.citations)))
     for previous in reversed(earlier):
@@ -662,6 +730,8 @@ def repeats_earlier(answer: Answer, earlier: Sequence[Answer]) -> Answer | None:
             continue
         if not said <= quotes(previous) or not _main_quotes(answer) <= _main_quotes(previous):
             continue  # a sentence it only quoted in support ([2]) may answer a follow-up
+        if asks_why and kind_of(previous.standalone_question) != "why" and _gives_reason(answer):
+            continue  # "Why?" after "What did EleutherAI do with GPT-J?": "…as a result of…"
         new = set(query_terms(answer.standalone_question)) - set(
             query_terms(previous.standalone_question)
         )

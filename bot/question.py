@@ -299,7 +299,9 @@ def _raw_words(text: str) -> set[str]:
     return {w.lower() for w in _TOKEN.findall(text)}
 
 
-_POSSESSED = re.compile(r"\b[A-Z][\w\-.]*['’]s\s+([\w\-.]+)")
+_POSSESSED = re.compile(r"\b[A-Z][\w\-.]*['’]s\s+((?:[\w\-.]+\s+){0,3}[\w\-.]+)")
+"""What a name possesses, up to four words on and no further than a comma: "Meta's LLaMA",
+"DeepMind's 280 billion parameter Gopher"."""
 
 
 def _answer_type(text: str) -> frozenset[str]:

@@ -56,6 +56,34 @@ def test_follow_ups_are_answered_from_the_right_passage(corpus_kb: KnowledgeBase
     assert closed.answered and "Monopoly" in closed.text
 
 
+def test_why_after_what_is_answered_by_the_sentence_that_gives_the_reason(
+    corpus_kb: KnowledgeBase,
+) -> None:
+    conversation = corpus_kb.conversation()
+    first = conversation.ask("What did EleutherAI do with GPT-J?")
+
+    why = conversation.ask("Why?")
+
+    # The sentence that said what happened also says why: quoting it again answers "Why?".
+    assert why.answered and "internet hosting prices" in why.text
+    assert quotes(why) <= quotes(first)
+
+
+def test_the_other_side_and_remedies_are_resolved_in_a_conversation(
+    corpus_kb: KnowledgeBase,
+) -> None:
+    perks = corpus_kb.conversation()
+    perks.ask("What are the perks of open-source LLMs?")
+    closed = perks.ask("What about closed-source?")
+    assert closed.standalone_question == "What are the perks of closed-source LLMs?"
+    assert closed.answered and "Full Transparency" not in closed.text
+
+    risks = corpus_kb.conversation()
+    risks.ask("What are the risks of open-source LLMs?")
+    remedy = risks.ask("How can they be mitigated?")
+    assert remedy.standalone_question == "How can the risks of open-source LLMs be mitigated?"
+
+
 def test_an_answer_outside_a_conversation_searched_for_its_own_question(
     corpus_kb: KnowledgeBase,
 ) -> None:

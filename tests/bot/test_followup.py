@@ -47,6 +47,17 @@ GPT_J = "Why did EleutherAI take GPT-J offline?"
             "Who funded their training?",
             "Who funded the training of closed-source models?",
         ),
+        # what one does to problems is done to the problems asked about, not the subject
+        (
+            ["What are the risks of open-source LLMs?"],
+            "How can they be mitigated?",
+            "How can the risks of open-source LLMs be mitigated?",
+        ),
+        (
+            ["What are the benefits of hybrid models?"],
+            "How do they restrict access?",
+            "How do hybrid models restrict access?",
+        ),
         # a demonstrative with a generic noun stands for the subject
         ([BLOOM], "Who made this model?", "Who made BLOOM?"),
         # "what about X": the earlier question, asked about X
@@ -64,6 +75,17 @@ GPT_J = "Why did EleutherAI take GPT-J offline?"
             ["What are the risks of open-source LLMs?"],
             "And what about closed ones?",
             "What are the risks of closed LLMs?",
+        ),
+        # ... or X names the other side of the debate: the side is swapped
+        (
+            ["What are the perks of open-source LLMs?"],
+            "What about closed-source?",
+            "What are the perks of closed-source LLMs?",
+        ),
+        (
+            ["What are the perks of open-source LLMs?"],
+            "And proprietary models?",
+            "What are the perks of proprietary models?",
         ),
         # ... or X replaces what was asked about the subject
         (
