@@ -58,7 +58,7 @@ _ASKS_WHY = re.compile(
 # license variants exist...", "List the...",
 # "Name some...", "What challenges...".
 _ASKS_LIST = re.compile(
-    r"^\W*(what\s+are\b|which\s+\w+s\b"
+    r"^\W*(what\s+are\b|which\s+(?!(?:is|was|has|does)\b)\w+s\b"
     r"|which\s+([\w\-]+\s+){1,3}(?!(?:was|is|has|does|this)\b)[\w\-]+s"
     r"\s+(exist|are|were|do|did|can|could|have|had|should|would|will|might|may)\b|what\s+\w+s\s+(do|does|did|are|can|could|would|should)\b"
     r"|list\b|name\s+(some|the|a\s+few)\b|what\s+(kinds?|types?|sorts?)\s+of\b|give\s+(me\s+)?(some|examples))",
@@ -514,7 +514,14 @@ def proper_nouns(text: str) -> set[str]:
     for match in re.finditer(r"(?<=[\s(“\"'])([A-Z][\w\-.]*[\w])", " " + text):
         start = match.start(1) - 1
         before = text[:start].rstrip()
-        if not before or before[-1] in ".!?:":
+        if not before or before[-1] in ".!?:" or match.group(1).lower() in _COMMON_ACRONYMS:
             continue
         found.add(match.group(1).lower())
     return found
+
+
+_COMMON_ACRONYMS = frozenset(
+    "ai ais llm llms ml nlp nlu api apis gpu gpus cpu cpus tpu tpus faq url urls pdf html"
+    " json sql ceo".split()
+)
+"""Capitals that name no one: "a closed-source LLM" does not say who controls closed AI."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.features import novelty, states_expected
-from bot.question import NUMBER, Question, states, with_senses
+from bot.question import NUMBER, Question, kind_of, proper_nouns, states, with_senses
 from bot.terms import terms
 
 
@@ -184,3 +184,15 @@ def test_british_and_american_spellings_are_one_term() -> None:
     assert terms("organisations analysed behaviour") == terms("organizations analyzed behavior")
     assert terms("the centre of the catalogue") == terms("the center of the catalog")
     assert terms("a promise") == terms("a promise")  # only-British-looking words meet themselves
+
+
+def test_which_is_asks_for_one_thing_and_which_plural_for_a_list() -> None:
+    assert kind_of("Which is cheaper, open or closed models?") != "list"
+    assert kind_of("Which was first?") != "list"
+    assert kind_of("Which models are open?") == "list"
+
+
+def test_common_acronyms_name_no_one() -> None:
+    sentence = "Lack of transparency makes it hard to see how a closed-source LLM or AI decides."
+    assert proper_nouns(sentence) == set()
+    assert proper_nouns("It was built by OpenAI and Google.") == {"openai", "google"}
