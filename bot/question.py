@@ -521,7 +521,6 @@ def proper_nouns(text: str) -> set[str]:
 
 
 _COMMON_ACRONYMS = frozenset(
-    "ai ais llm llms ml nlp nlu api apis gpu gpus cpu cpus tpu tpus faq url urls pdf html"
-    " json sql ceo".split()
+    "ai ais llm llms ml nlp nlu api apis gpu gpus cpu cpus tpu tpus faq url urls pdf html json sql ceo".split()  # noqa: SIM905
 )
 """Capitals that name no one: "a closed-source LLM" does not say who controls closed AI."""
