@@ -557,8 +557,17 @@ def eval_qa(
     failures: Annotated[
         bool, typer.Option("--failures/--no-failures", help="List the questions not handled right.")
     ] = True,
+    cross_fitted: Annotated[
+        bool,
+        typer.Option(
+            "--cross-fitted",
+            help="Also answer the dev split with models fitted without each question's fold "
+            "(an honest dev figure: the shipped model was fitted on dev; about a minute).",
+        ),
+    ] = False,
 ) -> None:
     """Answer quality: evidence cited, fact stated, abstentions, follow-ups (per split)."""
+    from bot.evaluation.fit import cross_fitted as answer_cross_fitted
     from bot.evaluation.qa import (
         SPLITS,
         evaluate_qa,
@@ -581,6 +590,9 @@ def eval_qa(
         results = {}
         for name in names:
             results[name] = _run(partial(evaluate_qa, kb, question_set(name), errors))
+            if name == "dev" and cross_fitted:
+                dev = question_set("dev")
+                results["dev, cross-fitted"] = _run(partial(answer_cross_fitted, kb, dev, errors))
     if as_json:
         console.print_json(data={name: r.to_dict() for name, r in results.items()})
     else:

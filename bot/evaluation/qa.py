@@ -276,14 +276,24 @@ def evaluate_qa(
     asker: Callable[[KnowledgeBase, Question], Answer] = ask,
 ) -> QaResult:
     """Ask every question (after one warm-up) and score the answers."""
-    questions = load_questions(path)
+    return evaluate_questions(kb, load_questions(path), path.name, progress_console, asker)
+
+
+def evaluate_questions(
+    kb: KnowledgeBase,
+    questions: list[Question],
+    name: str,
+    progress_console: Console | None = None,
+    asker: Callable[[KnowledgeBase, Question], Answer] = ask,
+) -> QaResult:
+    """:func:`evaluate_qa` for questions already loaded (``name`` labels the progress bar)."""
     kb.warm_up()
     kb.ask(questions[0].question if questions else "warm up")
     outcomes = []
     with Progress(
         console=progress_console, transient=True, disable=progress_console is None
     ) as bar:
-        task = bar.add_task(f"Asking ({path.name})", total=len(questions))
+        task = bar.add_task(f"Asking ({name})", total=len(questions))
         for question in questions:
             started = time.perf_counter()
             answer = asker(kb, question)

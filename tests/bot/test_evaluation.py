@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import bot.evaluation.fit as fit_module
 from bot import KnowledgeBase, Settings
 from bot.evaluation.beir import evaluate_beir, ndcg_at, recall_at
 from bot.evaluation.fit import fit
@@ -122,6 +123,31 @@ def test_refitting_on_the_dev_split_reproduces_the_shipped_model(
     for part in ("sentence", "answerable"):
         a, b = getattr(refitted, part).weights, getattr(shipped, part).weights
         assert np.corrcoef(a, b)[0, 1] > 0.99, part
+
+
+def test_cross_fitted_dev_answers_each_question_with_a_model_that_never_saw_its_fold(
+    evaluation_kb: KnowledgeBase, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dev = question_set("dev")
+    subset = tmp_path / "dev_subset.jsonl"
+    subset.write_text("\n".join(dev.read_text().splitlines()[:80]) + "\n", encoding="utf-8")
+    questions = load_questions(subset)
+    fitted_without: list[set[int]] = []
+    original = fit_module.fit_answer_model
+
+    def recording(samples, dev_path, log=lambda _: None):  # type: ignore[no-untyped-def]
+        fitted_without.append({s.fold for s in samples})
+        return original(samples, dev_path, log)
+
+    monkeypatch.setattr(fit_module, "fit_answer_model", recording)
+
+    result = fit_module.cross_fitted(evaluation_kb, subset)
+
+    assert [o.question.id for o in result.outcomes] == [q.id for q in questions]
+    assert len(fitted_without) == fit_module.FOLDS
+    for fold, seen in enumerate(fitted_without):
+        assert fold not in seen  # the model answering fold f was fitted without it
+    assert result.metrics()["evidence_in_citations"] > 0.3
 
 
 def test_eval_qa_json_reports_metrics_and_failures(
