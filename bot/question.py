@@ -65,6 +65,15 @@ _ASKS_LIST = re.compile(
     re.IGNORECASE,
 )
 
+# "What are LLMs?", "What are hybrid models?": what a thing is, not a list of things.
+# "What are the drawbacks…", "What are examples of…" still ask for a list.
+_ASKS_DEFINITION = re.compile(
+    r"^\W*what\s+are\s+(?!(?:the|some|their|its|these|those|your|our|all|any|\w+s\s+of)\b)"
+    r"(?!.*\b(of|for|in|on|to|with|between|from|by|about|that|do|does|can|should)\b)"
+    r"([\w\-’']+\s+){0,3}[\w\-’']+\W*$",
+    re.IGNORECASE,
+)
+
 NUMBER = re.compile(
     r"\d+(?:[.,]\d+)*|\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve"
     r"|twenty|thirty|forty|fifty|hundreds?|thousands?|millions?|billions?|trillions?|dozens?"
@@ -394,7 +403,9 @@ def kind_of(text: str) -> Kind:
         return "who"
     if _ASKS_WHY.search(text):
         return "why"
-    if _ASKS_LIST.search(text):
+    if _ASKS_LIST.search(text) and (
+        not _ASKS_DEFINITION.search(text) or _ASKS_SENSE.search(text)  # "What are benefits?"
+    ):
         return "list"
     if _ASKS_YESNO.search(text):
         return "yesno"

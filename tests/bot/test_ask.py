@@ -193,6 +193,17 @@ def test_a_question_that_names_a_list_item_is_answered_by_that_item(
     assert_grounded(answer)
 
 
+@pytest.mark.parametrize("question", ["What are LLMs?", "what are llms"])
+def test_what_are_llms_is_answered_by_what_they_are_not_a_list(
+    corpus_kb: KnowledgeBase, question: str
+) -> None:
+    answer = corpus_kb.ask(question)
+
+    assert answer.answered
+    assert answer.text.startswith("In simpler terms, LLMs are like virtual assistants")
+    assert "Cutting-Edge Performance" not in answer.text
+
+
 def test_a_sentence_about_the_other_side_only_is_never_quoted(corpus_kb: KnowledgeBase) -> None:
     # The FAQ sentence sits under a heading that names both sides, but speaks of open models.
     answer = corpus_kb.ask("What is the main risk of closed-source LLMs?")

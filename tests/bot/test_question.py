@@ -196,3 +196,11 @@ def test_common_acronyms_name_no_one() -> None:
     sentence = "Lack of transparency makes it hard to see how a closed-source LLM or AI decides."
     assert proper_nouns(sentence) == set()
     assert proper_nouns("It was built by OpenAI and Google.") == {"openai", "google"}
+
+
+def test_what_are_x_asks_what_x_is_and_what_are_the_drawbacks_asks_for_a_list() -> None:
+    assert kind_of("What are LLMs?") != "list"
+    assert kind_of("what are large language models") != "list"
+    assert kind_of("What are the drawbacks of open models?") == "list"
+    assert kind_of("What are examples of closed-source LLMs?") == "list"
+    assert kind_of("What are benefits?") == "list"
