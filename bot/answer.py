@@ -28,6 +28,7 @@ from bot.question import OUTCOME, Question
 from bot.results import Answer, Citation, SuggestedSource
 from bot.retrieve import Passage
 from bot.terms import terms
+from ingest.chunk import SECTION_SEPARATOR
 
 NOT_FOUND = "I could not find this in the knowledge base."
 ANSWER_PASSAGES = 10
@@ -147,6 +148,10 @@ class ExtractiveAnswerer:
         if _names_item(question, best):
             return [best, *_rest_of_item(best, ranked)]  # "What are GPT models known for?"
         limit = self.settings.max_list_items
+        if question.asks_both_senses:  # "What are the pros and cons of open-source LLMs?"
+            both = _pros_and_cons(question, ranked, limit)
+            if both:
+                return both
         if question.kind == "list" and best.list_item:
             items = _list_items(best, ranked, limit)
             items = _items_before(items[0], ranked, limit - _count(items), passages) + items
@@ -230,6 +235,27 @@ def _named_first(question: Question, ranked: list[Scored]) -> list[Scored]:
         if _names_item(question, candidate):
             return [scored, *ranked[:i], *ranked[i + 1 :]]
     return ranked
+
+
+def _pros_and_cons(question: Question, ranked: list[Scored], limit: int) -> list[Candidate]:
+    """The best list filed under the pros and the best under the cons, pros first.
+
+    Empty unless both are found: a question asking for both is then answered as any list.
+    """
+    lists: list[list[Candidate]] = []
+    for sense in (0, 1):
+        best = next(
+            (
+                s.candidate
+                for s in ranked
+                if s.candidate.list_item and question.sense_of(set(s.candidate.headings)) == sense
+            ),
+            None,
+        )
+        if best is None:
+            return []
+        lists.append(_list_items(best, ranked, limit))
+    return [c for items in lists for c in items]
 
 
 def _rest_of_item(item: Candidate, ranked: list[Scored]) -> list[Candidate]:
@@ -504,8 +530,14 @@ def _as_text(marked: list[tuple[Candidate, str]]) -> str:
     if len(marked) < 2 or not rest or not all(c.list_item or c.in_item for c, _ in rest):
         return " ".join(line for _, line in marked)
     lines = [" ".join(line for _, line in marked[:first_item])] if first_item else []
+    # Items of two lists ("pros and cons") each come under their list's heading.
+    titled = len({c.section for c, _ in rest if c.list_item}) > 1
+    section = None
     for candidate, line in rest:
         if candidate.list_item:
+            if titled and candidate.section != section:
+                section = candidate.section
+                lines.append(f"{section.split(SECTION_SEPARATOR)[-1]}:")
             lines.append(f"- {line}")
         else:
             lines[-1] += f" {line}"

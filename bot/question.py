@@ -145,6 +145,17 @@ class Question:
     (:meth:`states_maker`). Not "Which companies develop closed models?" (it names
     nothing) nor "Who pays for closed-source development?" (it asks with no making verb)."""
 
+    @property
+    def asks_both_senses(self) -> bool:
+        """Whether it asks for the pros *and* the cons ("What are the pros and cons of…")."""
+        asked = set(self.weights) | set(terms(self.text))
+        return self.kind == "list" and all(asked & sense for sense in SENSE_STEMS)
+
+    def sense_of(self, headings: set[str]) -> int | None:
+        """Which of the pros (0) or the cons (1) ``headings`` file a list under, if one only."""
+        found = [i for i, sense in enumerate(SENSE_STEMS) if sense & headings]
+        return found[0] if len(found) == 1 else None
+
     def off_side(self, headings: set[str]) -> bool:
         """Whether headings are about the other side only ("Open Source › Challenges" for closed)."""
         return any(other & headings and not own & headings for own, other in self.sides)
@@ -348,11 +359,15 @@ _ALSO_ASKING = (
 )
 """Other words that ask for the same, per sense: too common in articles to search for."""
 _ASKS_SENSE = re.compile(
-    r"^\W*((what|which)\s+((are|were)\s+(some\s+of\s+)?(the\s+)?)?|(list|name)\s+(some\s+|the\s+)?)"
+    r"^\W*((what|which)\s+((are|were)\s+(some\s+of\s+)?(the\s+)?)?|(list|name)\s+(some\s+|the\s+)?"
+    r"|(the\s+)?(?=[\w\s]+\bof\b))"  # or typed as keywords: "pros and cons of open source"
     r"(\w+\s+)?(" + "|".join(" ".join(_SENSES + _ALSO_ASKING).split()) + r")\b",
     re.IGNORECASE,
 )
 
+
+SENSE_STEMS = tuple(_stems(sense) for sense in _SENSES)
+"""The pros' words and the cons' words, stemmed."""
 
 _ATTRIBUTE_SENSES = tuple(
     _stems(words)
@@ -364,6 +379,9 @@ _ATTRIBUTE_SENSES = tuple(
 )
 """Words that say the same of a thing: "OpenAI spent hundreds of thousands coaching GPT-3"
 says what GPT-3 cost."""
+
+
+_AND_ANOTHER = re.compile(r"\s+(?:and|or|&)\s+(?:the\s+)?([\w\-]+)", re.IGNORECASE)
 
 
 def with_senses(question: str, known: Callable[[str], bool]) -> str:
@@ -381,6 +399,9 @@ def with_senses(question: str, known: Callable[[str], bool]) -> str:
     if not match:
         return question
     asked = set(terms(match.group(match.lastindex or 0)))
+    paired = _AND_ANOTHER.match(question, match.end())  # "pros and cons", "risks or benefits"
+    if paired:
+        asked |= set(terms(paired.group(1)))
     extra = [
         word
         for sense, also in zip(_SENSES, _ALSO_ASKING)
@@ -403,7 +424,7 @@ def kind_of(text: str) -> Kind:
         return "who"
     if _ASKS_WHY.search(text):
         return "why"
-    if _ASKS_LIST.search(text) and (
+    if (_ASKS_LIST.search(text) or _ASKS_SENSE.match(text)) and (
         not _ASKS_DEFINITION.search(text) or _ASKS_SENSE.search(text)  # "What are benefits?"
     ):
         return "list"

@@ -213,6 +213,30 @@ def test_a_sentence_about_the_other_side_only_is_never_quoted(corpus_kb: Knowled
     assert "Monopoly Risks" in answer.text
 
 
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What are the pros and cons of open-source LLMs?",
+        "What are the strengths and weaknesses of open source?",
+        "pros and cons of open source llms",
+    ],
+)
+def test_pros_and_cons_are_answered_with_both_lists_under_their_headings(
+    corpus_kb: KnowledgeBase, question: str
+) -> None:
+    answer = corpus_kb.ask(question)
+
+    assert answer.answered
+    lines = answer.text.splitlines()
+    headings = [line for line in lines if not line.startswith("- ")]
+    assert len(headings) == 2 and all(h.endswith(":") for h in headings)  # pros, then cons
+    pros, cons = answer.text.split(headings[1])
+    assert "Full Transparency" in pros or "Transparency" in pros
+    assert "Risk of Misuse" in cons or "Resource" in cons
+    assert "Lack of Transparency" not in answer.text  # closed-source's list
+    assert_grounded(answer)
+
+
 def test_what_it_cost_is_answered_by_what_was_spent(corpus_kb: KnowledgeBase) -> None:
     answer = corpus_kb.ask("How much did it cost to train GPT-3?")
 

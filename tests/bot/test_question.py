@@ -204,3 +204,13 @@ def test_what_are_x_asks_what_x_is_and_what_are_the_drawbacks_asks_for_a_list() 
     assert kind_of("What are the drawbacks of open models?") == "list"
     assert kind_of("What are examples of closed-source LLMs?") == "list"
     assert kind_of("What are benefits?") == "list"
+
+
+def test_pros_and_cons_search_for_both_and_keywords_ask_for_a_list() -> None:
+    known = {"challeng", "advantag"}.__contains__
+    assert with_senses("What are the pros and cons of open models?", known) == (
+        "What are the pros and cons of open models? (advantages, challenges)"
+    )
+    assert kind_of("pros and cons of open source llms") == "list"
+    assert kind_of("drawbacks of hybrid models") == "list"
+    assert kind_of("Risk of misuse") != "list"
