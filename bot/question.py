@@ -381,6 +381,50 @@ _ATTRIBUTE_SENSES = tuple(
 says what GPT-3 cost."""
 
 
+_COMPARISONS = tuple(
+    re.compile(pattern, re.IGNORECASE)
+    for pattern in (
+        r"^\W*(?!(?:what|which|who|why|how|when|where|is|are|do|does)\b)(?P<x>[^?]+?)"
+        r"\s+(?:vs\.?|versus)\s+(?P<y>[^?]+?)\W*$",
+        r"^\W*compare\s+(?P<x>.+?)\s+(?:and|with|to|against)\s+(?P<y>[^?.]+?)(?P<rest>)\W*$",
+        r"^\W*how\s+(?:does|do|did)\s+(?P<x>.+?)\s+compare\s+(?:with|to|against)\s+(?P<y>[^?.]+?)\W*$",
+        r"^\W*how\s+(?:does|do|did)\s+(?P<x>.+?)\s+differ\s+from\s+(?P<y>[^?.]+?)\W*$",
+        r"^\W*how\s+(?:do|did)\s+(?P<x>.+?)\s+and\s+(?P<y>.+?)\s+differ\W*$",
+    )
+)
+
+
+def as_comparison(question: str) -> str:
+    """A request to compare two things, asked the way articles answer it.
+
+    "open source vs closed source", "Compare open and closed source LLMs." and "How
+    does open source compare with closed source?" are searched for and answered as
+    "What are the differences between open source and closed source?": articles say
+    how things differ ("…the key differences between open-source and closed-source
+    LLMs?"), and rarely use the word "compare".
+
+    Example:
+        >>> as_comparison("open source vs closed source")
+        'What are the differences between open source and closed source?'
+    """
+    for pattern in _COMPARISONS:
+        match = pattern.match(question.strip())
+        if match and all(_plain_thing(match[part]) for part in ("x", "y")):
+            return f"What are the differences between {match['x']} and {match['y']}?"
+    return question
+
+
+def _plain_thing(phrase: str) -> bool:
+    """A short name for a thing, not an aspect of it ("performance benchmarking of open
+    models", "Vicuna on the long sequence benchmark"): those comparisons are left as asked."""
+    words = phrase.split()
+    return len(words) <= _THING_WORDS and not {w.lower() for w in words} & _ASPECT_WORDS
+
+
+_THING_WORDS = 4
+_ASPECT_WORDS = frozenset({"of", "on", "in", "for", "at", "that", "when", "with"})
+
+
 _AND_ANOTHER = re.compile(r"\s+(?:and|or|&)\s+(?:the\s+)?([\w\-]+)", re.IGNORECASE)
 
 

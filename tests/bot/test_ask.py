@@ -237,6 +237,20 @@ def test_pros_and_cons_are_answered_with_both_lists_under_their_headings(
     assert_grounded(answer)
 
 
+@pytest.mark.parametrize(
+    "question", ["open source vs closed source", "How does open source compare with closed source?"]
+)
+def test_a_comparison_is_answered_by_how_the_two_differ(
+    corpus_kb: KnowledgeBase, question: str
+) -> None:
+    answer = corpus_kb.ask(question)
+
+    assert answer.answered
+    assert "Open-source LLMs are accessible to all" in answer.text
+    assert "Closed-source LLMs offer polished experiences" in answer.text
+    assert answer.question == question  # the user's words, though searched as "…differences…"
+
+
 def test_what_it_cost_is_answered_by_what_was_spent(corpus_kb: KnowledgeBase) -> None:
     answer = corpus_kb.ask("How much did it cost to train GPT-3?")
 

@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 from bot.features import novelty, states_expected
-from bot.question import NUMBER, Question, kind_of, proper_nouns, states, with_senses
+from bot.question import (
+    NUMBER,
+    Question,
+    as_comparison,
+    kind_of,
+    proper_nouns,
+    states,
+    with_senses,
+)
 from bot.terms import terms
 
 
@@ -214,3 +222,16 @@ def test_pros_and_cons_search_for_both_and_keywords_ask_for_a_list() -> None:
     assert kind_of("pros and cons of open source llms") == "list"
     assert kind_of("drawbacks of hybrid models") == "list"
     assert kind_of("Risk of misuse") != "list"
+
+
+def test_a_request_to_compare_two_things_is_asked_how_they_differ() -> None:
+    differ = "What are the differences between open source and closed source?"
+    assert as_comparison("open source vs closed source") == differ
+    assert as_comparison("How does open source compare with closed source?") == differ
+    assert as_comparison("Compare open source and closed source.") == differ
+    assert as_comparison("How do OpenRAILs differ from RAILs?") == (
+        "What are the differences between OpenRAILs and RAILs?"
+    )
+    aspect = "How does performance benchmarking of open models compare with closed ones?"
+    assert as_comparison(aspect) == aspect  # an aspect of a thing is left as asked
+    assert as_comparison("Is GPT-4 better than humans?") == "Is GPT-4 better than humans?"
