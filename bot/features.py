@@ -55,6 +55,19 @@ _DURATION = re.compile(
     r"\b(seconds?|minutes?|hours?|days?|weeks?|months?|years?|GPU[-\s]hours?)\b", re.IGNORECASE
 )
 
+_ASKS_MONEY = re.compile(
+    r"^\W*(how\s+(expensive|costly)\b|how\s+much\b[^?]*\b(cost|costs|costed|pay|paid|spend|spent"
+    r"|charge|charged|price|invest|invested|earn|earned|raise|raised)\b"
+    r"|what\s+(is|was|were|are)\s+the\s+(cost|price)s?\b)",
+    re.IGNORECASE,
+)
+_MONEY = re.compile(
+    r"[$€£¥]|\b(dollars?|usd|eur|euros?|cents?|spent|spend|spends|cost|costs|costed|price[sd]?"
+    r"|fees?|paid|pays?|budget|funding|revenue|expensive|cheap(er)?|bill)\b",
+    re.IGNORECASE,
+)
+"""What something cost is stated in money: "two approaches" is no price."""
+
 _ASKS_PERCENT = re.compile(r"\b(percentage|per\s*cent|what\s+(share|proportion|fraction))\b", re.I)
 _PERCENT = re.compile(r"%|\bper\s*cent\b|\b(half|third|quarter|fifth|tenth)s?\b", re.I)
 """A share is stated as a percentage or a fraction: "Apache 2.0" states no percentage."""
@@ -242,6 +255,8 @@ def states_expected(question: Question, sentence: str) -> bool:
         if _ASKS_DURATION.search(question.text) and not _DURATION.search(sentence):
             return False
         if _ASKS_PERCENT.search(question.text) and not _PERCENT.search(sentence):
+            return False
+        if _ASKS_MONEY.search(question.text) and not _MONEY.search(sentence):
             return False
         return states(NUMBER, sentence, question.text)
     if question.kind == "time":

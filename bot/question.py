@@ -491,6 +491,8 @@ def _names(text: str) -> set[str]:
             and not any(c.isdigit() for c in token)
         ):
             continue  # "What", "Is", "Which": a capital only because it starts the question
+        if token.lower() in _COMMON_ACRONYMS:
+            continue  # "an LLM" names no one thing
         found.update(terms(token))
     return found
 
@@ -552,6 +554,7 @@ def _name_units(text: str) -> tuple[frozenset[str], ...]:
             or token == "I"
             or not _NAME.fullmatch(token)
             or (i == 0 and token.isalpha() and not token[1:].isupper())
+            or token.lower() in _COMMON_ACRONYMS
         ):
             joinable = False
             continue
