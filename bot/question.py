@@ -441,19 +441,37 @@ def with_senses(question: str, known: Callable[[str], bool]) -> str:
     """
     match = _ASKS_SENSE.search(question)
     if not match:
+        if _ASKS_REASONS_TO_CHOOSE.search(question):  # "Why would a company choose X?"
+            return _appended(question, set(), _SENSES[0], known)
         return question
     asked = set(terms(match.group(match.lastindex or 0)))
     paired = _AND_ANOTHER.match(question, match.end())  # "pros and cons", "risks or benefits"
     if paired:
         asked |= set(terms(paired.group(1)))
-    extra = [
-        word
+    senses = [
+        sense
         for sense, also in zip(_SENSES, _ALSO_ASKING)
         if asked & (_stems(sense) | _stems(also))
-        for word in sense.split()
+    ]
+    return _appended(question, asked, " ".join(senses), known)
+
+
+def _appended(question: str, asked: set[str], words: str, known: Callable[[str], bool]) -> str:
+    """``question`` with those of ``words`` it lacks and the knowledge base uses, in brackets."""
+    extra = [
+        word
+        for word in words.split()
         if not asked & _stems(word) and all(known(t) for t in terms(word))
     ]
     return f"{question} ({', '.join(extra)})" if extra else question
+
+
+_ASKS_REASONS_TO_CHOOSE = re.compile(
+    r"^\W*why\s+(would|should|do|does|did|might|to|choose|use|pick)\b[^?]*"
+    r"\b(choose|chose|choosing|use|using|pick|prefer|adopt|opt|go\s+with|select|switch\s+to)\b",
+    re.IGNORECASE,
+)
+"""Reasons to choose something are its advantages: "Why would a company choose closed source?"."""
 
 
 def kind_of(text: str) -> Kind:

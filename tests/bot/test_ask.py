@@ -251,6 +251,15 @@ def test_a_comparison_is_answered_by_how_the_two_differ(
     assert answer.question == question  # the user's words, though searched as "…differences…"
 
 
+def test_why_choose_something_is_answered_by_its_advantages(corpus_kb: KnowledgeBase) -> None:
+    answer = corpus_kb.ask("Why would a company choose closed source?")
+
+    assert answer.answered
+    advantages = ("Polished Experience", "Security", "Reliable Support", "Profitability")
+    assert any(item in answer.text for item in advantages)
+    assert "Lack of Transparency" not in answer.text and "High Costs" not in answer.text
+
+
 def test_what_it_cost_is_answered_by_what_was_spent(corpus_kb: KnowledgeBase) -> None:
     answer = corpus_kb.ask("How much did it cost to train GPT-3?")
 

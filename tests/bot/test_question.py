@@ -243,3 +243,13 @@ def test_what_something_cost_is_stated_in_money() -> None:
     assert not states_expected(question, "Let's dive into the battle between these two approaches.")
     assert states_expected(question, "OpenAI spent hundreds of thousands coaching GPT-3.")
     assert states_expected(_analyse("How much did it cost?"), "It took $10 million.")
+
+
+def test_reasons_to_choose_something_are_its_advantages() -> None:
+    known = {"advantag", "perk"}.__contains__
+    assert with_senses("Why would a company choose closed source?", known) == (
+        "Why would a company choose closed source? (advantages, perks)"
+    )
+    assert with_senses("Why is closed source chosen less?", known) == (
+        "Why is closed source chosen less?"
+    )
