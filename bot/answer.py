@@ -175,7 +175,7 @@ class ExtractiveAnswerer:
             if any(float(candidate.vector @ c.vector) >= self.settings.redundancy for c in chosen):
                 continue
             chosen.append(candidate)
-        return chosen
+        return chosen + _other_side(question, chosen, ranked)
 
 
 _LABEL = re.compile(r"^([^:.!?]{1,60}):\s")
@@ -235,6 +235,31 @@ def _named_first(question: Question, ranked: list[Scored]) -> list[Scored]:
         if _names_item(question, candidate):
             return [scored, *ranked[:i], *ranked[i + 1 :]]
     return ranked
+
+
+def _other_side(
+    question: Question, chosen: list[Candidate], ranked: list[Scored]
+) -> list[Candidate]:
+    """For a question about both open and closed models, the best sentence about the side
+    the chosen ones leave out, from the best sentence's passage ("Open-source LLMs are
+    accessible to all…" beside "Closed-source LLMs offer polished experiences…")."""
+    said = set().union(*(terms(c.text) for c in chosen))
+    best = chosen[0]
+    for one, other in question.compared:
+        for side, missing in ((one, other), (other, one)):
+            if not (said & side and not said & missing):
+                continue
+            for scored in ranked:
+                candidate = scored.candidate
+                words = set(terms(candidate.text))
+                if (
+                    candidate.passage_rank == best.passage_rank
+                    and words & missing
+                    and not words & side
+                    and candidate not in chosen
+                ):
+                    return [candidate]
+    return []
 
 
 def _pros_and_cons(question: Question, ranked: list[Scored], limit: int) -> list[Candidate]:

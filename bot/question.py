@@ -146,6 +146,13 @@ class Question:
     nothing) nor "Who pays for closed-source development?" (it asks with no making verb)."""
 
     @property
+    def compared(self) -> tuple[tuple[frozenset[str], frozenset[str]], ...]:
+        """The open/closed sides it asks about both of ("How do open and closed LLMs differ?")."""
+        asked = set(terms(self.text))
+        open_side, closed_side = _OPPOSITES[0]
+        return ((open_side, closed_side),) if asked & open_side and asked & closed_side else ()
+
+    @property
     def asks_both_senses(self) -> bool:
         """Whether it asks for the pros *and* the cons ("What are the pros and cons of…")."""
         asked = set(self.weights) | set(terms(self.text))
@@ -390,6 +397,8 @@ _COMPARISONS = tuple(
         r"^\W*how\s+(?:does|do|did)\s+(?P<x>.+?)\s+compare\s+(?:with|to|against)\s+(?P<y>[^?.]+?)\W*$",
         r"^\W*how\s+(?:does|do|did)\s+(?P<x>.+?)\s+differ\s+from\s+(?P<y>[^?.]+?)\W*$",
         r"^\W*how\s+(?:do|did)\s+(?P<x>.+?)\s+and\s+(?P<y>.+?)\s+differ\W*$",
+        r"^\W*what(?:\s+is|'s|\s+are)\s+the\s+(?:\w+\s+)?differences?\s+between\s+(?P<x>.+?)"
+        r"\s+and\s+(?P<y>[^?.]+?)\W*$",
     )
 )
 

@@ -238,7 +238,13 @@ def test_pros_and_cons_are_answered_with_both_lists_under_their_headings(
 
 
 @pytest.mark.parametrize(
-    "question", ["open source vs closed source", "How does open source compare with closed source?"]
+    "question",
+    [
+        "open source vs closed source",
+        "How does open source compare with closed source?",
+        "What is the difference between open and closed LLMs?",
+        "open vs closed llms",
+    ],
 )
 def test_a_comparison_is_answered_by_how_the_two_differ(
     corpus_kb: KnowledgeBase, question: str
