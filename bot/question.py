@@ -518,8 +518,6 @@ def _names(text: str) -> set[str]:
             and not any(c.isdigit() for c in token)
         ):
             continue  # "What", "Is", "Which": a capital only because it starts the question
-        if token.lower() in _COMMON_ACRONYMS:
-            continue  # "an LLM" names no one thing
         found.update(terms(token))
     return found
 
