@@ -132,9 +132,12 @@ def test_who_wins_is_answered_by_the_sentence_that_says_how_it_ends(
 ) -> None:
     answer = corpus_kb.ask(question)
 
+    # The dominate article says it twice: "a hybrid model might prevail" (its bottom line)
+    # and "a hybrid model, or great convergence, might emerge" (its future section).
+    endings = ("a hybrid model might prevail", "a hybrid model, or great convergence, might emerge")
     assert answer.answered
-    assert "a hybrid model might prevail" in answer.text
-    assert any("a hybrid model might prevail" in c.quote for c in answer.citations)
+    assert any(ending in answer.text for ending in endings)
+    assert any(ending in c.quote for c in answer.citations for ending in endings)
 
 
 @pytest.mark.parametrize("question", ["Which company made BERT?", "Which company developed BERT?"])
