@@ -115,6 +115,7 @@ class ExtractiveAnswerer:
         ranked = _of_expected_type(question, ranked)
         confidence = self.answerability(ranked, passages)
         ranked = _named_first(question, ranked)
+        ranked = _definition_first(question, ranked)
         if ranked and _settles_the_contest(question, ranked[0].candidate):
             confidence = max(confidence, self.model.threshold)
         if not question.weights:  # not one word the knowledge base uses ("🤖🤖🤖")
@@ -281,6 +282,36 @@ def _pros_and_cons(question: Question, ranked: list[Scored], limit: int) -> list
             return []
         lists.append(_list_items(best, ranked, limit))
     return [c for items in lists for c in items]
+
+
+DEFINITION_SHARE = 0.5
+"""How likely, against the best, a sentence that says what a thing is must be to come first."""
+
+
+def _definition_first(question: Question, ranked: list[Scored]) -> list[Scored]:
+    """For "What are X?", a sentence about X before an item of a list of X's features.
+
+    "Selective Accessibility: Access to hybrid models is restricted…" is one feature of
+    hybrid models; "Some companies are exploring hybrid approaches that aim to strike a
+    balance…" says what they are. An item the question names ("BLOOM: An open-source
+    model…" for "What is BLOOM?") stays first: :func:`_named_first` put it there.
+    """
+    if not ranked or not question.defines:
+        return ranked
+    best = ranked[0]
+    if not best.candidate.list_item or _names_item(question, best.candidate):
+        return ranked
+    subject = {t for t, w in question.weights.items() if w > 0}
+    for i, scored in enumerate(ranked[1:NAMED_ITEM_REACH], start=1):
+        candidate = scored.candidate
+        if (
+            not candidate.list_item
+            and not candidate.in_item
+            and scored.probability >= DEFINITION_SHARE * best.probability
+            and subject <= set(terms(candidate.text))
+        ):
+            return [scored, *ranked[:i], *ranked[i + 1 :]]
+    return ranked
 
 
 def _rest_of_item(item: Candidate, ranked: list[Scored]) -> list[Candidate]:

@@ -74,6 +74,13 @@ _ASKS_DEFINITION = re.compile(
     re.IGNORECASE,
 )
 
+_ASKS_WHAT_IT_IS = re.compile(
+    r"^\W*what(?:\s+is|'s|\s+are)\s+(?:an?\s+|the\s+)?(?!.*\b(of|for|in|on|to|with|between|from|by"
+    r"|about|that|do|does|can|should|used|mean|known)\b)([\w\-’']+\s+){0,3}[\w\-’']+\W*$",
+    re.IGNORECASE,
+)
+"""What a thing is: "What are hybrid models?", "What is BLOOM?"."""
+
 NUMBER = re.compile(
     r"\d+(?:[.,]\d+)*|\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve"
     r"|twenty|thirty|forty|fifty|hundreds?|thousands?|millions?|billions?|trillions?|dozens?"
@@ -144,6 +151,11 @@ class Question:
     answer must say so, in a making verb, "by <name>" or "<name>'s <thing>"
     (:meth:`states_maker`). Not "Which companies develop closed models?" (it names
     nothing) nor "Who pays for closed-source development?" (it asks with no making verb)."""
+
+    @property
+    def defines(self) -> bool:
+        """Whether it asks what a thing is ("What are hybrid models?", "What is BLOOM?")."""
+        return bool(_ASKS_WHAT_IT_IS.match(self.text)) and not _ASKS_SENSE.search(self.text)
 
     @property
     def compared(self) -> tuple[tuple[frozenset[str], frozenset[str]], ...]:

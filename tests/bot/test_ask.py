@@ -207,6 +207,23 @@ def test_what_are_llms_is_answered_by_what_they_are_not_a_list(
     assert "Cutting-Edge Performance" not in answer.text
 
 
+@pytest.mark.parametrize(
+    ("question", "start"),
+    [
+        ("What are hybrid models?", "Some companies are exploring hybrid approaches"),
+        ("What is BLOOM?", "BLOOM: An open-source model"),  # its own item says what it is
+        ("What is the black box problem?", "Black Box Approach: Lack of transparency"),
+    ],
+)
+def test_what_a_thing_is_is_answered_by_a_sentence_about_it_not_one_of_its_features(
+    corpus_kb: KnowledgeBase, question: str, start: str
+) -> None:
+    answer = corpus_kb.ask(question)
+
+    assert answer.answered
+    assert answer.text.startswith(start)
+
+
 def test_a_sentence_about_the_other_side_only_is_never_quoted(corpus_kb: KnowledgeBase) -> None:
     # The FAQ sentence sits under a heading that names both sides, but speaks of open models.
     answer = corpus_kb.ask("What is the main risk of closed-source LLMs?")

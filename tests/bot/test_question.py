@@ -253,3 +253,11 @@ def test_reasons_to_choose_something_are_its_advantages() -> None:
     assert with_senses("Why is closed source chosen less?", known) == (
         "Why is closed source chosen less?"
     )
+
+
+def test_what_is_x_asks_what_x_is() -> None:
+    assert _analyse("What are hybrid models?").defines
+    assert _analyse("What is BLOOM?").defines
+    assert not _analyse("What is the risk of misuse?").defines
+    assert not _analyse("What are the benefits?").defines
+    assert not _analyse("What are GPT models known for?").defines
