@@ -630,13 +630,24 @@ def proper_nouns(text: str) -> set[str]:
     for match in re.finditer(r"(?<=[\s(“\"'])([A-Z][\w\-.]*[\w])", " " + text):
         start = match.start(1) - 1
         before = text[:start].rstrip()
-        if not before or before[-1] in ".!?:" or match.group(1).lower() in _COMMON_ACRONYMS:
+        word = match.group(1).lower()
+        if not before or before[-1] in ".!?:" or word in _COMMON_ACRONYMS | _TITLE_CASE_TERMS:
             continue
-        found.add(match.group(1).lower())
+        found.add(word)
     return found
 
 
-_COMMON_ACRONYMS = frozenset(
-    "ai ais llm llms ml nlp nlu api apis gpu gpus cpu cpus tpu tpus faq url urls pdf html json sql ceo".split()  # noqa: SIM905
+def _words_of(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+_COMMON_ACRONYMS = _words_of(
+    "ai ais llm llms ml nlp nlu api apis gpu gpus cpu cpus tpu tpus faq url urls pdf html json"
+    " sql ceo"
 )
 """Capitals that name no one: "a closed-source LLM" does not say who controls closed AI."""
+_TITLE_CASE_TERMS = _words_of(
+    "large language languages model models open source closed artificial intelligence machine"
+    " learning natural processing deep neural network networks"
+)
+"""Words a title-cased term is made of ("Large Language Models"), none of them a name."""

@@ -159,6 +159,14 @@ def test_a_who_question_about_no_named_thing_is_answered_by_who_does_it(
     assert "Anthropic, DeepMind, and OpenAI develop them internally" in answer.text
 
 
+def test_a_title_cased_term_is_no_answer_to_who(corpus_kb: KnowledgeBase) -> None:
+    answer = corpus_kb.ask("Who controls closed-source AI?")
+
+    assert answer.answered
+    assert "Large Language Models hinges" not in answer.text  # not a name
+    assert "OpenAI" in answer.text
+
+
 @pytest.mark.parametrize(
     "question",
     [

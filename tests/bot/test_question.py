@@ -204,6 +204,7 @@ def test_common_acronyms_name_no_one() -> None:
     sentence = "Lack of transparency makes it hard to see how a closed-source LLM or AI decides."
     assert proper_nouns(sentence) == set()
     assert proper_nouns("It was built by OpenAI and Google.") == {"openai", "google"}
+    assert proper_nouns("The future of AI and Large Language Models hinges on it.") == set()
 
 
 def test_what_are_x_asks_what_x_is_and_what_are_the_drawbacks_asks_for_a_list() -> None:
