@@ -113,6 +113,7 @@ class ExtractiveAnswerer:
         )
         ranked = self.rank(question, evidence, passages)
         ranked = _of_expected_type(question, ranked)
+        ranked = _of_the_subject(question, ranked, passages)
         confidence = self.answerability(ranked, passages)
         ranked = _named_first(question, ranked)
         ranked = _definition_first(question, ranked)
@@ -540,6 +541,26 @@ def _of_expected_type(question: Question, ranked: list[Scored]) -> list[Scored]:
     if question.kind == "outcome":
         return [s for s in ranked if OUTCOME.search(s.candidate.text)]
     return ranked
+
+
+def _of_the_subject(
+    question: Question, ranked: list[Scored], passages: list[Passage]
+) -> list[Scored]:
+    """For the pros or cons of something, only sentences whose article, headings or words
+    name it, under or with a word for what is asked: neither the closed-source "Challenges"
+    nor the "Key Features of Hybrid Approaches" answer "What are the drawbacks of hybrid
+    models?", which the knowledge base does not list (an abstention)."""
+    subject = question.sense_subject
+    if not subject:
+        return ranked
+    senses = question.senses_asked
+    return [
+        s
+        for s in ranked
+        if subject
+        <= set(s.candidate.terms) | set(terms(passages[s.candidate.passage_rank].chunk.title))
+        and senses & s.candidate.terms  # the pros or cons asked for, not its other features
+    ]
 
 
 def _settles_the_contest(question: Question, best: Candidate) -> bool:

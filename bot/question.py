@@ -153,6 +153,29 @@ class Question:
     nothing) nor "Who pays for closed-source development?" (it asks with no making verb)."""
 
     @property
+    def sense_subject(self) -> frozenset[str]:
+        """What a question asking for pros or cons asks them of, by its rarer words: "hybrid"
+        in "What are the drawbacks of hybrid models?" (empty for any other question, and
+        when it names nothing after "of": "What problems do community models run into?")."""
+        match = _ASKS_SENSE.search(self.text)
+        of = _OF_WHAT.match(self.text, match.end()) if match and self.kind == "list" else None
+        if of is None:
+            return frozenset()
+        return frozenset(
+            t
+            for t in terms(of.group(1))
+            if self.weights.get(t, 0.0) >= SUBJECT_WEIGHT
+            and not any(t in sense for sense in _ASKING_STEMS)
+        )
+
+    @property
+    def senses_asked(self) -> frozenset[str]:
+        """All the words for the pros, the cons or both that it asks with ("cons": every
+        word for the cons, "challenges", "risks"…)."""
+        asked = set(terms(self.text))
+        return frozenset().union(*(sense for sense in _ASKING_STEMS if asked & sense))
+
+    @property
     def defines(self) -> bool:
         """Whether it asks what a thing is ("What are hybrid models?", "What is BLOOM?")."""
         return bool(_ASKS_WHAT_IT_IS.match(self.text)) and not _ASKS_SENSE.search(self.text)
@@ -387,6 +410,13 @@ _ASKS_SENSE = re.compile(
 
 SENSE_STEMS = tuple(_stems(sense) for sense in _SENSES)
 """The pros' words and the cons' words, stemmed."""
+_ASKING_STEMS = tuple(_stems(f"{sense} {also}") for sense, also in zip(_SENSES, _ALSO_ASKING))
+_OF_WHAT = re.compile(
+    r"(?:\s+(?:and|or|&)\s+[\w\-]+)?\s+(?:of|for|with)\s+([^?.!]+)", re.IGNORECASE
+)
+"""What the pros or cons are of: "hybrid models" in "the drawbacks of hybrid models"."""
+SUBJECT_WEIGHT = 0.5
+"""A question word this rare (IDF) says what it asks about; "LLMs" (in every article) does not."""
 
 _ATTRIBUTE_SENSES = tuple(
     _stems(words)

@@ -82,6 +82,8 @@ def test_answers_are_grounded_in_their_citations(corpus_kb: KnowledgeBase, quest
         "When was LLaMA 2 released?",
         "What hardware was GPT-J trained on?",  # the corpus says what GPUs cost Anthropic
         "Which GPUs were used to train BLOOM?",
+        "What are the drawbacks of hybrid models?",  # the corpus lists their features only
+        "What are the risks of LLaMA?",
     ],
 )
 def test_out_of_scope_questions_abstain_honestly(corpus_kb: KnowledgeBase, question: str) -> None:

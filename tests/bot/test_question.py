@@ -262,3 +262,10 @@ def test_what_is_x_asks_what_x_is() -> None:
     assert not _analyse("What is the risk of misuse?").defines
     assert not _analyse("What are the benefits?").defines
     assert not _analyse("What are GPT models known for?").defines
+
+
+def test_the_pros_or_cons_of_something_name_what_they_are_of() -> None:
+    assert _analyse("What are the drawbacks of hybrid models?").sense_subject == {"hybrid", "model"}
+    assert _analyse("pros and cons of LLaMA").sense_subject == {"llama"}
+    assert not _analyse("What problems do community models run into?").sense_subject
+    assert not _analyse("Which standards offset the drawbacks of both?").sense_subject  # mentions
