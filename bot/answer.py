@@ -247,6 +247,7 @@ def _other_side(
     accessible to all…" beside "Closed-source LLMs offer polished experiences…")."""
     said = set().union(*(terms(c.text) for c in chosen))
     best = chosen[0]
+    quoted = {(c.passage_rank, c.sentence) for c in chosen}
     for one, other in question.compared:
         for side, missing in ((one, other), (other, one)):
             if not (said & side and not said & missing):
@@ -258,7 +259,7 @@ def _other_side(
                     candidate.passage_rank == best.passage_rank
                     and words & missing
                     and not words & side
-                    and candidate not in chosen
+                    and (candidate.passage_rank, candidate.sentence) not in quoted
                 ):
                     return [candidate]
     return []

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.features import GIVES_REASON
-from bot.question import kind_of
+from bot.question import CONS_STEMS, kind_of
 from bot.results import Answer
 from bot.terms import query_terms, terms
 
@@ -68,11 +68,8 @@ _MODIFIERS = _words(
 # The two sides of the debate: "What about closed-source?" after "…of open-source LLMs?"
 # swaps the side, not the attribute.
 _SIDES = (_words("open"), _words("closed proprietary commercial"))
-# What one does to a problem: "How can they be mitigated?" after "What are the risks of
-# open-source LLMs?" asks about the risks, not the models.
-_PROBLEMS = _words("""risk risks challenge challenges drawback drawbacks problem problems issue
-    issues limitation limitations concern concerns downside downsides weakness weaknesses
-    disadvantage disadvantages con cons danger dangers threat threats""")
+# What one does to a problem (see CONS_STEMS for the problems): "How can they be mitigated?"
+# after "What are the risks of open-source LLMs?" asks about the risks, not the models.
 _REMEDIES = _words("""mitigate mitigated mitigating address addressed addressing solve solved
     solving overcome overcoming avoid avoided avoiding reduce reduced reducing prevent
     prevented preventing fix fixed fixing handle handled handling tackle tackled tackling
@@ -559,7 +556,7 @@ def _remedies_the_attribute(tokens: list[_Token], context: Frame) -> bool:
     attribute = _tokens(context.attribute.of(context.question), initial=False)
     return (
         bool(attribute)
-        and attribute[-1].bare in _PROBLEMS
+        and bool(set(terms(attribute[-1].text)) & CONS_STEMS)
         and any(t.bare in _REMEDIES for t in tokens)
     )
 

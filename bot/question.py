@@ -74,6 +74,7 @@ _ASKS_DEFINITION = re.compile(
     re.IGNORECASE,
 )
 
+# Wider than the above ("What is BLOOM?", "What are the …?"), for the answer, not the kind.
 _ASKS_WHAT_IT_IS = re.compile(
     r"^\W*what(?:\s+is|'s|\s+are)\s+(?:an?\s+|the\s+)?(?!.*\b(of|for|in|on|to|with|between|from|by"
     r"|about|that|do|does|can|should|used|mean|known)\b)([\w\-’']+\s+){0,3}[\w\-’']+\W*$",
@@ -411,6 +412,8 @@ _ASKS_SENSE = re.compile(
 SENSE_STEMS = tuple(_stems(sense) for sense in _SENSES)
 """The pros' words and the cons' words, stemmed."""
 _ASKING_STEMS = tuple(_stems(f"{sense} {also}") for sense, also in zip(_SENSES, _ALSO_ASKING))
+CONS_STEMS = _ASKING_STEMS[1]
+"""Every word a question asks for the cons with, stemmed ("risks", "drawbacks", "problems"…)."""
 _OF_WHAT = re.compile(
     r"(?:\s+(?:and|or|&)\s+[\w\-]+)?\s+(?:of|for|with)\s+([^?.!]+)", re.IGNORECASE
 )
@@ -435,7 +438,7 @@ _COMPARISONS = tuple(
     for pattern in (
         r"^\W*(?!(?:what|which|who|why|how|when|where|is|are|do|does)\b)(?P<x>[^?]+?)"
         r"\s+(?:vs\.?|versus)\s+(?P<y>[^?]+?)\W*$",
-        r"^\W*compare\s+(?P<x>.+?)\s+(?:and|with|to|against)\s+(?P<y>[^?.]+?)(?P<rest>)\W*$",
+        r"^\W*compare\s+(?P<x>.+?)\s+(?:and|with|to|against)\s+(?P<y>[^?.]+?)\W*$",
         r"^\W*how\s+(?:does|do|did)\s+(?P<x>.+?)\s+compare\s+(?:with|to|against)\s+(?P<y>[^?.]+?)\W*$",
         r"^\W*how\s+(?:does|do|did)\s+(?P<x>.+?)\s+differ\s+from\s+(?P<y>[^?.]+?)\W*$",
         r"^\W*how\s+(?:do|did)\s+(?P<x>.+?)\s+and\s+(?P<y>.+?)\s+differ\W*$",
