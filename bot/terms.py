@@ -45,7 +45,17 @@ _BRITISH = (
 alike, so a word that only looks British ("promise" -> "promize") still meets itself."""
 
 
+_BRITISH_ENDING = re.compile(
+    r"(?:is|ys)(?:e|es|ed|ing|ation|ations|er|ers)$|our(?:s|ed|ing|able|ite|ites)?$|ences?$"
+    r"|tre[sd]?$|logues?$|^programmes?$"
+)
+"""Any ending one of :data:`_BRITISH` rewrites: most words have none, and skip them all."""
+
+
+@lru_cache(maxsize=200_000)
 def _american(word: str) -> str:
+    if not _BRITISH_ENDING.search(word):
+        return word
     for pattern, replacement in _BRITISH:
         american, changed = pattern.subn(replacement, word)
         if changed:
