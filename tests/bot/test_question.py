@@ -192,6 +192,9 @@ def test_british_and_american_spellings_are_one_term() -> None:
     assert terms("organisations analysed behaviour") == terms("organizations analyzed behavior")
     assert terms("the centre of the catalogue") == terms("the center of the catalog")
     assert terms("a promise") == terms("a promise")  # only-British-looking words meet themselves
+    assert terms("programmes offences theatres colours") == terms(
+        "programs offenses theaters colors"
+    )  # every rewrite is reached past the one-regex check that skips most words
 
 
 def test_which_is_asks_for_one_thing_and_which_plural_for_a_list() -> None:
