@@ -245,7 +245,7 @@ def _other_side(
     """For a question about both open and closed models, the best sentence about the side
     the chosen ones leave out, from the best sentence's passage ("Open-source LLMs are
     accessible to all…" beside "Closed-source LLMs offer polished experiences…")."""
-    said = set().union(*(terms(c.text) for c in chosen))
+    said = set().union(*(c.words for c in chosen))
     best = chosen[0]
     quoted = {(c.passage_rank, c.sentence) for c in chosen}
     for one, other in question.compared:
@@ -254,7 +254,7 @@ def _other_side(
                 continue
             for scored in ranked:
                 candidate = scored.candidate
-                words = set(terms(candidate.text))
+                words = candidate.words
                 if (
                     candidate.passage_rank == best.passage_rank
                     and words & missing
@@ -310,19 +310,24 @@ def _definition_first(question: Question, ranked: list[Scored]) -> list[Scored]:
             not candidate.list_item
             and not candidate.in_item
             and scored.probability >= DEFINITION_SHARE * best.probability
-            and subject <= set(terms(candidate.text))
+            and subject <= candidate.words
         ):
             return [scored, *ranked[:i], *ranked[i + 1 :]]
     return ranked
 
 
-def _rest_of_item(item: Candidate, ranked: list[Scored]) -> list[Candidate]:
-    """The later sentences of a list item's line, in reading order."""
-    by_index = {
+def _sentences_of(passage_rank: int, ranked: list[Scored]) -> dict[int, Candidate]:
+    """The candidate sentences of one passage, by their index in it."""
+    return {
         s.candidate.sentence: s.candidate
         for s in ranked
-        if s.candidate.passage_rank == item.passage_rank
+        if s.candidate.passage_rank == passage_rank
     }
+
+
+def _rest_of_item(item: Candidate, ranked: list[Scored]) -> list[Candidate]:
+    """The later sentences of a list item's line, in reading order."""
+    by_index = _sentences_of(item.passage_rank, ranked)
     rest: list[Candidate] = []
     index = item.sentence + 1
     while (candidate := by_index.get(index)) is not None and candidate.in_item:
@@ -406,9 +411,7 @@ def _items_before(
     previous = _next_passage(passages, first.passage_rank, step=-1)
     if first.sentence != 0 or previous is None or limit <= 0:
         return []
-    by_index = {
-        s.candidate.sentence: s.candidate for s in ranked if s.candidate.passage_rank == previous
-    }
+    by_index = _sentences_of(previous, ranked)
     run: list[Candidate] = []
     index = len(passages[previous].chunk.sentences) - 1
     while (candidate := by_index.get(index)) is not None and (
@@ -439,11 +442,7 @@ def _next_passage(passages: list[Passage], rank: int, step: int = 1) -> int | No
 
 def _reason_beside(best: Candidate, ranked: list[Scored]) -> list[Candidate]:
     """The sentence right after (or else right before) ``best`` that gives a reason, if any."""
-    beside = {
-        s.candidate.sentence: s.candidate
-        for s in ranked
-        if s.candidate.passage_rank == best.passage_rank
-    }
+    beside = _sentences_of(best.passage_rank, ranked)
     for index in (best.sentence + 1, best.sentence - 1):
         candidate = beside.get(index)
         if candidate is not None and GIVES_REASON.search(candidate.text):
@@ -520,7 +519,7 @@ def _of_expected_type(question: Question, ranked: list[Scored]) -> list[Scored]:
             s
             for s in ranked
             if not question.off_side(set(s.candidate.headings))
-            and not question.off_side(set(terms(s.candidate.text)))
+            and not question.off_side(set(s.candidate.words))
         ]
     if question.measure:  # "What learning rate…", "What hardware…": of the model it names
         ranked = [
@@ -555,11 +554,11 @@ def _of_the_subject(
     if not subject:
         return ranked
     senses = question.senses_asked
+    titles = [frozenset(terms(p.chunk.title)) for p in passages]
     return [
         s
         for s in ranked
-        if subject
-        <= set(s.candidate.terms) | set(terms(passages[s.candidate.passage_rank].chunk.title))
+        if subject <= s.candidate.terms | titles[s.candidate.passage_rank]
         and senses & s.candidate.terms  # the pros or cons asked for, not its other features
     ]
 

@@ -125,6 +125,8 @@ class Candidate:
     """It continues an item of a bulleted list (a second sentence of the item's line)."""
     other_names: bool = False
     """It, its headings and its article's title hold none of the names the question mentions."""
+    words: frozenset[str] = frozenset()
+    """Stemmed terms of the sentence alone (what it itself says, beside :attr:`terms`)."""
 
 
 def candidates(
@@ -202,6 +204,7 @@ def candidates(
                     frozenset(terms(sections[i])),
                     not is_item and _inside_bullet(chunk.text, span.start),
                     question.about_other_names(context),
+                    frozenset(words),
                 )
             )
     return found
