@@ -165,11 +165,16 @@ class ExtractiveAnswerer:
         chosen = [best]
         if question.kind == "why" and not GIVES_REASON.search(best.text):
             chosen += _reason_beside(best, ranked)  # "...an accuracy drop." + "...because..."
-        floor = self.model.keep * ranked[0].probability
+        best_probability = ranked[0].probability
+        floor = min(self.model.keep, self.model.keep_in_passage) * best_probability
         for scored in ranked[1:]:
             if len(chosen) == self.settings.max_sentences or scored.probability < floor:
                 break
             candidate = scored.candidate
+            cited = any(c.passage_rank == candidate.passage_rank for c in chosen)
+            keep = self.model.keep_in_passage if cited else self.model.keep
+            if scored.probability < keep * best_probability:
+                continue  # a new citation must earn more than more words from a cited passage
             if candidate.list_item != best.list_item or (
                 candidate.list_item and candidate.section != best.section
             ):

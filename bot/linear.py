@@ -186,7 +186,10 @@ class AnswerModel:
             question's candidate sentences).
         answerable: Probability that the best sentence answers the question.
         threshold: Answer when ``answerable`` reaches this.
-        keep: An extra sentence is quoted when its probability reaches ``keep`` x the best's.
+        keep: A sentence from a passage not yet cited is quoted too when its probability
+            reaches ``keep`` x the best's.
+        keep_in_passage: The same for a sentence of a passage already cited (it adds
+            words to the quote but no citation).
         provenance: How and on what it was fitted (file digests, cross-validation scores).
     """
 
@@ -194,6 +197,7 @@ class AnswerModel:
     answerable: LogisticModel
     threshold: float
     keep: float
+    keep_in_passage: float
     provenance: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -202,6 +206,7 @@ class AnswerModel:
             "answerable": self.answerable.to_dict(),
             "threshold": round(self.threshold, 6),
             "keep": round(self.keep, 6),
+            "keep_in_passage": round(self.keep_in_passage, 6),
             "provenance": self.provenance,
         }
 
@@ -212,6 +217,7 @@ class AnswerModel:
             LogisticModel.from_dict(data["answerable"]),
             float(data["threshold"]),
             float(data["keep"]),
+            float(data.get("keep_in_passage", data["keep"])),
             dict(data.get("provenance", {})),
         )
 

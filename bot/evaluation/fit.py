@@ -15,11 +15,13 @@ folds drawn by fact group so paraphrases of one fact never straddle folds):
    log-loss.
 3. The **threshold** is not tuned: one half (:data:`THRESHOLD`) on the calibrated
    probability; its out-of-fold balanced accuracy is recorded.
-4. **keep** (an extra sentence is quoted when its probability reaches ``keep`` x
-   the best's): the grid value with the best out-of-fold score (the mean over
-   :data:`KEEP_REPEATS` draws of the folds, see :func:`_keep_scores`), one point for
-   citing a passage that holds the evidence, one for stating every keyword, less
-   :data:`EXTRA_PENALTY` for each other cited passage that holds no evidence.
+4. The **keep ratios** (another sentence is quoted when its probability reaches the
+   ratio x the best's): ``keep_in_passage`` for a sentence of a passage already cited,
+   then ``keep`` for one that adds a citation. Each is the grid value with the best
+   out-of-fold score (the mean over :data:`KEEP_REPEATS` draws of the folds, see
+   :func:`_choose_keep`): one point for citing a passage that holds the evidence, one
+   for stating every keyword, less :data:`EXTRA_PENALTY` for each other cited passage
+   that holds no evidence.
 
 The test split is never read here. The result, with these choices and the dev
 file's sha256, is written to ``bot/answer_model.json``.
@@ -71,6 +73,8 @@ SENTENCE_L2 = (0.1, 1.0, 10.0, 100.0)
 ANSWERABLE_L2 = (0.1, 1.0, 10.0, 100.0)
 KEEP = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.01)
 KEEP_REPEATS = 4
+NO_NEW_PASSAGE = max(KEEP)
+"""A ``keep`` no sentence reaches: while ``keep_in_passage`` is chosen, no passage is added."""
 EXTRA_PENALTY = 0.5
 """What quoting a passage that does not hold the answer costs, against 1 for citing one that
 does and 1 for stating the fact: a product choice (noise in an answer is worse than a
@@ -184,19 +188,16 @@ the very complaint the issue opens with (its targets allow 5 % refusals against 
 answered near-misses)."""
 
 
-def _keep_scores(
-    samples: list[Sample],
-    repeat: int,
-    sentence_l2: float,
-    answer_l2: float,
-    log: Callable[[str], None],
-) -> dict[float, float]:
-    """Out-of-fold score of each ``keep`` value, with the folds of draw ``repeat``.
+Answered = list[tuple[Sample, list[Scored]]]
+_UNUSED = LogisticModel((), np.zeros(0), np.ones(0), np.zeros(0), 0.0)
+"""Stands in for the models while sentences are chosen: ``_choose`` reads only the ratios."""
 
-    Neighbouring values differ by a question or two out of a few hundred, so one
-    draw of the folds picks between near-equal values by chance (0.6 against 0.8,
-    0.003 apart, from one refit to the next); the mean over draws does not.
-    """
+
+def _answered_out_of_fold(
+    samples: list[Sample], repeat: int, sentence_l2: float, answer_l2: float
+) -> Answered:
+    """The answerable questions answered out of fold, with the folds of draw ``repeat``, each
+    with its ranked sentences."""
     folds = np.array([fold_of(s.question.group, repeat) for s in samples])
     models = {
         f: _fit_sentence([s for s, g in zip(samples, folds) if g != f], sentence_l2)
@@ -215,27 +216,42 @@ def _keep_scores(
         train, held = folds != f, folds == f
         model = fit_monotone(rows[train], labels[train], ANSWERABILITY_FEATURES, SIGNS, answer_l2)
         p[held] = model.probabilities(rows[held])
-    answered = [
+    return [
         (s, rs)
         for s, rs, pi in zip(samples, ranked, p)
-        if s.question.answerable and pi >= THRESHOLD
+        if s.question.answerable and pi >= THRESHOLD and rs
     ]
-    scores: dict[float, float] = {}
-    for keep in KEEP:
-        answerer = ExtractiveAnswerer(model=AnswerModel(models[0], models[0], THRESHOLD, keep))
-        score = 0.0
-        for s, rs in answered:
-            if not rs:
-                continue
-            chosen = answerer._choose(s.analysed, rs, s.passages)
-            text = " ".join(c.text for c in chosen)
-            cited = {c.passage_rank for c in chosen}
-            relevant = {r for r in cited if _holds(s.passages[r], s.question.evidence)}
-            score += float(bool(relevant)) + float(states_keywords(text, s.question.keywords))
-            score -= EXTRA_PENALTY * len(cited - relevant - {chosen[0].passage_rank})
-        scores[keep] = score / max(len(answered), 1)
-    log(f"fold draw {repeat}: " + ", ".join(f"{k}={v:.3f}" for k, v in scores.items()))
-    return scores
+
+
+def _keep_score(answered: Answered, keep: float, keep_in_passage: float) -> float:
+    """Mean over ``answered`` of: one point for citing a passage that holds the evidence,
+    one for stating every keyword, less :data:`EXTRA_PENALTY` per other cited passage
+    without the evidence."""
+    model = AnswerModel(_UNUSED, _UNUSED, THRESHOLD, keep, keep_in_passage)
+    answerer = ExtractiveAnswerer(model=model)
+    score = 0.0
+    for s, rs in answered:
+        chosen = answerer._choose(s.analysed, rs, s.passages)
+        text = " ".join(c.text for c in chosen)
+        cited = {c.passage_rank for c in chosen}
+        relevant = {r for r in cited if _holds(s.passages[r], s.question.evidence)}
+        score += float(bool(relevant)) + float(states_keywords(text, s.question.keywords))
+        score -= EXTRA_PENALTY * len(cited - relevant - {chosen[0].passage_rank})
+    return score / max(len(answered), 1)
+
+
+def _choose_keep(
+    draws: list[Answered], values: tuple[float, ...], score: Callable[[Answered, float], float]
+) -> tuple[float, dict[float, float]]:
+    """The value with the best mean out-of-fold score over the fold draws (the higher value,
+    which quotes less, on a tie), and every value's score.
+
+    Neighbouring values differ by a question or two out of a few hundred, so one
+    draw of the folds picks between near-equal values by chance (0.6 against 0.8,
+    0.003 apart, from one refit to the next); the mean over draws does not.
+    """
+    scores = {v: float(np.mean([score(answered, v) for answered in draws])) for v in values}
+    return max(values, key=lambda v: (round(scores[v], 6), v)), scores
 
 
 def fit_answer_model(
@@ -293,14 +309,21 @@ def fit_answer_model(
     )
     log(f"threshold {threshold:.2f}: out-of-fold balanced accuracy {balanced:.3f}")
 
-    # 4. keep ratio on out-of-fold answers, over several draws of the folds
-    runs = [
-        _keep_scores(samples, repeat, sentence_l2, answer_l2, log) for repeat in range(KEEP_REPEATS)
+    # 4. keep ratios on out-of-fold answers, over several draws of the folds: first for more
+    # sentences of a passage already cited (no new citation), then for new passages
+    draws = [
+        _answered_out_of_fold(samples, repeat, sentence_l2, answer_l2)
+        for repeat in range(KEEP_REPEATS)
     ]
-    keep_scores = {keep: float(np.mean([run[keep] for run in runs])) for keep in KEEP}
-    for keep, score in keep_scores.items():
-        log(f"keep={keep}: out-of-fold score {score:.3f} (mean of {KEEP_REPEATS} fold draws)")
-    keep = max(KEEP, key=lambda v: (keep_scores[v], v))
+    keep_in_passage, in_passage_scores = _choose_keep(
+        draws, KEEP, lambda answered, v: _keep_score(answered, NO_NEW_PASSAGE, v)
+    )
+    keep, keep_scores = _choose_keep(
+        draws, KEEP, lambda answered, v: _keep_score(answered, v, keep_in_passage)
+    )
+    for name, table in (("keep_in_passage", in_passage_scores), ("keep", keep_scores)):
+        for value, score in table.items():
+            log(f"{name}={value}: out-of-fold score {score:.3f} (mean of {KEEP_REPEATS} draws)")
 
     final_sentence = _fit_sentence(samples, sentence_l2)
     final_answerable = fit_monotone(rows, labels, ANSWERABILITY_FEATURES, SIGNS, answer_l2)
@@ -316,10 +339,13 @@ def fit_answer_model(
         "answerable_l2": answer_l2,
         "answerable_cv_logloss": {str(k): round(v, 4) for k, v in losses.items()},
         "threshold_cv_balanced_accuracy": round(float(balanced), 4),
+        "keep_in_passage_cv_score": {str(k): round(v, 4) for k, v in in_passage_scores.items()},
         "keep_cv_score": {str(k): round(v, 4) for k, v in keep_scores.items()},
         "keep_fold_draws": KEEP_REPEATS,
     }
-    return AnswerModel(final_sentence, final_answerable, threshold, keep, provenance)
+    return AnswerModel(
+        final_sentence, final_answerable, threshold, keep, keep_in_passage, provenance
+    )
 
 
 def cross_fitted(kb: KnowledgeBase, dev_path: Path, progress: Console | None = None) -> QaResult:

@@ -75,6 +75,16 @@ class Outcome:
         return any(normalise(e) in text for e in self.question.evidence for text in cited)
 
     @property
+    def citations_without_evidence(self) -> int:
+        """How many of the answer's cited passages hold none of the evidence strings."""
+        if not self.answer.answered:
+            return 0
+        return sum(
+            not any(normalise(e) in normalise(c.text) for e in self.question.evidence)
+            for c in self.answer.citations
+        )
+
+    @property
     def keywords_hit(self) -> bool:
         """Answered, and the answer text states every keyword (one alternative of each)."""
         if not self.answer.answered:
@@ -117,6 +127,7 @@ class QaResult:
             "abstention_near_miss": _share(not o.answer.answered for o in near_miss),
             "false_abstentions": _share(not o.answer.answered for o in single),
             "followups_right_passage": _share(o.evidence_hit for o in follow),
+            "citations_without_evidence": _unsupported_share(single),
             "latency_p50_ms": _percentile(latencies, 50),
             "latency_p95_ms": _percentile(latencies, 95),
         }
@@ -158,6 +169,12 @@ class QaResult:
 
 def _kind_order(kind: str) -> int:
     return KINDS.index(kind) if kind in KINDS else len(KINDS)
+
+
+def _unsupported_share(outcomes: list[Outcome]) -> float:
+    """Of all passages cited by answered questions, the share that hold none of the evidence."""
+    cited = sum(len(o.answer.citations) for o in outcomes if o.answer.answered)
+    return sum(o.citations_without_evidence for o in outcomes) / cited if cited else 0.0
 
 
 def _share(flags: Any) -> float:
@@ -309,6 +326,7 @@ _ROWS = (
     ("Abstains on near-miss", "abstention_near_miss", "≥ 85 %"),
     ("False abstentions", "false_abstentions", "≤ 5 %"),
     ("Follow-ups answered from the right passage", "followups_right_passage", "≥ 85 %"),
+    ("Cited passages without the evidence", "citations_without_evidence", ""),
 )
 
 

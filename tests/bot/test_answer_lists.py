@@ -7,8 +7,17 @@ from typing import Any
 
 import numpy as np
 
-from bot.answer import Scored, _as_text, _items_after, _items_before, _reason_beside
+from bot.answer import (
+    ExtractiveAnswerer,
+    Scored,
+    _as_text,
+    _items_after,
+    _items_before,
+    _reason_beside,
+)
 from bot.features import Candidate
+from bot.linear import AnswerModel, LogisticModel
+from bot.question import Question
 
 
 def _candidate(rank: int, index: int, text: str, **flags: Any) -> Candidate:
@@ -97,3 +106,25 @@ def test_a_list_cut_by_the_start_of_its_passage_brings_the_items_before_it() -> 
     assert _items_before(m, _ranked(m, earlier, d, a), 8, passages) == [d, a]
     assert _items_before(m, _ranked(m, earlier, d, a), 1, passages) == [a]
     assert _items_before(a, _ranked(m, earlier, d, a), 8, passages) == []  # not at its start
+
+
+def test_a_new_citation_must_score_nearer_the_best_than_more_words_from_a_cited_passage() -> None:
+    unused = LogisticModel((), np.zeros(0), np.ones(0), np.zeros(0), 0.0)
+    model = AnswerModel(unused, unused, 0.5, keep=0.9, keep_in_passage=0.4)
+    answerer = ExtractiveAnswerer(model=model)
+    question = Question.analyse("When was the model released?", idf=lambda term: 1.0)
+    best = _candidate(0, 0, "The model was released in March.")
+    elsewhere = _candidate(1, 0, "A later model came out in May.")
+    beside = _candidate(0, 1, "It was opened to everyone a week later.")
+    ranked = [Scored(best, 0.5), Scored(elsewhere, 0.3), Scored(beside, 0.25)]
+    passages = [_passage("a", 0, 2), _passage("b", 0, 1)]
+
+    # 0.3 is below 0.9 x 0.5 for another passage; 0.25 reaches 0.4 x 0.5 in the cited one
+    assert answerer._choose(question, ranked, passages) == [best, beside]
+
+
+def test_a_model_saved_before_keep_in_passage_keeps_one_ratio_for_both() -> None:
+    data = AnswerModel.load().to_dict()
+    del data["keep_in_passage"]
+    model = AnswerModel.from_dict(data)
+    assert model.keep_in_passage == model.keep
