@@ -150,6 +150,8 @@ def _inline(token: Token) -> tuple[str, list[Link]]:
                 content = _ROLE_TARGET.sub("", content) or content  # {ref}`data<target>`
             parts.append(content)
         elif kind in ("softbreak", "hardbreak"):
+            if parts and parts[-1].endswith("\\"):  # "…violation.\\" ends a line: a break
+                parts[-1] = parts[-1][:-1]  # in some renderers (kramdown), no text
             parts.append(" ")
         elif kind == "link_open":
             link_stack.append((str(child.attrs.get("href") or ""), len(parts)))

@@ -114,3 +114,12 @@ def test_big_tables_and_code_still_fit_the_window() -> None:
 
 def test_the_pipeline_version_was_bumped_for_the_new_parser() -> None:
     assert int(PIPELINE_VERSION) >= 3
+
+
+def test_an_escaped_backslash_ending_a_line_is_a_line_break_not_text() -> None:
+    article = _parse(
+        "# Licence\n\nContact us if you find a violation.\\\\\r\nThe code is Apache 2.0.\n"
+    )
+
+    assert "Contact us if you find a violation. The code is Apache 2.0." in article.text
+    assert "\\" not in article.text
