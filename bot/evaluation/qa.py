@@ -220,7 +220,9 @@ def evaluation_knowledge_base(settings: Settings) -> KnowledgeBase:
     """A knowledge base of the bundled corpus plus the evaluation articles.
 
     Built once under ``KB_HOME/eval/qa`` (re-ingesting is a no-op afterwards), so
-    evaluating never touches the user's own knowledge base.
+    evaluating never touches the user's own knowledge base. Articles ingested there
+    from another installation's copy (another virtualenv, a moved checkout) are
+    forgotten: the figures are for these nine articles only, each once.
     """
     home = settings.home / "eval" / "qa"
     kb = KnowledgeBase(
@@ -235,6 +237,10 @@ def evaluation_knowledge_base(settings: Settings) -> KnowledgeBase:
     if report.failed:
         reasons = "; ".join(f"{f.source}: {f.reason}" for f in report.failed)
         raise ConfigurationError(f"Could not build the evaluation knowledge base: {reasons}")
+    current = {r.source for r in report.sources}
+    for record in kb.sources():
+        if record.source_id not in current:
+            kb.forget(record.source_id)
     return kb
 
 

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import bot.evaluation.fit as fit_module
-from bot import KnowledgeBase, Settings
+from bot import KnowledgeBase, Settings, TextDocument
 from bot.evaluation.beir import evaluate_beir, ndcg_at, recall_at
 from bot.evaluation.fit import fit
 from bot.evaluation.qa import (
@@ -111,6 +111,20 @@ def test_answers_meet_the_bar_on_the_test_split(evaluation_kb: KnowledgeBase) ->
     for key, (direction, bar) in TEST_BAR.items():
         value = metrics[key]
         assert value >= bar if direction == ">=" else value <= bar, (key, value)
+
+
+def test_the_evaluation_knowledge_base_holds_only_this_installations_articles(
+    evaluation_kb: KnowledgeBase, model_cache: Path
+) -> None:
+    # as if another checkout or virtualenv had built it with the same KB_HOME
+    evaluation_kb.ingest(TextDocument("/elsewhere/articles/vicuna-lmsys.md", "# Vicuna\n\nA copy."))
+    home = evaluation_kb.settings.home.parent.parent
+
+    rebuilt = evaluation_knowledge_base(make_settings(home, model_cache))
+
+    ids = [r.source_id for r in rebuilt.sources()]
+    assert "/elsewhere/articles/vicuna-lmsys.md" not in ids
+    assert len(ids) == len(set(ids)) == 3 + len(list(ARTICLES.glob("*.md")))
 
 
 def test_refitting_on_the_dev_split_reproduces_the_shipped_model(
