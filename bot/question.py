@@ -641,13 +641,30 @@ def _name_units(text: str) -> tuple[frozenset[str], ...]:
 def states(pattern: re.Pattern[str], sentence: str, question: str) -> bool:
     """Whether ``sentence`` has a match of ``pattern`` that the question does not.
 
-    A number that is part of a name ("GPT-4", "A100", "Claude-1.3") states no amount.
+    A number that is part of a name ("GPT-4", "A100", "Claude-1.3") states no amount,
+    nor does one inside a date ("Last Updated: April 29, 2024." says how many of nothing).
     """
     asked = {m.group(0).lower() for m in pattern.finditer(question)}
+    dates = [m.span() for m in _DATE.finditer(sentence)] if pattern is NUMBER else []
     return any(
-        m.group(0).lower() not in asked and not _IN_NAME.search(sentence, 0, m.start())
+        m.group(0).lower() not in asked
+        and not _IN_NAME.search(sentence, 0, m.start())
+        and not any(start <= m.start() < end for start, end in dates)
         for m in pattern.finditer(sentence)
     )
+
+
+_MONTH = (
+    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
+    r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
+)
+_DATE = re.compile(
+    rf"\b{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?\b(?:,?\s+\d{{4}}\b)?"  # April 29, 2024
+    rf"|\b\d{{1,2}}(?:st|nd|rd|th)?\s+{_MONTH}(?:,?\s+\d{{4}}\b)?"  # 29 April 2024
+    rf"|\b{_MONTH},?\s+\d{{4}}\b"  # April 2024
+    r"|\b\d{4}-\d{2}-\d{2}\b",  # 2024-04-29
+    re.IGNORECASE,
+)
 
 
 _IN_NAME = re.compile(r"[A-Za-z]-?$")

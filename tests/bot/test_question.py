@@ -272,3 +272,11 @@ def test_the_pros_or_cons_of_something_name_what_they_are_of() -> None:
     assert _analyse("pros and cons of LLaMA").sense_subject == {"llama"}
     assert not _analyse("What problems do community models run into?").sense_subject
     assert not _analyse("Which standards offset the drawbacks of both?").sense_subject  # mentions
+
+
+def test_a_date_states_no_amount() -> None:
+    question = "How many votes had the arena collected?"
+    assert not states(NUMBER, "Last Updated: April 29, 2024.", question)
+    assert not states(NUMBER, "Chatbot Arena was first launched in May 2023.", question)
+    assert states(NUMBER, "It had collected over 800,000 votes by April 2024.", question)
+    assert states(NUMBER, "Released on 2023-03-14 with 7 billion parameters.", question)
