@@ -563,7 +563,7 @@ def _of_the_subject(
     return [
         s
         for s in ranked
-        if subject <= s.candidate.terms | titles[s.candidate.passage_rank]
+        if question.names_subject(s.candidate.terms | titles[s.candidate.passage_rank])
         and senses & s.candidate.terms  # the pros or cons asked for, not its other features
     ]
 

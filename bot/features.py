@@ -55,6 +55,13 @@ _DURATION = re.compile(
     r"\b(seconds?|minutes?|hours?|days?|weeks?|months?|years?|GPU[-\s]hours?)\b", re.IGNORECASE
 )
 
+_PRICE_LEVEL = re.compile(
+    r"\b(expensive|costly|cheap(er|est)?|affordable|inexpensive|pricey|fees|free\s+of\s+charge"
+    r"|(high|higher|low|lower)\s+costs?)\b",
+    re.IGNORECASE,
+)
+"""How costly something is, in words: an article that gives no figure answers "How much does it
+cost?" this way ("Subscription fees and usage limits make these models inaccessible.")."""
 _ASKS_MONEY = re.compile(
     r"^\W*(how\s+(expensive|costly)\b|how\s+much\b[^?]*\b(cost|costs|costed|pay|paid|spend|spent"
     r"|charge|charged|price|invest|invested|earn|earned|raise|raised)\b"
@@ -259,8 +266,11 @@ def states_expected(question: Question, sentence: str) -> bool:
             return False
         if _ASKS_PERCENT.search(question.text) and not _PERCENT.search(sentence):
             return False
-        if _ASKS_MONEY.search(question.text) and not _MONEY.search(sentence):
-            return False
+        if _ASKS_MONEY.search(question.text):
+            if not _MONEY.search(sentence):
+                return False
+            if _PRICE_LEVEL.search(sentence):  # "Can be expensive, especially for smaller…"
+                return True
         return states(NUMBER, sentence, question.text)
     if question.kind == "time":
         return states(TIME, sentence, question.text)

@@ -169,6 +169,14 @@ class Question:
             and not any(t in sense for sense in _ASKING_STEMS)
         )
 
+    def names_subject(self, present: set[str] | frozenset[str]) -> bool:
+        """Whether ``present`` names what the pros or cons are asked of (:attr:`sense_subject`),
+        a side in any of its words: "Closed-Source" names "proprietary models"."""
+        return all(
+            bool(present & next((own for own, _ in _OPPOSITES if term in own), {term}))
+            for term in self.sense_subject
+        )
+
     @property
     def senses_asked(self) -> frozenset[str]:
         """All the words for the pros, the cons or both that it asks with ("cons": every

@@ -213,7 +213,8 @@ def test_what_are_llms_is_answered_by_what_they_are_not_a_list(
     answer = corpus_kb.ask(question)
 
     assert answer.answered
-    assert answer.text.startswith("In simpler terms, LLMs are like virtual assistants")
+    definitions = ("Large Language Models, or LLMs, are", "In simpler terms, LLMs are like")
+    assert answer.text.startswith(definitions)
     assert "Cutting-Edge Performance" not in answer.text
 
 
@@ -301,6 +302,29 @@ def test_what_it_cost_is_answered_by_what_was_spent(corpus_kb: KnowledgeBase) ->
 
     assert answer.answered
     assert "OpenAI spent hundreds of thousands coaching GPT-3" in answer.citations[0].quote
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["How much does it cost to use closed-source models?", "How expensive are closed models?"],
+)
+def test_what_something_costs_is_answered_in_words_when_no_article_gives_a_figure(
+    corpus_kb: KnowledgeBase, question: str
+) -> None:
+    answer = corpus_kb.ask(question)
+
+    assert answer.answered
+    assert "Subscription fees" in answer.text or "Can be expensive" in answer.text
+
+
+def test_the_cons_of_proprietary_models_are_the_closed_source_challenges(
+    corpus_kb: KnowledgeBase,
+) -> None:
+    answer = corpus_kb.ask("What are the downsides of proprietary models?")
+
+    assert answer.answered  # "proprietary" is never in the list, "Closed-Source" heads it
+    assert "Lack of Transparency" in answer.text
+    assert "Risk of Misuse" not in answer.text
 
 
 def test_source_filter_applies_to_ask(corpus_kb: KnowledgeBase) -> None:
