@@ -162,9 +162,13 @@ class Question:
         of = _OF_WHAT.match(self.text, match.end()) if match and self.kind == "list" else None
         if of is None:
             return frozenset()
+        of_terms = terms(of.group(1))
+        side = next((t for t in of_terms for own, _ in _OPPOSITES if t in own), None)
+        if side:  # "openly available LLMs", "community-built models": that side, however named
+            return frozenset({side})
         return frozenset(
             t
-            for t in terms(of.group(1))
+            for t in of_terms
             if self.weights.get(t, 0.0) >= SUBJECT_WEIGHT
             and not any(t in sense for sense in _ASKING_STEMS)
         )
@@ -387,7 +391,7 @@ def _answer_type(text: str) -> frozenset[str]:
 
 # Opposites that decide which half of a comparison a passage is about (stemmed, both ways).
 _PAIRS = (
-    ("open", "closed proprietary"),
+    ("open freely community", "closed proprietary"),
     (
         "advantages benefits pros strengths upsides perks",
         "challenges drawbacks disadvantages cons weaknesses risks limitations downsides",
@@ -503,6 +507,8 @@ def with_senses(question: str, known: Callable[[str], bool]) -> str:
     """
     match = _ASKS_SENSE.search(question)
     if not match:
+        if _ASKS_REASONS_TO_AVOID.search(question):  # "Why would someone avoid X?"
+            return _appended(question, set(), _SENSES[1], known)
         if _ASKS_REASONS_TO_CHOOSE.search(question):  # "Why would a company choose X?"
             return _appended(question, set(), _SENSES[0], known)
         return question
@@ -534,6 +540,13 @@ _ASKS_REASONS_TO_CHOOSE = re.compile(
     re.IGNORECASE,
 )
 """Reasons to choose something are its advantages: "Why would a company choose closed source?"."""
+_ASKS_REASONS_TO_AVOID = re.compile(
+    r"^\W*why\s+(would|should|might|could|to|avoid|not)\b[^?]*"
+    r"\b(avoid|avoiding|not\s+(use|choose|pick|adopt)|stay\s+away|steer\s+clear|be\s+wary"
+    r"|hesitate|distrust)\b",
+    re.IGNORECASE,
+)
+"""Reasons to avoid something are its drawbacks: "Why would someone avoid proprietary AI?"."""
 
 
 def kind_of(text: str) -> Kind:

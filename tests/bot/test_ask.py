@@ -327,6 +327,33 @@ def test_the_cons_of_proprietary_models_are_the_closed_source_challenges(
     assert "Risk of Misuse" not in answer.text
 
 
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What are the benefits of community-built models?",
+        "What are the upsides of openly available LLMs?",
+    ],
+)
+def test_the_pros_of_open_models_named_in_other_words_are_the_open_source_ones(
+    corpus_kb: KnowledgeBase, question: str
+) -> None:
+    answer = corpus_kb.ask(question)
+
+    assert answer.answered
+    assert "Community-Driven" in answer.text or "Customization" in answer.text
+    assert "Polished Experience" not in answer.text and "Cutting-Edge" not in answer.text
+
+
+def test_why_avoid_something_is_answered_by_one_of_its_drawbacks(
+    corpus_kb: KnowledgeBase,
+) -> None:
+    answer = corpus_kb.ask("Why would someone avoid proprietary AI?")
+
+    assert answer.answered
+    closed_cons = ("Lack of Transparency", "High Costs", "Monopoly Risks", "Black Box", "Vendor")
+    assert any(item in answer.text for item in closed_cons)
+
+
 def test_source_filter_applies_to_ask(corpus_kb: KnowledgeBase) -> None:
     answer = corpus_kb.ask("What is a hybrid approach?", source=GPT_J)
     assert all(c.source.endswith(GPT_J) for c in answer.citations)

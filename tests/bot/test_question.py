@@ -259,6 +259,28 @@ def test_reasons_to_choose_something_are_its_advantages() -> None:
     )
 
 
+def test_reasons_to_avoid_something_are_its_drawbacks() -> None:
+    known = {"challeng", "drawback"}.__contains__
+    assert with_senses("Why would someone avoid proprietary AI?", known) == (
+        "Why would someone avoid proprietary AI? (challenges, drawbacks)"
+    )
+    assert with_senses("Why should I not use open models?", known).endswith(
+        "(challenges, drawbacks)"
+    )
+    # what happened is not advice: no drawbacks of hosting costs are asked for
+    assert with_senses("Why did EleutherAI avoid hosting costs?", known) == (
+        "Why did EleutherAI avoid hosting costs?"
+    )
+
+
+def test_a_side_named_in_other_words_is_that_side() -> None:
+    assert _analyse("What are the benefits of community-built models?").sense_subject == {
+        "communiti"
+    }
+    assert _analyse("What are the upsides of openly available LLMs?").sense_subject == {"open"}
+    assert _analyse("What are the upsides of openly available LLMs?").sides
+
+
 def test_what_is_x_asks_what_x_is() -> None:
     assert _analyse("What are hybrid models?").defines
     assert _analyse("What is BLOOM?").defines
