@@ -19,8 +19,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.features import GIVES_REASON
-from bot.question import CONS_STEMS, kind_of
+from bot.features import GIVES_REASON, states_expected
+from bot.question import CONS_STEMS, Question, kind_of
 from bot.results import Answer
 from bot.terms import query_terms, terms
 
@@ -379,6 +379,8 @@ def _rewrite(question: str, context: Frame) -> str:
     tokens = _tokens(body)
     if stripped_leading and tokens and tokens[0].bare not in _WH | _AUX | _PRONOUNS:
         return _what_about(_END.sub("", body), context, question)  # "And Falcon?"
+    if _bare_request(tokens):
+        return _what_about(_END.sub("", body), context, question)  # "Any downsides?"
     if _ambiguous(context.question) and _anaphors(tokens):
         # "their restrictions" after "How do OpenRAILs differ from RAILs?": whose?
         return _carry(body, context, question)
@@ -393,6 +395,17 @@ def _rewrite(question: str, context: Frame) -> str:
     if not any(t.is_content or t.is_name for t in tokens):
         return _finish(_no_subject(body, tokens, context), question)
     return _finish(body, question) if stripped_leading else question
+
+
+def _bare_request(tokens: list[_Token]) -> bool:
+    """ "Any downsides?", "Some examples?": a noun phrase alone, asked of what came before."""
+    words = [t for t in tokens if t.is_word]
+    return (
+        len(words) >= 2
+        and len(words) <= 4
+        and words[0].bare in ("any", "some")
+        and not any(t.bare in _WH | _AUX | _PRONOUNS | _POSSESSIVES for t in words[1:])
+    )
 
 
 def _carry(text: str, context: Frame, original: str) -> str:
@@ -695,6 +708,20 @@ def _gives_reason(answer: Answer) -> bool:
     return any(GIVES_REASON.search(quote) for quote in _main_quotes(answer))
 
 
+def _states_what_is_asked(answer: Answer) -> bool:
+    """Whether the answer's main sentence states the name, amount or date its who, how-many
+    or when question asks for (and, for "who made X", the maker)."""
+    asked = Question.analyse(answer.standalone_question, idf=lambda term: 1.0)
+    return any(
+        states_expected(asked, quote) and (not asked.asks_maker or asked.states_maker(quote))
+        for quote in _main_quotes(answer)
+    )
+
+
+_TYPED = ("who", "quantity", "time")
+"""Kinds of question only a sentence stating a name, an amount or a date answers."""
+
+
 def repeats_earlier(answer: Answer, earlier: Sequence[Answer]) -> Answer | None:
     """The earlier answer that ``answer`` merely repeats, if any.
 
@@ -710,7 +737,9 @@ def repeats_earlier(answer: Answer, earlier: Sequence[Answer]) -> Answer | None:
     GPT-NeoX use?" after the same question about LLaMA may well be answered by the
     same sentence, and "closed" by a sentence under "Closed Source LLMs". A why-question
     after one that was not is answered by a repeated sentence that gives the reason
-    ("…needed to take away the GPT-J model … as a result of exploding hosting costs").
+    ("…needed to take away the GPT-J model … as a result of exploding hosting costs"),
+    and a who, how-many or when question by one that passed its type's rules ("BERT: A
+    model by Google…" for "Who made it?" after "What is BERT?").
 
     Args:
         answer: The answer to the new (standalone) question.
@@ -719,7 +748,7 @@ def repeats_earlier(answer: Answer, earlier: Sequence[Answer]) -> Answer | None:
     said = quotes(answer)
     if not answer.answered or not said:
         return None
-    asks_why = kind_of(answer.standalone_question) == "why"
+    kind = kind_of(answer.standalone_question)
     # What the quoted sentences say, with the headings they sit under.
     stated = set(terms(" ".join(f"{c.quote} {c.section}" for c in answer.citations)))
     for previous in reversed(earlier):
@@ -727,8 +756,14 @@ def repeats_earlier(answer: Answer, earlier: Sequence[Answer]) -> Answer | None:
             continue
         if not said <= quotes(previous) or not _main_quotes(answer) <= _main_quotes(previous):
             continue  # a sentence it only quoted in support ([2]) may answer a follow-up
-        if asks_why and kind_of(previous.standalone_question) != "why" and _gives_reason(answer):
-            continue  # "Why?" after "What did EleutherAI do with GPT-J?": "…as a result of…"
+        if kind != kind_of(previous.standalone_question) and (
+            _states_what_is_asked(answer)
+            if kind in _TYPED
+            else kind == "why" and _gives_reason(answer)
+        ):
+            # "Why?" after "What did EleutherAI do with GPT-J?": "…as a result of…";
+            # "Who made it?" after "What is BERT?": "BERT: A model by Google…"
+            continue
         new = set(query_terms(answer.standalone_question)) - set(
             query_terms(previous.standalone_question)
         )

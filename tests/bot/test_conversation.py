@@ -84,6 +84,30 @@ def test_the_other_side_and_remedies_are_resolved_in_a_conversation(
     assert remedy.standalone_question == "How can the risks of open-source LLMs be mitigated?"
 
 
+def test_who_made_it_is_answered_by_the_earlier_sentence_when_it_names_the_maker(
+    corpus_kb: KnowledgeBase,
+) -> None:
+    conversation = corpus_kb.conversation()
+    conversation.ask("What is BERT?")
+
+    maker = conversation.ask("Who made it?")
+
+    assert maker.standalone_question == "Who made BERT?"
+    assert maker.answered and "A model by Google" in maker.text
+
+
+def test_any_downsides_asks_for_the_downsides_of_the_earlier_subject(
+    corpus_kb: KnowledgeBase,
+) -> None:
+    conversation = corpus_kb.conversation()
+    conversation.ask("What are the perks of open-source LLMs?")
+
+    cons = conversation.ask("Any downsides?")
+
+    assert cons.standalone_question == "What are the downsides of open-source LLMs?"
+    assert cons.answered and "Risk of Misuse" in cons.text
+
+
 def test_an_answer_outside_a_conversation_searched_for_its_own_question(
     corpus_kb: KnowledgeBase,
 ) -> None:

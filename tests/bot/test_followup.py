@@ -105,6 +105,12 @@ GPT_J = "Why did EleutherAI take GPT-J offline?"
         (["Did EleutherAI take GPT-J offline?"], "Why?", "Why did EleutherAI take GPT-J offline?"),
         (["When was GPT-J taken offline?"], "Why?", "Why was GPT-J taken offline?"),
         ([BENEFITS], "Which one is better?", "Which one is better (closed-source models)?"),
+        # a noun phrase alone asks it of the earlier subject
+        (
+            ["What are the perks of open-source LLMs?"],
+            "Any downsides?",
+            "What are the downsides of open-source LLMs?",
+        ),
         # chains keep the subject; the latest subject wins
         ([BLOOM, "Who made it?"], "When was it released?", "When was BLOOM released?"),
         (
@@ -273,6 +279,13 @@ def test_a_new_sentence_or_a_new_term_is_not_a_repeat() -> None:
     llama = _answer("What licence does LLaMA use?", LICENCE_SENTENCE)
     neox = _answer("What licence does GPT-NeoX use?", LICENCE_SENTENCE)
     assert repeats_earlier(neox, [llama]) is None
+
+
+def test_a_repeated_sentence_that_states_what_a_who_question_asks_answers_it() -> None:
+    bert = "BERT: A model by Google designed for understanding the context of words in sentences."
+    first = _answer("What is BERT?", bert)
+    assert repeats_earlier(_answer("Who made BERT?", bert), [first]) is None
+    # the BLOOM sentence names no maker: still a repeat (above)
 
 
 def test_a_sentence_first_quoted_only_in_support_may_answer_a_follow_up() -> None:
