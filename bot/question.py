@@ -379,10 +379,17 @@ _POSSESSED = re.compile(r"\b[A-Z][\w\-.]*['’]s\s+((?:[\w\-.]+\s+){0,3}[\w\-.]+
 "DeepMind's 280 billion parameter Gopher"."""
 
 
+_TIME_WORDS = _stems("year years date month day time")
+"""What a when-question calls its answer ("In what year…"): said by a date, not in words."""
+
+
 def _answer_type(text: str) -> frozenset[str]:
     """What a who-question says of its answer, not of the names it mentions: "company" (what
     the answer is) and "made" (how it relates to BERT) in "Which company made BERT?".
-    Neither need be in the answer: "BERT: A model by Google" (see :attr:`Question.asks_maker`)."""
+    Neither need be in the answer: "BERT: A model by Google" (see :attr:`Question.asks_maker`).
+    Likewise "year" in "In what year was LMSYS founded?": a date says it."""
+    if kind_of(text) == "time":
+        return _TIME_WORDS
     if kind_of(text) != "who":
         return frozenset()
     match = _ASKS_WHO.search(text)
@@ -593,6 +600,7 @@ _MEASURES = {
     r"batch\s+sizes?": ("batch",),
     r"context\s+(window|length)s?|window\s+(size|length)s?": ("context", "window", "tokens"),
     r"elo(\s+(rating|score)s?)?": ("elo",),
+    r"gpu[-\s]hours?": ("gpu hour",),
 }
 _MEASURE_WORDS = tuple(
     (re.compile(rf"\b({k})\b", re.IGNORECASE), tuple(_stems(w) for w in ways))

@@ -302,3 +302,16 @@ def test_a_date_states_no_amount() -> None:
     assert not states(NUMBER, "Chatbot Arena was first launched in May 2023.", question)
     assert states(NUMBER, "It had collected over 800,000 votes by April 2024.", question)
     assert states(NUMBER, "Released on 2023-03-14 with 7 billion parameters.", question)
+
+
+def test_what_a_when_question_calls_its_answer_is_no_attribute() -> None:
+    founded = _analyse("In what year was the LMSYS organisation founded?")
+    assert founded.attributes == {"found", "organiz"}
+    # a BibTeX entry's "year = {2023}" names LMSYS (its URL) but says nothing of a founding
+    assert founded.lacks_attribute({"lmsys", "year", "2023", "misc", "titl", "url"})
+
+
+def test_gpu_hours_are_a_measure_a_sentence_must_name() -> None:
+    question = _analyse("How many GPU hours did it take to train Llama-rephraser?")
+    assert question.lacks_measure({"llama", "rephras", "13b", "model"})
+    assert not question.lacks_measure({"train", "cost", "135k", "gpu", "hour"})
