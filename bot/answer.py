@@ -182,6 +182,7 @@ class ExtractiveAnswerer:
             if any(float(candidate.vector @ c.vector) >= self.settings.redundancy for c in chosen):
                 continue
             chosen.append(candidate)
+        chosen = _with_their_lines(chosen, ranked)
         return chosen + _other_side(question, chosen, ranked)
 
 
@@ -339,6 +340,21 @@ def _rest_of_item(item: Candidate, ranked: list[Scored]) -> list[Candidate]:
         rest.append(candidate)
         index += 1
     return rest
+
+
+def _with_their_lines(chosen: list[Candidate], ranked: list[Scored]) -> list[Candidate]:
+    """``chosen`` with each list item's later sentences after it: "From these items, LLM
+    decontaminator generates k potential rephrased pairs." is half a step without "Each
+    pair is evaluated for rephrasing using an advanced LLM, such as GPT-4."."""
+    out: list[Candidate] = []
+    for candidate in chosen:
+        for sentence in [
+            candidate,
+            *(_rest_of_item(candidate, ranked) if candidate.list_item else []),
+        ]:
+            if sentence not in out:
+                out.append(sentence)
+    return out
 
 
 def _list_items(best: Candidate, ranked: list[Scored], limit: int) -> list[Candidate]:

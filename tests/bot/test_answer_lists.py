@@ -14,6 +14,7 @@ from bot.answer import (
     _items_after,
     _items_before,
     _reason_beside,
+    _with_their_lines,
 )
 from bot.features import Candidate
 from bot.linear import AnswerModel, LogisticModel
@@ -128,3 +129,14 @@ def test_a_model_saved_before_keep_in_passage_keeps_one_ratio_for_both() -> None
     del data["keep_in_passage"]
     model = AnswerModel.from_dict(data)
     assert model.keep_in_passage == model.keep
+
+
+def test_a_quoted_list_item_brings_the_rest_of_its_line() -> None:
+    first = _candidate(0, 1, "Find the most similar training items.", list_item=True)
+    second = _candidate(0, 2, "Generate rephrased pairs.", list_item=True)
+    rest = _candidate(0, 3, "Each pair is judged by GPT-4.", in_item=True)
+    after = _candidate(0, 4, "Results show it works.")
+
+    chosen = _with_their_lines([first, second], _ranked(first, second, rest, after))
+
+    assert chosen == [first, second, rest]
