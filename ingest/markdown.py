@@ -322,8 +322,28 @@ def _html_table(table: Any) -> list[Draft]:
         if not cells:
             continue
         values = [(_text(c), _html_links(c)) for c in cells]
-        if not header and not rows and all(c.tag.lower() == "th" for c in cells):
+        if not header and not rows and all(_heads(c) for c in cells):
             header = [value for value, _ in values]
         else:
             rows.append(values)
     return _rows(header, rows)
+
+
+_BOLD_STYLE = re.compile(r"font-weight\s*:\s*(bold|[6-9]00)", re.IGNORECASE)
+
+
+def _heads(cell: Any) -> bool:
+    """Whether a table cell is a column heading: a ``<th>``, or a first-row ``<td>`` marked as
+    one (a class naming a head, or all its text bold), as many pages write them."""
+    if cell.tag.lower() == "th":
+        return True
+    if "head" in (cell.get("class") or "").lower():
+        return True
+    text = _text(cell)
+    bold = " ".join(
+        _text(e)
+        for e in cell.iter()
+        if isinstance(e.tag, str)
+        and (e.tag.lower() in ("b", "strong") or _BOLD_STYLE.search(e.get("style") or ""))
+    )
+    return bool(text) and _collapse(bold) == text

@@ -123,3 +123,27 @@ def test_an_escaped_backslash_ending_a_line_is_a_line_break_not_text() -> None:
 
     assert "Contact us if you find a violation. The code is Apache 2.0." in article.text
     assert "\\" not in article.text
+
+
+def test_a_first_row_of_bold_or_head_cells_is_the_tables_header() -> None:
+    text = (
+        "# Models\n\nThe table compares the models we trained and their costs.\n\n"
+        '<table class="tg"><tbody>\n'
+        '<tr><td class="tg-head"><span style="font-weight:bold;">Model Name</span></td>'
+        '<td class="tg-head"><span style="font-weight:bold;">Vicuna</span></td></tr>\n'
+        '<tr><td class="tg-body">Training cost<br>(13B)</td>'
+        '<td class="tg-body">$300 (training)</td></tr>\n'
+        "</tbody></table>\n\n"
+        "<table><tr><td><b>Size</b></td><td><strong>Speed</strong></td></tr>"
+        "<tr><td>7B</td><td>fast</td></tr></table>\n\n"
+        "<table><tr><td>plain</td><td><b>bold</b> and not</td></tr>"
+        "<tr><td>7B</td><td>fast</td></tr></table>\n"
+    )
+    rows = [b.text for b in _parse(text).blocks if b.kind == "table_row"]
+
+    assert rows == [
+        "Model Name: Training cost (13B) · Vicuna: $300 (training)",
+        "Size: 7B · Speed: fast",
+        "plain · bold and not",  # no header: each row as it is
+        "7B · fast",
+    ]
