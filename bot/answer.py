@@ -24,7 +24,7 @@ from bot.features import (
     states_expected,
 )
 from bot.linear import AnswerModel, softmax
-from bot.question import OUTCOME, Question
+from bot.question import OUTCOME, Question, names_something
 from bot.results import Answer, Citation, SuggestedSource
 from bot.retrieve import Passage
 from bot.terms import terms
@@ -559,6 +559,8 @@ def _of_expected_type(question: Question, ranked: list[Scored]) -> list[Scored]:
         ]
     if question.kind == "yesno":
         return [s for s in ranked if settles(question, s.candidate)]
+    if question.asks_for_named:  # "Which models are open source?": sentences that name some
+        return [s for s in ranked if names_something(s.candidate.text, question.text)]
     if question.kind == "outcome":
         return [s for s in ranked if OUTCOME.search(s.candidate.text)]
     return ranked

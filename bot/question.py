@@ -182,6 +182,12 @@ class Question:
         )
 
     @property
+    def asks_for_named(self) -> bool:
+        """Whether it asks which named things are so ("Which models are open source?",
+        "Which companies develop closed models?"): an answer names some."""
+        return bool(_ASKS_NAMED.match(self.text))
+
+    @property
     def senses_asked(self) -> frozenset[str]:
         """All the words for the pros, the cons or both that it asks with ("cons": every
         word for the cons, "challenges", "risks"…)."""
@@ -700,6 +706,30 @@ _IN_NAME = re.compile(r"[A-Za-z]-?$")
 
 
 _LABEL = re.compile(r"^\s*(?:\*\*)?[A-Z][\w\-]*(?:\s+[\w\-]+){0,4}(?:\*\*)?:\s")
+
+
+_ASKS_NAMED = re.compile(
+    r"^\W*(which|what)\s+(open[\w\-]*\s+|closed[\w\-]*\s+|other\s+)?(models|llms|companies"
+    r"|organi[sz]ations|firms|labs|benchmarks|datasets|products|chatbots)\s+"
+    r"(are|were|is|use|used|have|had|do|did|can|could|offer|release|released|develop|build|built"
+    r"|make|made|exist|support)\b",
+    re.IGNORECASE,
+)
+_NAME_LABEL = re.compile(
+    r"^\s*(?:\w+[’']s\s+)?([A-Z][A-Z0-9\-]+|\w*[a-z][A-Z]\w*|\w*\d\w*)(?:\s+[\w\-]+){0,3}\s*:"
+)
+"""A list item labelled with a name: "BLOOM:", "GPT Models:", "Meta's LLaMA:", "T5:" (not
+"Security:")."""
+
+
+def names_something(sentence: str, question: str) -> bool:
+    """Whether ``sentence`` names something the question does not: a proper noun, or a list
+    item's label that is a name ("BLOOM: An open-source model…")."""
+    asked = proper_nouns(question) | {w.lower().strip("?.,!") for w in question.split()}
+    label = _NAME_LABEL.match(sentence)
+    return bool(proper_nouns(sentence) - asked) or bool(
+        label and label.group(1).lower() not in asked
+    )
 
 
 def proper_nouns(text: str) -> set[str]:

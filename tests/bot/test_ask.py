@@ -354,6 +354,16 @@ def test_why_avoid_something_is_answered_by_one_of_its_drawbacks(
     assert any(item in answer.text for item in closed_cons)
 
 
+def test_which_models_are_open_source_is_answered_by_named_models(
+    corpus_kb: KnowledgeBase,
+) -> None:
+    answer = corpus_kb.ask("Which models are open source?")
+
+    assert answer.answered
+    assert any(name in answer.text for name in ("LLaMA", "BLOOM", "GPT-NeoX"))
+    assert "Accessibility: Open-source models democratize AI" not in answer.text
+
+
 def test_source_filter_applies_to_ask(corpus_kb: KnowledgeBase) -> None:
     answer = corpus_kb.ask("What is a hybrid approach?", source=GPT_J)
     assert all(c.source.endswith(GPT_J) for c in answer.citations)

@@ -8,6 +8,7 @@ from bot.question import (
     Question,
     as_comparison,
     kind_of,
+    names_something,
     proper_nouns,
     states,
     with_senses,
@@ -315,3 +316,15 @@ def test_gpu_hours_are_a_measure_a_sentence_must_name() -> None:
     question = _analyse("How many GPU hours did it take to train Llama-rephraser?")
     assert question.lacks_measure({"llama", "rephras", "13b", "model"})
     assert not question.lacks_measure({"train", "cost", "135k", "gpu", "hour"})
+
+
+def test_which_models_are_so_asks_for_named_things() -> None:
+    assert _analyse("Which models are open source?").asks_for_named
+    assert _analyse("Which companies develop closed models internally?").asks_for_named
+    assert not _analyse("Which is cheaper, open or closed models?").asks_for_named
+    question = "Which models are open source?"
+    assert names_something("BLOOM: An open-source model focused on collaboration.", question)
+    assert names_something("Meta’s LLaMA: A partially open-source model.", question)
+    assert names_something("Fashions like GPT-NeoX and LLaMA use Apache 2.0.", question)
+    assert not names_something("Accessibility: Open-source models democratize AI.", question)
+    assert not names_something("Partially Open Models: Companies release parts.", question)
