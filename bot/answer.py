@@ -147,8 +147,9 @@ class ExtractiveAnswerer:
         self, question: Question, ranked: list[Scored], passages: list[Passage]
     ) -> list[Candidate]:
         best = ranked[0].candidate
-        if _names_item(question, best):
-            return [best, *_rest_of_item(best, ranked)]  # "What are GPT models known for?"
+        if _names_item(question, best):  # "What are GPT models known for?"
+            item = [best, *_rest_of_item(best, ranked)]
+            return item + _other_name(question, item, ranked)  # "…between BERT and GPT?"
         limit = self.settings.max_list_items
         if question.asks_both_senses:  # "What are the pros and cons of open-source LLMs?"
             both = _pros_and_cons(question, ranked, limit)
@@ -268,6 +269,29 @@ def _other_side(
                     and (candidate.passage_rank, candidate.sentence) not in quoted
                 ):
                     return [candidate]
+    return _other_name(question, chosen, ranked)
+
+
+def _other_name(
+    question: Question, chosen: list[Candidate], ranked: list[Scored]
+) -> list[Candidate]:
+    """For a comparison of two named things, the best sentence about the one the chosen
+    sentences leave out ("GPT Models: OpenAI's series…" beside "BERT: A model by Google…"
+    for "What is the difference between BERT and GPT?"), from any passage."""
+    pair = question.compared_names
+    if pair is None:
+        return []
+    said = set().union(*(c.words for c in chosen))
+    quoted = {(c.passage_rank, c.sentence) for c in chosen}
+    for one, other in (pair, pair[::-1]):
+        if one <= said and not other <= said:
+            return [
+                s.candidate
+                for s in ranked
+                if other <= s.candidate.words
+                and not one <= s.candidate.words
+                and (s.candidate.passage_rank, s.candidate.sentence) not in quoted
+            ][:1]
     return []
 
 

@@ -207,6 +207,14 @@ class Question:
         return ((open_side, closed_side),) if asked & open_side and asked & closed_side else ()
 
     @property
+    def compared_names(self) -> tuple[frozenset[str], frozenset[str]] | None:
+        """The two things a comparison names ("What is the difference between BERT and GPT?"
+        -> BERT, GPT), each as the terms of its name; None for any other question."""
+        if len(self.name_units) != 2 or not any(p.match(self.text.strip()) for p in _COMPARISONS):
+            return None
+        return self.name_units[0], self.name_units[1]
+
+    @property
     def asks_both_senses(self) -> bool:
         """Whether it asks for the pros *and* the cons ("What are the pros and cons of…")."""
         asked = set(self.weights) | set(terms(self.text))

@@ -364,6 +364,22 @@ def test_which_models_are_open_source_is_answered_by_named_models(
     assert "Accessibility: Open-source models democratize AI" not in answer.text
 
 
+@pytest.mark.parametrize(
+    ("question", "first", "second"),
+    [
+        ("What is the difference between BERT and GPT?", "BERT: A model by Google", "GPT Models"),
+        ("How does LLaMA differ from BLOOM?", "BLOOM: An open-source model", "Meta’s LLaMA"),
+    ],
+)
+def test_a_comparison_of_two_named_things_quotes_a_sentence_about_each(
+    corpus_kb: KnowledgeBase, question: str, first: str, second: str
+) -> None:
+    answer = corpus_kb.ask(question)
+
+    assert answer.answered
+    assert first in answer.text and second in answer.text
+
+
 def test_source_filter_applies_to_ask(corpus_kb: KnowledgeBase) -> None:
     answer = corpus_kb.ask("What is a hybrid approach?", source=GPT_J)
     assert all(c.source.endswith(GPT_J) for c in answer.citations)

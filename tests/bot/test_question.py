@@ -328,3 +328,12 @@ def test_which_models_are_so_asks_for_named_things() -> None:
     assert names_something("Fashions like GPT-NeoX and LLaMA use Apache 2.0.", question)
     assert not names_something("Accessibility: Open-source models democratize AI.", question)
     assert not names_something("Partially Open Models: Companies release parts.", question)
+
+
+def test_a_comparison_of_two_names_names_both() -> None:
+    assert _analyse("What is the difference between BERT and GPT?").compared_names == (
+        {"bert"},
+        {"gpt"},
+    )
+    assert _analyse("How does LLaMA differ from BLOOM?").compared_names == ({"llama"}, {"bloom"})
+    assert _analyse("What is BERT?").compared_names is None
