@@ -570,7 +570,7 @@ def _of_expected_type(question: Question, ranked: list[Scored]) -> list[Scored]:
         ranked = [
             s
             for s in ranked
-            if not question.lacks_measure(set(s.candidate.terms)) and not s.candidate.other_names
+            if _measures_what_it_names(question, s.candidate) and not s.candidate.other_names
         ]
     if question.kind in ("quantity", "time", "who"):
         return [
@@ -588,6 +588,24 @@ def _of_expected_type(question: Question, ranked: list[Scored]) -> list[Scored]:
     if question.kind == "outcome":
         return [s for s in ranked if OUTCOME.search(s.candidate.text)]
     return ranked
+
+
+_CLAUSES = re.compile(r",?\s+(?:whereas|while)\s+|;\s+", re.IGNORECASE)
+"""Where a sentence turns to another subject: "OpenAI spent … on GPT-3, whereas Anthropic
+consumed … GPUs for ConstitutionalAI"."""
+
+
+def _measures_what_it_names(question: Question, candidate: Candidate) -> bool:
+    """Whether one clause of the sentence (with its headings) names the measure asked for and,
+    if the question names something, one of its names: the GPUs Anthropic bought do not say
+    which GPUs trained GPT-3, though the sentence names both."""
+    for clause in _CLAUSES.split(candidate.text):
+        present = set(terms(clause)) | candidate.headings
+        if question.lacks_measure(present):
+            continue
+        if not question.name_units or any(unit <= present for unit in question.name_units):
+            return True
+    return False
 
 
 def _of_the_subject(

@@ -82,6 +82,7 @@ def test_answers_are_grounded_in_their_citations(corpus_kb: KnowledgeBase, quest
         "When was LLaMA 2 released?",
         "What hardware was GPT-J trained on?",  # the corpus says what GPUs cost Anthropic
         "Which GPUs were used to train BLOOM?",
+        "Which GPUs did OpenAI use to train GPT-3?",  # the GPUs named are Anthropic's
         "What are the drawbacks of hybrid models?",  # the corpus lists their features only
         "What are the risks of LLaMA?",
     ],
@@ -378,6 +379,14 @@ def test_a_comparison_of_two_named_things_quotes_a_sentence_about_each(
 
     assert answer.answered
     assert first in answer.text and second in answer.text
+
+
+def test_the_hardware_a_sentence_names_is_of_the_model_its_clause_names(
+    corpus_kb: KnowledgeBase,
+) -> None:
+    answer = corpus_kb.ask("What GPU did Anthropic use?")
+
+    assert answer.answered and "price of GPUs for ConstitutionalAI" in answer.text
 
 
 def test_source_filter_applies_to_ask(corpus_kb: KnowledgeBase) -> None:
