@@ -24,7 +24,7 @@ from bot.features import (
     states_expected,
 )
 from bot.linear import AnswerModel, softmax
-from bot.question import OUTCOME, Question, names_something
+from bot.question import OUTCOME, Question, names_place, names_something
 from bot.results import Answer, Citation, SuggestedSource
 from bot.retrieve import Passage
 from bot.terms import terms
@@ -583,6 +583,8 @@ def _of_expected_type(question: Question, ranked: list[Scored]) -> list[Scored]:
         ]
     if question.kind == "yesno":
         return [s for s in ranked if settles(question, s.candidate)]
+    if question.asks_place:  # "Where is EleutherAI based?": a sentence that names a place
+        return [s for s in ranked if names_place(s.candidate.text)]
     if question.asks_for_named:  # "Which models are open source?": sentences that name some
         return [s for s in ranked if names_something(s.candidate.text, question.text)]
     if question.kind == "outcome":

@@ -182,6 +182,12 @@ class Question:
         )
 
     @property
+    def asks_place(self) -> bool:
+        """Whether it asks where something is ("Where is EleutherAI based?", "Where are
+        Anthropic's headquarters?"): only a sentence that names a place answers it."""
+        return bool(_ASKS_PLACE.match(self.text))
+
+    @property
     def asks_for_named(self) -> bool:
         """Whether it asks which named things are so ("Which models are open source?",
         "Which companies develop closed models?"): an answer names some."""
@@ -714,6 +720,23 @@ _IN_NAME = re.compile(r"[A-Za-z]-?$")
 
 
 _LABEL = re.compile(r"^\s*(?:\*\*)?[A-Z][\w\-]*(?:\s+[\w\-]+){0,4}(?:\*\*)?:\s")
+
+
+_ASKS_PLACE = re.compile(
+    r"^\W*where\s+(is|are|was|were|does|do|did)\b.*\b(based|headquartered|headquarters|located"
+    r"|live|lives|situated|offices?)\b",
+    re.IGNORECASE,
+)
+_PLACE = re.compile(
+    r"\b(?:in|at|near|from)\s+(?:the\s+)?(?:[A-Z][a-z]+\s+)*[A-Z][a-z]+"
+    r"|\b(?:headquartered|based|located)\s+in\b",
+)
+"""A place named in a sentence: "in San Francisco", "at Stanford", "based in …"."""
+
+
+def names_place(sentence: str) -> bool:
+    """Whether ``sentence`` says where something is."""
+    return bool(_PLACE.search(sentence))
 
 
 _ASKS_NAMED = re.compile(

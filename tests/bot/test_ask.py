@@ -83,6 +83,7 @@ def test_answers_are_grounded_in_their_citations(corpus_kb: KnowledgeBase, quest
         "What hardware was GPT-J trained on?",  # the corpus says what GPUs cost Anthropic
         "Which GPUs were used to train BLOOM?",
         "Which GPUs did OpenAI use to train GPT-3?",  # the GPUs named are Anthropic's
+        "Where is EleutherAI based?",
         "What are the drawbacks of hybrid models?",  # the corpus lists their features only
         "What are the risks of LLaMA?",
     ],

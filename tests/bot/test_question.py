@@ -8,6 +8,7 @@ from bot.question import (
     Question,
     as_comparison,
     kind_of,
+    names_place,
     names_something,
     proper_nouns,
     states,
@@ -337,3 +338,11 @@ def test_a_comparison_of_two_names_names_both() -> None:
     )
     assert _analyse("How does LLaMA differ from BLOOM?").compared_names == ({"llama"}, {"bloom"})
     assert _analyse("What is BERT?").compared_names is None
+
+
+def test_where_something_is_needs_a_sentence_that_names_a_place() -> None:
+    assert _analyse("Where is EleutherAI based?").asks_place
+    assert _analyse("Where are Anthropic's headquarters?").asks_place
+    assert not _analyse("Where did LAION get the data for its 5B release?").asks_place
+    assert names_place("Anthropic is an AI company headquartered in San Francisco.")
+    assert not names_place("In truth, EleutherAI took the GPT-J model from public entry.")
