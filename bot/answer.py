@@ -117,7 +117,10 @@ class ExtractiveAnswerer:
         confidence = self.answerability(ranked, passages)
         ranked = _named_first(question, ranked)
         ranked = _definition_first(question, ranked)
-        if ranked and _settles_the_contest(question, ranked[0].candidate):
+        if ranked and (
+            _settles_the_contest(question, ranked[0].candidate)
+            or _in_the_section_asked(question, ranked[0].candidate)
+        ):
             confidence = max(confidence, self.model.threshold)
         if not question.weights:  # not one word the knowledge base uses ("🤖🤖🤖")
             confidence = 0.0
@@ -643,6 +646,21 @@ def _settles_the_contest(question: Question, best: Candidate) -> bool:
         and bool(question.weights)
         and bool(OUTCOME.search(best.text))
     )
+
+
+def _in_the_section_asked(question: Question, best: Candidate) -> bool:
+    """Whether a question asking what a section says ("What does the conclusion say?") is
+    answered from under a heading that starts with that section's name. Such a sentence rarely repeats
+    the question's one word, so the answerability model doubts it: its confidence is at
+    least the threshold."""
+    asked = question.section_asked
+    if not asked:
+        return False
+    for heading in best.section.split(SECTION_SEPARATOR):
+        words = terms(heading)  # "The Bottom Line: The AI Revolution…" starts "bottom line"
+        if set(words[: len(asked)]) == asked:
+            return True
+    return False
 
 
 def _terminated(text: str) -> str:

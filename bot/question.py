@@ -182,6 +182,15 @@ class Question:
         )
 
     @property
+    def section_asked(self) -> frozenset[str]:
+        """The section whose content it asks for ("conclusion" in "What does the conclusion
+        say?", "Summarize the introduction"), as terms; empty for any other question."""
+        match = _ASKS_SECTION.match(self.text)
+        if not match:
+            return frozenset()
+        return frozenset(terms(match.group("a") or match.group("b") or "")) - {"section"}
+
+    @property
     def asks_place(self) -> bool:
         """Whether it asks where something is ("Where is EleutherAI based?", "Where are
         Anthropic's headquarters?"): only a sentence that names a place answers it."""
@@ -722,6 +731,13 @@ _IN_NAME = re.compile(r"[A-Za-z]-?$")
 _LABEL = re.compile(r"^\s*(?:\*\*)?[A-Z][\w\-]*(?:\s+[\w\-]+){0,4}(?:\*\*)?:\s")
 
 
+_ASKS_SECTION = re.compile(
+    r"^\W*(?:what\s+(?:does|do|did)\s+the\s+(?P<a>[\w\-]+(?:\s+[\w\-]+){0,3}?)\s+"
+    r"(?:section\s+)?(?:say|says|state|conclude|cover|discuss|argue|recommend|suggest)"
+    r"|(?:summari[sz]e|what\s+is\s+in)\s+the\s+(?P<b>[\w\-]+(?:\s+[\w\-]+){0,3}?))"
+    r"(?:\s+section)?\W*$",
+    re.IGNORECASE,
+)
 _ASKS_PLACE = re.compile(
     r"^\W*where\s+(is|are|was|were|does|do|did)\b.*\b(based|headquartered|headquarters|located"
     r"|live|lives|situated|offices?)\b",

@@ -390,6 +390,21 @@ def test_the_hardware_a_sentence_names_is_of_the_model_its_clause_names(
     assert answer.answered and "price of GPUs for ConstitutionalAI" in answer.text
 
 
+@pytest.mark.parametrize(
+    ("question", "quote"),
+    [
+        ("What does the conclusion say?", "hinges on finding a balance"),
+        ("What does the bottom line say?", "a hybrid model might prevail"),
+    ],
+)
+def test_what_a_section_says_is_answered_from_under_its_heading(
+    corpus_kb: KnowledgeBase, question: str, quote: str
+) -> None:
+    answer = corpus_kb.ask(question)
+
+    assert answer.answered and quote in answer.text
+
+
 def test_source_filter_applies_to_ask(corpus_kb: KnowledgeBase) -> None:
     answer = corpus_kb.ask("What is a hybrid approach?", source=GPT_J)
     assert all(c.source.endswith(GPT_J) for c in answer.citations)

@@ -346,3 +346,10 @@ def test_where_something_is_needs_a_sentence_that_names_a_place() -> None:
     assert not _analyse("Where did LAION get the data for its 5B release?").asks_place
     assert names_place("Anthropic is an AI company headquartered in San Francisco.")
     assert not names_place("In truth, EleutherAI took the GPT-J model from public entry.")
+
+
+def test_what_a_section_says_names_the_section() -> None:
+    assert _analyse("What does the conclusion say?").section_asked == {"conclus"}
+    assert _analyse("Summarize the conclusion section.").section_asked == {"conclus"}
+    assert _analyse("What does the bottom line say?").section_asked == {"bottom", "line"}
+    assert not _analyse("What does the article say about BLOOM?").section_asked
