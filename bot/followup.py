@@ -670,6 +670,11 @@ def _other_side(tokens: list[_Token], rest: str, context: Frame) -> str | None:
     return None
 
 
+_PRO_VERBS = _words("do does did doing done happen happens happened")
+_DANGLING = re.compile(r"\s+(?:for|about|on|with|to|of|in|from|at|by)(?=\W*$)", re.IGNORECASE)
+"""A preposition left at the end once "what" is gone ("…charge for?")."""
+
+
 def _replace(text: str, span: _Span, replacement: str) -> str:
     return text[: span.start] + replacement + text[span.end :]
 
@@ -687,6 +692,16 @@ def _no_subject(body: str, tokens: list[_Token], context: Frame) -> str:
         and previous[1].bare in _AUX
     ):
         return tokens[0].text + context.question[previous[0].end :]  # "Why?" after "When was…?"
+    if (
+        bare_wh
+        and len(previous) > 2
+        and previous[0].bare == "what"
+        and previous[1].bare in _AUX
+        and not any(t.bare in _PRO_VERBS for t in previous[2:])  # "What did X do with Y?"
+    ):
+        # "Why?" after "What do closed-source LLMs charge for?": why they charge
+        rest = _DANGLING.sub("", context.question[previous[0].end :])
+        return tokens[0].text + rest
     return f"{_END.sub('', body)} ({context.subject_text})?"
 
 

@@ -490,6 +490,8 @@ _COMPARISONS = tuple(
         r"^\W*how\s+(?:does|do|did)\s+(?P<x>.+?)\s+compare\s+(?:with|to|against)\s+(?P<y>[^?.]+?)\W*$",
         r"^\W*how\s+(?:does|do|did)\s+(?P<x>.+?)\s+differ\s+from\s+(?P<y>[^?.]+?)\W*$",
         r"^\W*how\s+(?:do|did)\s+(?P<x>.+?)\s+and\s+(?P<y>.+?)\s+differ\W*$",
+        r"^\W*(?:how|in\s+what\s+ways?)\s+(?:is|are|was|were)\s+(?P<x>.+?)\s+different\s+"
+        r"(?:from|than|to)\s+(?P<y>[^?.]+?)\W*$",
         r"^\W*what(?:\s+is|'s|\s+are)\s+the\s+(?:\w+\s+)?differences?\s+between\s+(?P<x>.+?)"
         r"\s+and\s+(?P<y>[^?.]+?)\W*$",
     )

@@ -108,6 +108,16 @@ def test_any_downsides_asks_for_the_downsides_of_the_earlier_subject(
     assert cons.answered and "Risk of Misuse" in cons.text
 
 
+def test_how_is_it_different_from_another_quotes_both(corpus_kb: KnowledgeBase) -> None:
+    conversation = corpus_kb.conversation()
+    conversation.ask("What is BLOOM?")
+
+    compared = conversation.ask("How is it different from BERT?")
+
+    assert compared.standalone_question == "How is BLOOM different from BERT?"
+    assert compared.answered and "BERT: A model by Google" in compared.text
+
+
 def test_an_answer_outside_a_conversation_searched_for_its_own_question(
     corpus_kb: KnowledgeBase,
 ) -> None:

@@ -104,6 +104,8 @@ GPT_J = "Why did EleutherAI take GPT-J offline?"
         # no subject of its own
         (["Did EleutherAI take GPT-J offline?"], "Why?", "Why did EleutherAI take GPT-J offline?"),
         (["When was GPT-J taken offline?"], "Why?", "Why was GPT-J taken offline?"),
+        (["What do closed-source LLMs charge for?"], "Why?", "Why do closed-source LLMs charge?"),
+        (["What did EleutherAI do with GPT-J?"], "Why?", "Why (GPT-J)?"),  # not "Why did … do"
         ([BENEFITS], "Which one is better?", "Which one is better (closed-source models)?"),
         # a noun phrase alone asks it of the earlier subject
         (

@@ -353,3 +353,9 @@ def test_what_a_section_says_names_the_section() -> None:
     assert _analyse("Summarize the conclusion section.").section_asked == {"conclus"}
     assert _analyse("What does the bottom line say?").section_asked == {"bottom", "line"}
     assert not _analyse("What does the article say about BLOOM?").section_asked
+
+
+def test_how_is_x_different_from_y_is_a_comparison() -> None:
+    assert as_comparison("How is BLOOM different from BERT?") == (
+        "What are the differences between BLOOM and BERT?"
+    )
