@@ -149,10 +149,15 @@ class ExtractiveAnswerer:
     def _choose(
         self, question: Question, ranked: list[Scored], passages: list[Passage]
     ) -> list[Candidate]:
+        chosen = self._choose_sentences(question, ranked, passages)
+        return chosen + _other_name(question, chosen, ranked)  # "…between BERT and GPT?"
+
+    def _choose_sentences(
+        self, question: Question, ranked: list[Scored], passages: list[Passage]
+    ) -> list[Candidate]:
         best = ranked[0].candidate
         if _names_item(question, best):  # "What are GPT models known for?"
-            item = [best, *_rest_of_item(best, ranked)]
-            return item + _other_name(question, item, ranked)  # "…between BERT and GPT?"
+            return [best, *_rest_of_item(best, ranked)]
         limit = self.settings.max_list_items
         if question.asks_both_senses:  # "What are the pros and cons of open-source LLMs?"
             both = _pros_and_cons(question, ranked, limit)
@@ -272,7 +277,7 @@ def _other_side(
                     and (candidate.passage_rank, candidate.sentence) not in quoted
                 ):
                     return [candidate]
-    return _other_name(question, chosen, ranked)
+    return []
 
 
 def _other_name(
