@@ -381,6 +381,9 @@ def _rewrite(question: str, context: Frame) -> str:
         return _what_about(_END.sub("", body), context, question)  # "And Falcon?"
     if _bare_request(tokens):
         return _what_about(_END.sub("", body), context, question)  # "Any downsides?"
+    if _ambiguous(context.question) and _picks_one(tokens):
+        # "Which one is open source?" after "How is BLOOM different from BERT?"
+        return _carry(body, context, question)
     if _ambiguous(context.question) and _anaphors(tokens):
         # "their restrictions" after "How do OpenRAILs differ from RAILs?": whose?
         return _carry(body, context, question)
@@ -395,6 +398,12 @@ def _rewrite(question: str, context: Frame) -> str:
     if not any(t.is_content or t.is_name for t in tokens):
         return _finish(_no_subject(body, tokens, context), question)
     return _finish(body, question) if stripped_leading else question
+
+
+def _picks_one(tokens: list[_Token]) -> bool:
+    """ "Which one…?", "Which of the two…?": asks to choose between earlier things."""
+    words = [t.bare for t in tokens if t.is_word]
+    return len(words) > 1 and words[0] == "which" and words[1] in ("one", "of")
 
 
 def _bare_request(tokens: list[_Token]) -> bool:

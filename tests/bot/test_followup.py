@@ -164,6 +164,12 @@ ALPACA = "How did Alpaca compare with text-davinci-003 in the blind pairwise com
             "Give some examples of the risky situations their restrictions target. "
             "(OpenRAILs differ, RAILs)",
         ),
+        # choosing between the two things compared before
+        (
+            ["How is BLOOM different from BERT?"],
+            "Which one is open source?",
+            "Which one is open source? (BLOOM, BERT)",
+        ),
         # "what about" with a clause of its own is not spliced into the earlier question
         (
             ["Is there a standard for mixing parts of open and closed models?"],
