@@ -545,8 +545,10 @@ def with_senses(question: str, known: Callable[[str], bool]) -> str:
     """
     match = _ASKS_SENSE.search(question)
     if not match:
-        if _ASKS_REASONS_TO_AVOID.search(question):  # "Why would someone avoid X?"
-            return _appended(question, set(), _SENSES[1], known)
+        if _ASKS_REASONS_TO_AVOID.search(question) or _ARGUMENTS_AGAINST.search(question):
+            return _appended(question, set(), _SENSES[1], known)  # "Why would someone avoid X?"
+        if _ARGUMENTS_FOR.search(question):  # "What are the main arguments for X?"
+            return _appended(question, set(), _SENSES[0], known)
         if _ASKS_REASONS_TO_CHOOSE.search(question):  # "Why would a company choose X?"
             return _appended(question, set(), _SENSES[0], known)
         return question
@@ -585,6 +587,9 @@ _ASKS_REASONS_TO_AVOID = re.compile(
     re.IGNORECASE,
 )
 """Reasons to avoid something are its drawbacks: "Why would someone avoid proprietary AI?"."""
+_ARGUMENTS_FOR = re.compile(r"\b(arguments?|case|reasons?)\s+(for|in\s+favou?r\s+of)\b", re.I)
+_ARGUMENTS_AGAINST = re.compile(r"\b(arguments?|case|reasons?)\s+against\b", re.IGNORECASE)
+"""The arguments for something are its advantages, those against it its drawbacks."""
 
 
 def kind_of(text: str) -> Kind:

@@ -346,6 +346,12 @@ def test_the_pros_of_open_models_named_in_other_words_are_the_open_source_ones(
     assert "Polished Experience" not in answer.text and "Cutting-Edge" not in answer.text
 
 
+def test_the_arguments_for_something_are_its_advantages(corpus_kb: KnowledgeBase) -> None:
+    answer = corpus_kb.ask("What are the main arguments for open-source LLMs?")
+
+    assert answer.answered and "Full Transparency" in answer.text
+
+
 def test_why_avoid_something_is_answered_by_one_of_its_drawbacks(
     corpus_kb: KnowledgeBase,
 ) -> None:

@@ -359,3 +359,13 @@ def test_how_is_x_different_from_y_is_a_comparison() -> None:
     assert as_comparison("How is BLOOM different from BERT?") == (
         "What are the differences between BLOOM and BERT?"
     )
+
+
+def test_the_arguments_for_or_against_something_are_its_pros_or_cons() -> None:
+    known = {"advantag", "challeng"}.__contains__
+    assert with_senses("What are the main arguments for open-source LLMs?", known).endswith(
+        "(advantages)"
+    )
+    assert with_senses("What is the case against closed-source AI?", known).endswith(
+        "(challenges)"
+    )
