@@ -20,7 +20,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.features import GIVES_REASON, states_expected
-from bot.question import CONS_STEMS, Question, kind_of
+from bot.question import (
+    COMMON_ACRONYMS,
+    CONS_STEMS,
+    Question,
+    asks_pros_or_cons_of_nothing,
+    kind_of,
+)
 from bot.results import Answer
 from bot.terms import query_terms, terms
 
@@ -198,7 +204,9 @@ def frame(question: str) -> Frame:
             return Frame(question, right, left)
     names = _name_runs(tokens)
     if names:
-        return Frame(question, names[-1])
+        # "GPUs" in "What did Anthropic spend on GPUs?" names no one the talk is about
+        proper = [n for n in names if question[n.start : n.end].lower() not in COMMON_ACRONYMS]
+        return Frame(question, (proper or names)[-1])
     for i, token in enumerate(tokens):
         if token.is_content:
             end = i
@@ -395,6 +403,12 @@ def _rewrite(question: str, context: Frame) -> str:
         return _carry(_apply(body, edits), context, question)
     if edits:
         return _finish(_apply(body, edits), question)
+    if (
+        context.subject is not None
+        and not any(t.is_name for t in tokens)
+        and asks_pros_or_cons_of_nothing(body)
+    ):  # "What are the challenges?" after "Tell me about open-source LLMs."
+        return _finish(f"{_END.sub('', body)} of {context.subject_text}", question)
     if not any(t.is_content or t.is_name for t in tokens):
         return _finish(_no_subject(body, tokens, context), question)
     return _finish(body, question) if stripped_leading else question
@@ -540,6 +554,7 @@ def _pronoun_edits(tokens: list[_Token], context: Frame) -> list[tuple[int, int,
         # "they" are the risks: "How can the risks of open-source LLMs be mitigated?"
         subject = "the " + context.question[context.attribute.start : context.subject.end]
     edits: list[tuple[int, int, str]] = []
+    replaced: str | None = None
     for i, token in enumerate(tokens):
         word = token.bare
         before = tokens[i - 1] if i else None
@@ -566,6 +581,9 @@ def _pronoun_edits(tokens: list[_Token], context: Frame) -> list[tuple[int, int,
         if word in _PRONOUNS or word == "her":
             if word == "it" and _dummy_it(tokens, i):
                 continue
+            if replaced not in (None, word):
+                continue  # "What did they build with it?": "it" is not "they" again
+            replaced = word
             edits.append((token.start, token.end, subject))
     return edits
 

@@ -532,6 +532,12 @@ _ASPECT_WORDS = frozenset({"of", "on", "in", "for", "at", "that", "when", "with"
 _AND_ANOTHER = re.compile(r"\s+(?:and|or|&)\s+(?:the\s+)?([\w\-]+)", re.IGNORECASE)
 
 
+def asks_pros_or_cons_of_nothing(question: str) -> bool:
+    """Whether it asks for pros or cons without saying of what ("What are the challenges?")."""
+    match = _ASKS_SENSE.search(question)
+    return match is not None and _OF_WHAT.match(question, match.end()) is None
+
+
 def with_senses(question: str, known: Callable[[str], bool]) -> str:
     """A question asking for the pros or cons of something, with the knowledge base's
     other words for them ("What are the cons of open models?" finds "Challenges").
@@ -809,6 +815,7 @@ _COMMON_ACRONYMS = _words_of(
     " sql ceo"
 )
 """Capitals that name no one: "a closed-source LLM" does not say who controls closed AI."""
+COMMON_ACRONYMS = _COMMON_ACRONYMS
 _TITLE_CASE_TERMS = _words_of(
     "large language languages model models open source closed artificial intelligence machine"
     " learning natural processing deep neural network networks"

@@ -107,6 +107,18 @@ GPT_J = "Why did EleutherAI take GPT-J offline?"
         (["What do closed-source LLMs charge for?"], "Why?", "Why do closed-source LLMs charge?"),
         (["What did EleutherAI do with GPT-J?"], "Why?", "Why (GPT-J)?"),  # not "Why did … do"
         ([BENEFITS], "Which one is better?", "Which one is better (closed-source models)?"),
+        # pros or cons of nothing named are those of the earlier subject
+        (
+            ["Tell me about open-source LLMs."],
+            "What are the challenges?",
+            "What are the challenges of open-source LLMs?",
+        ),
+        # the subject is who the talk is about, not the GPUs it mentions; one pronoun each
+        (
+            ["Who is Anthropic?", "What did they spend on GPUs?"],
+            "What did they build with it?",
+            "What did Anthropic build with it?",
+        ),
         # a noun phrase alone asks it of the earlier subject
         (
             ["What are the perks of open-source LLMs?"],

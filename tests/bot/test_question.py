@@ -366,6 +366,4 @@ def test_the_arguments_for_or_against_something_are_its_pros_or_cons() -> None:
     assert with_senses("What are the main arguments for open-source LLMs?", known).endswith(
         "(advantages)"
     )
-    assert with_senses("What is the case against closed-source AI?", known).endswith(
-        "(challenges)"
-    )
+    assert with_senses("What is the case against closed-source AI?", known).endswith("(challenges)")
