@@ -63,14 +63,16 @@ _PRICE_LEVEL = re.compile(
 """How costly something is, in words: an article that gives no figure answers "How much does it
 cost?" this way ("Subscription fees and usage limits make these models inaccessible.")."""
 _ASKS_MONEY = re.compile(
-    r"^\W*(how\s+(expensive|costly)\b|how\s+much\b[^?]*\b(cost|costs|costed|pay|paid|spend|spent"
+    r"^\W*(how\s+(expensive|costly)\b|how\s+much\s+money\b"
+    r"|how\s+much\b[^?]*\b(cost|costs|costed|pay|paid|spend|spent"
     r"|charge|charged|price|invest|invested|earn|earned|raise|raised)\b"
     r"|what\s+(is|was|were|are)\s+the\s+(cost|price)s?\b)",
     re.IGNORECASE,
 )
 _MONEY = re.compile(
     r"[$€£¥]|\b(dollars?|usd|eur|euros?|cents?|spent|spend|spends|cost|costs|costed|price[sd]?"
-    r"|fees?|paid|pays?|budget|funding|revenue|expensive|cheap(er)?|bill)\b",
+    r"|fees?|paid|pays?|budget|funding|revenue|expensive|cheap(er)?|bill|investments?|invested"
+    r"|multi-?(million|billion)|greenbacks?)\b",
     re.IGNORECASE,
 )
 """What something cost is stated in money: "two approaches" is no price."""

@@ -84,7 +84,8 @@ _ASKS_WHAT_IT_IS = re.compile(
 
 NUMBER = re.compile(
     r"\d+(?:[.,]\d+)*|\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve"
-    r"|twenty|thirty|forty|fifty|hundreds?|thousands?|millions?|billions?|trillions?|dozens?"
+    r"|twenty|thirty|forty|fifty|(?:multi-?)?(?:hundreds?|thousands?|millions?|billions?|trillions?)"
+    r"|dozens?"
     r"|half|double|twice)\b"
     r"|\bone\s+(?:hour|day|week|month|year|hundred|thousand|million|billion)\b",
     re.IGNORECASE,

@@ -411,6 +411,12 @@ def test_what_a_section_says_is_answered_from_under_its_heading(
     assert answer.answered and quote in answer.text
 
 
+def test_how_much_money_is_answered_by_an_amount_in_words(corpus_kb: KnowledgeBase) -> None:
+    answer = corpus_kb.ask("How much money did Microsoft put into OpenAI?")
+
+    assert answer.answered and "multibillion greenback partnerships" in answer.text
+
+
 def test_source_filter_applies_to_ask(corpus_kb: KnowledgeBase) -> None:
     answer = corpus_kb.ask("What is a hybrid approach?", source=GPT_J)
     assert all(c.source.endswith(GPT_J) for c in answer.citations)

@@ -367,3 +367,8 @@ def test_the_arguments_for_or_against_something_are_its_pros_or_cons() -> None:
         "(advantages)"
     )
     assert with_senses("What is the case against closed-source AI?", known).endswith("(challenges)")
+
+
+def test_multibillion_is_an_amount() -> None:
+    question = "How much money did Microsoft put into OpenAI?"
+    assert states(NUMBER, "Microsoft agreed to multibillion greenback partnerships.", question)
