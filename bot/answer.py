@@ -569,6 +569,10 @@ def _of_expected_type(question: Question, ranked: list[Scored]) -> list[Scored]:
     to all, promote innovation, but risk misuse." for the risks of closed models, though
     its heading compares both).
     """
+    # a sentence that asks ("…will open-source LLMs or closed-source LLMs lead the way?")
+    # answers nothing
+    if not {"question", "ask"} & set(question.weights):  # unless it asks what was asked
+        ranked = [s for s in ranked if not s.candidate.text.rstrip(" \"'”’)").endswith("?")]
     if question.sides:  # "risks of closed models": nothing from under "Open Source LLMs"
         ranked = [
             s

@@ -30,10 +30,13 @@ _ASKS_MEASURE = re.compile(
     r"|number\s+of|amount\s+of|count\s+of)\b",
     re.IGNORECASE,
 )
-# "Who wins the debate?", "Which approach will prevail?": asks how a contest ends.
+# "Who wins the debate?", "Which approach will prevail?", "Will open-source LLMs win?": asks
+# how a contest ends.
 _ASKS_OUTCOME = re.compile(
-    r"^\W*(who|which\b[^?]*?)\s+(will\s+|would\s+|might\s+|is\s+going\s+to\s+)?"
-    r"(win|wins|won|prevail|prevails|dominate|dominates|triumph|triumphs|come\s+out\s+on\s+top)\b",
+    r"^\W*((who|which\b[^?]*?)\s+(will\s+|would\s+|might\s+|is\s+going\s+to\s+)?"
+    r"|(will|would|could|might)\s+[^?]+?\s+)"
+    r"(win|wins|won|winning|prevail|prevails|dominate|dominates|triumph|triumphs"
+    r"|come\s+out\s+on\s+top)\b",
     re.IGNORECASE,
 )
 OUTCOME = re.compile(

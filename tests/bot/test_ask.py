@@ -417,6 +417,17 @@ def test_how_much_money_is_answered_by_an_amount_in_words(corpus_kb: KnowledgeBa
     assert answer.answered and "multibillion greenback partnerships" in answer.text
 
 
+def test_a_sentence_that_asks_answers_only_a_question_about_what_was_asked(
+    corpus_kb: KnowledgeBase,
+) -> None:
+    win = corpus_kb.ask("Will open-source LLMs win?")
+    assert win.answered and "?" not in win.text  # not "…will open-source LLMs … lead the way?"
+    assert "might prevail" in win.text or "one approach dominating" in win.text
+
+    asked = corpus_kb.ask("What is the crucial question about open and closed LLMs?")
+    assert asked.answered and "a crucial question remains" in asked.text
+
+
 def test_source_filter_applies_to_ask(corpus_kb: KnowledgeBase) -> None:
     answer = corpus_kb.ask("What is a hybrid approach?", source=GPT_J)
     assert all(c.source.endswith(GPT_J) for c in answer.citations)

@@ -372,3 +372,9 @@ def test_the_arguments_for_or_against_something_are_its_pros_or_cons() -> None:
 def test_multibillion_is_an_amount() -> None:
     question = "How much money did Microsoft put into OpenAI?"
     assert states(NUMBER, "Microsoft agreed to multibillion greenback partnerships.", question)
+
+
+def test_will_x_win_asks_how_a_contest_ends() -> None:
+    assert kind_of("Will open-source LLMs win?") == "outcome"
+    assert kind_of("Will either open or proprietary AI end up winning outright?") == "outcome"
+    assert kind_of("Will the Vicuna team release the dataset?") == "yesno"
