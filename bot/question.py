@@ -597,9 +597,13 @@ _ASKS_REASONS_TO_AVOID = re.compile(
     re.IGNORECASE,
 )
 """Reasons to avoid something are its drawbacks: "Why would someone avoid proprietary AI?"."""
-_ARGUMENTS_FOR = re.compile(r"\b(arguments?|case|reasons?)\s+(for|in\s+favou?r\s+of)\b", re.I)
+_ARGUMENTS_FOR = re.compile(
+    r"\b(arguments?|case|reasons?)\s+(for|in\s+favou?r\s+of)\b|\bgood\s+at\b|\bexcel\s+at\b",
+    re.IGNORECASE,
+)
 _ARGUMENTS_AGAINST = re.compile(r"\b(arguments?|case|reasons?)\s+against\b", re.IGNORECASE)
-"""The arguments for something are its advantages, those against it its drawbacks."""
+"""The arguments for something (what it is good at) are its advantages, those against it its
+drawbacks."""
 
 
 def kind_of(text: str) -> Kind:

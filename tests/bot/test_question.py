@@ -367,6 +367,7 @@ def test_the_arguments_for_or_against_something_are_its_pros_or_cons() -> None:
         "(advantages)"
     )
     assert with_senses("What is the case against closed-source AI?", known).endswith("(challenges)")
+    assert with_senses("What are closed-source LLMs good at?", known).endswith("(advantages)")
 
 
 def test_multibillion_is_an_amount() -> None:
