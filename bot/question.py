@@ -167,7 +167,7 @@ class Question:
         if of is None:
             return frozenset()
         of_terms = terms(of.group(1))
-        side = next((t for t in of_terms for own, _ in _OPPOSITES if t in own), None)
+        side = next((t for t in of_terms if _side_of(t)), None)
         if side:  # "openly available LLMs", "community-built models": that side, however named
             return frozenset({side})
         return frozenset(
@@ -180,10 +180,7 @@ class Question:
     def names_subject(self, present: set[str] | frozenset[str]) -> bool:
         """Whether ``present`` names what the pros or cons are asked of (:attr:`sense_subject`),
         a side in any of its words: "Closed-Source" names "proprietary models"."""
-        return all(
-            bool(present & next((own for own, _ in _OPPOSITES if term in own), {term}))
-            for term in self.sense_subject
-        )
+        return all(bool(present & (_side_of(term) or {term})) for term in self.sense_subject)
 
     @property
     def section_asked(self) -> frozenset[str]:
@@ -440,6 +437,11 @@ _PAIRS = (
 _OPPOSITES = tuple(
     (a, b) for x, y in _PAIRS for a, b in ((_stems(x), _stems(y)), (_stems(y), _stems(x)))
 )
+
+
+def _side_of(term: str) -> frozenset[str] | None:
+    """Every word for the side ``term`` takes in an opposition ("proprietari": closed), if any."""
+    return next((own for own, _ in _OPPOSITES if term in own), None)
 
 
 _SENSES = (
@@ -703,7 +705,7 @@ def _name_units(text: str) -> tuple[frozenset[str], ...]:
             or token == "I"
             or not _NAME.fullmatch(token)
             or (i == 0 and token.isalpha() and not token[1:].isupper())
-            or token.lower() in _COMMON_ACRONYMS
+            or token.lower() in COMMON_ACRONYMS
         ):
             joinable = False
             continue
@@ -808,7 +810,7 @@ def proper_nouns(text: str) -> set[str]:
         start = match.start(1) - 1
         before = text[:start].rstrip()
         word = match.group(1).lower()
-        if not before or before[-1] in ".!?:" or word in _COMMON_ACRONYMS | _TITLE_CASE_TERMS:
+        if not before or before[-1] in ".!?:" or word in COMMON_ACRONYMS | _TITLE_CASE_TERMS:
             continue
         found.add(word)
     return found
@@ -818,12 +820,11 @@ def _words_of(text: str) -> frozenset[str]:
     return frozenset(text.split())
 
 
-_COMMON_ACRONYMS = _words_of(
+COMMON_ACRONYMS = _words_of(
     "ai ais llm llms ml nlp nlu api apis gpu gpus cpu cpus tpu tpus faq url urls pdf html json"
     " sql ceo"
 )
 """Capitals that name no one: "a closed-source LLM" does not say who controls closed AI."""
-COMMON_ACRONYMS = _COMMON_ACRONYMS
 _TITLE_CASE_TERMS = _words_of(
     "large language languages model models open source closed artificial intelligence machine"
     " learning natural processing deep neural network networks"

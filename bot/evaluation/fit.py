@@ -52,6 +52,7 @@ from bot.evaluation.qa import (
     QaResult,
     Question,
     evaluate_questions,
+    holds_any,
     load_questions,
     normalise,
     states_keywords,
@@ -97,11 +98,6 @@ def fold_of(group: str, repeat: int = 0) -> int:
     """The fold of a fact group; ``repeat`` > 0 draws other folds (for :data:`KEEP_REPEATS`)."""
     key = group if repeat == 0 else f"{repeat}:{group}"
     return int(hashlib.sha256(key.encode()).hexdigest(), 16) % FOLDS
-
-
-def _holds(passage: Passage, evidence: list[str]) -> bool:
-    text = normalise(passage.chunk.text)
-    return any(normalise(e) in text for e in evidence)
 
 
 def holds_evidence(sentence: str, evidence: list[str]) -> bool:
@@ -234,7 +230,7 @@ def _keep_score(answered: Answered, keep: float, keep_in_passage: float) -> floa
         chosen = answerer._choose(s.analysed, rs, s.passages)
         text = " ".join(c.text for c in chosen)
         cited = {c.passage_rank for c in chosen}
-        relevant = {r for r in cited if _holds(s.passages[r], s.question.evidence)}
+        relevant = {r for r in cited if holds_any(s.passages[r].chunk.text, s.question.evidence)}
         score += float(bool(relevant)) + float(states_keywords(text, s.question.keywords))
         score -= EXTRA_PENALTY * len(cited - relevant - {chosen[0].passage_rank})
     return score / max(len(answered), 1)

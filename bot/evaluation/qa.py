@@ -71,18 +71,14 @@ class Outcome:
         """Answered, and a cited passage holds one of the evidence strings."""
         if not self.answer.answered:
             return False
-        cited = [normalise(c.text) for c in self.answer.citations]
-        return any(normalise(e) in text for e in self.question.evidence for text in cited)
+        return any(holds_any(c.text, self.question.evidence) for c in self.answer.citations)
 
     @property
     def citations_without_evidence(self) -> int:
         """How many of the answer's cited passages hold none of the evidence strings."""
         if not self.answer.answered:
             return 0
-        return sum(
-            not any(normalise(e) in normalise(c.text) for e in self.question.evidence)
-            for c in self.answer.citations
-        )
+        return sum(not holds_any(c.text, self.question.evidence) for c in self.answer.citations)
 
     @property
     def keywords_hit(self) -> bool:
@@ -96,6 +92,12 @@ class Outcome:
         if self.question.answerable:
             return self.evidence_hit and self.keywords_hit
         return not self.answer.answered
+
+
+def holds_any(text: str, evidence: list[str]) -> bool:
+    """Whether ``text`` holds one of the evidence strings (compared normalised)."""
+    plain = normalise(text)
+    return any(normalise(e) in plain for e in evidence)
 
 
 def states_keywords(text: str, keywords: list[str]) -> bool:
