@@ -136,6 +136,8 @@ class Candidate:
     """It, its headings and its article's title hold none of the names the question mentions."""
     words: frozenset[str] = frozenset()
     """Stemmed terms of the sentence alone (what it itself says, beside :attr:`terms`)."""
+    title: frozenset[str] = frozenset()
+    """Stemmed terms of its article's title."""
 
 
 def candidates(
@@ -214,6 +216,7 @@ def candidates(
                     not is_item and _inside_bullet(chunk.text, span.start),
                     question.about_other_names(context),
                     frozenset(words),
+                    frozenset(terms(chunk.title)),
                 )
             )
     return found
@@ -249,9 +252,10 @@ def settles(question: Question, candidate: Candidate) -> bool:
     "GPT-4 surpasses human baselines on SuperGLUE" does not settle "Is GPT-4
     open source?"; "GPT-4 is a closed model" would.
     """
-    if not question.names <= candidate.terms:
+    if not question.names <= candidate.terms | candidate.title:  # "Vicuna: …" is about Vicuna
         return False
     asked = set(question.weights) - question.names
+    asked = asked - question.subject_heads or asked  # "Is the LLM decontaminator open source?"
     if not asked:
         return True
     return bool((asked | question.contrasts) & candidate.terms)

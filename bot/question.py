@@ -156,6 +156,10 @@ class Question:
     answer must say so, in a making verb, "by <name>" or "<name>'s <thing>"
     (:meth:`states_maker`). Not "Which companies develop closed models?" (it names
     nothing) nor "Who pays for closed-source development?" (it asks with no making verb)."""
+    subject_heads: frozenset[str] = frozenset()
+    """The noun a name qualifies after "the" ("decontaminator" in "Is the LLM decontaminator
+    open source?", "team" in "Will the Vicuna team release the dataset?"): part of what the
+    question is about, not of what it asks about it."""
 
     @property
     def sense_subject(self) -> frozenset[str]:
@@ -303,6 +307,7 @@ class Question:
             measure,
             frozenset(set(weights) - names - _answer_type(text)) if names else frozenset(),
             kind_of(text) == "who" and bool(names) and bool(_MAKING_WORDS & _raw_words(text)),
+            frozenset(_subject_heads(text)) & set(weights),
         )
 
     def lacks_attribute(self, present: set[str]) -> bool:
@@ -689,6 +694,26 @@ def _measure_words(text: str) -> tuple[frozenset[str], ...]:
     if kind_of(text) != "quantity":
         return ()
     return tuple(w for pattern, ways in _MEASURE_WORDS if pattern.search(text) for w in ways)
+
+
+_DETERMINERS = frozenset({"the", "a", "an", "this", "that", "its", "their", "our", "your"})
+_HEAD = re.compile(r"[a-z][a-z\-]*")
+
+
+def _subject_heads(text: str) -> set[str]:
+    """Terms of the nouns names qualify after a determiner: "the LLM decontaminator",
+    "the Vicuna team" (not "GPT-4 open" in "Is GPT-4 open source?": no determiner)."""
+    heads: set[str] = set()
+    words = [w.strip("?!.,;:\"'()[]“”‘’") for w in text.split()]
+    for i in range(1, len(words) - 1):
+        if words[i - 1].lower() not in _DETERMINERS:
+            continue
+        j = i
+        while j < len(words) and words[j] and _NAME.fullmatch(words[j]) and words[j] != "I":
+            j += 1
+        if j > i and j < len(words) and _HEAD.fullmatch(words[j]):
+            heads.update(terms(words[j]))
+    return heads
 
 
 def _name_units(text: str) -> tuple[frozenset[str], ...]:

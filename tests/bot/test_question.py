@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from bot.features import novelty, states_expected
+import numpy as np
+
+from bot.features import Candidate, novelty, settles, states_expected
 from bot.question import (
     NUMBER,
     Question,
@@ -379,3 +381,40 @@ def test_will_x_win_asks_how_a_contest_ends() -> None:
     assert kind_of("Will open-source LLMs win?") == "outcome"
     assert kind_of("Will either open or proprietary AI end up winning outright?") == "outcome"
     assert kind_of("Will the Vicuna team release the dataset?") == "yesno"
+
+
+def _sentence(text: str, section: str = "", title: str = "") -> Candidate:
+    words = frozenset(terms(text))
+    return Candidate(
+        0,
+        0,
+        text,
+        section,
+        False,
+        np.zeros(3),
+        np.zeros(1),
+        words | frozenset(terms(section)),
+        frozenset(terms(section)),
+        words=words,
+        title=frozenset(terms(title)),
+    )
+
+
+def test_a_yes_no_question_is_settled_by_what_it_asks_not_by_the_noun_it_names() -> None:
+    question = _analyse("Is the LLM decontaminator open source?")
+
+    assert question.subject_heads == {"decontamin"}
+    proposed = _sentence("We propose a new contamination detection method “LLM decontaminator”.")
+    assert not settles(question, proposed)
+    assert settles(
+        question, _sentence("Our proposed LLM decontaminator is open-sourced on GitHub.")
+    )
+    assert not _analyse("Is GPT-4 open source?").subject_heads  # no "the": "open" is asked
+
+
+def test_a_yes_no_question_about_a_name_is_settled_under_its_articles_title() -> None:
+    question = _analyse("Will the Vicuna team release the dataset?")
+    sentence = "There is no plan to release the dataset."
+
+    assert settles(question, _sentence(sentence, "Release", title="Vicuna: An Open-Source Chatbot"))
+    assert not settles(question, _sentence(sentence, "Release", title="Alpaca"))
