@@ -136,7 +136,7 @@ def chunk_article(
     for section, units in _fit(
         _pack(sections, headers, settings), article, settings, counter, headers
     ):
-        start, end = units[0].start, units[-1].end
+        start, end = _bullet_start(article.text, units[0].start), units[-1].end
         text = article.text[start:end]
         header, _ = headers(section.path)
         sentences = tuple(Span(u.start - start, u.end - start) for u in units if not u.is_heading)
@@ -196,11 +196,23 @@ def _fit(
             size = _summed_tokens(part, article.text, counter)
             if size is None or size + header_tokens > settings.max_tokens:
                 size = counter(article.text[part[0].start : part[-1].end])
+            bullet = article.text[_bullet_start(article.text, part[0].start) : part[0].start]
+            size += counter(bullet) if bullet else 0
             if size + header_tokens <= settings.max_tokens or len(part) == 1:
                 yield section, part
             else:
                 middle = len(part) // 2
                 stack.extend([part[middle:], part[:middle]])
+
+
+_BULLET = re.compile(r"[ \t]*-[ \t]+")
+
+
+def _bullet_start(text: str, start: int) -> int:
+    """Where the line of the unit at ``start`` begins, if only a list bullet comes before it
+    on that line: a chunk that opens with a list item keeps its "- ", so the item is one."""
+    line = text.rfind("\n", 0, start) + 1
+    return line if _BULLET.fullmatch(text, line, start) else start
 
 
 _BLANK = " \t\n\r"

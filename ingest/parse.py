@@ -30,7 +30,8 @@ from ingest.structure import structure
 
 log = logging.getLogger(__name__)
 
-PIPELINE_VERSION = "3"  # 2: sentences embedded on their own; 3: Markdown parsed as Markdown
+PIPELINE_VERSION = "4"  # 2: sentences embedded on their own; 3: Markdown parsed as Markdown;
+# 4: a chunk that opens with a list item keeps its bullet
 """Bump when cleaning or chunking changes, so re-ingest rebuilds every source."""
 
 _MIN_TEXT_CHARS = 20

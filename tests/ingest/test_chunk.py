@@ -124,6 +124,20 @@ def test_markdown_headings_and_lists_are_structure() -> None:
     ]
 
 
+def test_a_chunk_that_opens_with_a_list_item_keeps_its_bullet() -> None:
+    items = "\n".join(f"- Item {i}: {'a fairly long explanation of it ' * 12}" for i in range(6))
+    article = _from_text(f"# Guide\n\nThe recipe has these improvements:\n\n{items}", markdown=True)
+
+    chunks = chunk_article(article)
+
+    assert len(chunks) > 1
+    for chunk in chunks[1:]:
+        assert chunk.text.startswith("- Item ")
+        assert chunk.text[chunk.sentences[0].start :].startswith("Item ")
+        assert article.text[chunk.start : chunk.end] == chunk.text
+        assert _model_tokens(chunk) <= MAX_TOKENS
+
+
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     st.lists(
