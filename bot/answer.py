@@ -51,6 +51,9 @@ class Evidence:
     """Whether a (stemmed) term occurs anywhere in the knowledge base."""
     related: Callable[[str], bool] | None = None
     """Whether a term or another form of it occurs (default: :attr:`known`)."""
+    following: Callable[[Passage], tuple[Passage, np.ndarray] | None] | None = None
+    """The passage after one in its article, with its sentence vectors, read on demand: a
+    list that a retrieved passage cuts off goes on there."""
 
 
 class Answerer(Protocol):
@@ -126,7 +129,7 @@ class ExtractiveAnswerer:
             confidence = 0.0
         if not ranked or confidence < self.model.threshold:
             return abstain(evidence, confidence)
-        chosen = self._choose(question, ranked, passages)
+        chosen = self._choose(question, ranked, passages, _Reader(question, evidence))
         return _compose(evidence, passages, chosen, confidence)
 
     def rank(self, question: Question, evidence: Evidence, passages: list[Passage]) -> list[Scored]:
@@ -147,13 +150,23 @@ class ExtractiveAnswerer:
         return float(self.model.answerable.probabilities(row)[0])
 
     def _choose(
-        self, question: Question, ranked: list[Scored], passages: list[Passage]
+        self,
+        question: Question,
+        ranked: list[Scored],
+        passages: list[Passage],
+        reader: _Reader | None = None,
     ) -> list[Candidate]:
-        chosen = self._choose_sentences(question, ranked, passages)
+        """The sentences to quote. ``reader`` may add the passages that continue cut-off
+        lists to ``passages`` (and their sentences to ``ranked``)."""
+        chosen = self._choose_sentences(question, ranked, passages, reader)
         return chosen + _other_name(question, chosen, ranked)  # "…between BERT and GPT?"
 
     def _choose_sentences(
-        self, question: Question, ranked: list[Scored], passages: list[Passage]
+        self,
+        question: Question,
+        ranked: list[Scored],
+        passages: list[Passage],
+        reader: _Reader | None,
     ) -> list[Candidate]:
         best = ranked[0].candidate
         if _names_item(question, best):  # "What are GPT models known for?"
@@ -167,8 +180,8 @@ class ExtractiveAnswerer:
             items = _list_items(best, ranked, limit)
             items = _items_before(items[0], ranked, limit - _count(items), passages) + items
             more = limit - _count(items)
-            return items + (_items_after(items[-1], ranked, more, passages) if more else [])
-        following = _items_after(best, ranked, limit, passages)
+            return items + (_items_after(items[-1], ranked, more, passages, reader) if more else [])
+        following = _items_after(best, ranked, limit, passages, reader)
         if following and (question.kind == "list" or _announces(best.text)):
             return [best, *following]  # "...involves two steps:" is answered by the steps
         chosen = [best]
@@ -413,14 +426,18 @@ def _list_items(best: Candidate, ranked: list[Scored], limit: int) -> list[Candi
 
 
 def _items_after(
-    intro: Candidate, ranked: list[Scored], limit: int, passages: list[Passage]
+    intro: Candidate,
+    ranked: list[Scored],
+    limit: int,
+    passages: list[Passage],
+    reader: _Reader | None = None,
 ) -> list[Candidate]:
     """What directly follows ``intro`` as its items, at most ``limit`` of them.
 
     Bulleted items (with their later sentences), or, after a sentence that
     announces them ("two risk mitigation strategies."), sentences that count
     them off ("First, ...", "Second, ..."). A list cut by the end of a passage
-    goes on in the article's next passage when that one was retrieved too.
+    goes on in the article's next passage: a retrieved one, or one ``reader`` reads.
     """
     by_place = {(s.candidate.passage_rank, s.candidate.sentence): s.candidate for s in ranked}
     run: list[Candidate] = []
@@ -430,6 +447,14 @@ def _items_after(
     while True:
         if index >= len(passages[rank].chunk.sentences):
             following = _next_passage(passages, rank)
+            in_list = run or intro.list_item or intro.in_item or counted
+            if following is None and reader is not None and in_list:
+                following = reader.read_next(rank, passages, ranked)
+                by_place.update(
+                    ((s.candidate.passage_rank, s.candidate.sentence), s.candidate)
+                    for s in ranked
+                    if s.candidate.passage_rank == following
+                )
             if following is None:
                 break
             rank, index = following, 0
@@ -451,6 +476,31 @@ def _items_after(
     if run and not any(c.list_item for c in run):
         run = _through_last_counted(run)
     return run
+
+
+@dataclass(frozen=True)
+class _Reader:
+    """Reads the passage that continues a retrieved one (see :attr:`Evidence.following`)."""
+
+    question: Question
+    evidence: Evidence
+
+    def read_next(self, rank: int, passages: list[Passage], ranked: list[Scored]) -> int | None:
+        """The rank of the passage after ``passages[rank]`` in its article, appended to
+        ``passages`` (its sentences to ``ranked``, scored 0); None if there is none."""
+        if self.evidence.following is None:
+            return None
+        found = self.evidence.following(passages[rank])
+        if found is None:
+            return None
+        passage, vectors = found
+        new = len(passages)
+        passages.append(passage)
+        rows = candidates(
+            self.question, self.evidence.vector, [passage], {passage.chunk.id: vectors}, new
+        )
+        ranked.extend(Scored(c, 0.0) for c in rows)
+        return new
 
 
 def _items_before(

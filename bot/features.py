@@ -145,12 +145,14 @@ def candidates(
     question_vector: np.ndarray,
     passages: list[Passage],
     sentence_vectors: dict[str, np.ndarray],
+    first_rank: int = 0,
 ) -> list[Candidate]:
-    """Every quotable sentence of ``passages`` with its feature row (passage order)."""
+    """Every quotable sentence of ``passages`` with its feature row (passage order);
+    the passages are ranked from ``first_rank`` on."""
     found: list[Candidate] = []
     typed = question.kind in ("quantity", "time", "who")
     asked = set(terms(question.text))
-    for rank, passage in enumerate(passages):
+    for rank, passage in enumerate(passages, first_rank):
         chunk = passage.chunk
         vectors = sentence_vectors.get(chunk.id)
         if vectors is None or len(vectors) != len(chunk.sentences):

@@ -25,7 +25,7 @@ from bot.generative import StreamingAnswerer
 from bot.lexical import LexicalIndex
 from bot.question import as_comparison, with_senses
 from bot.results import Answer, Citation
-from bot.retrieve import CANDIDATES, HybridRetriever, Mode, Retrieval
+from bot.retrieve import CANDIDATES, HybridRetriever, Mode, Passage, Retrieval
 from bot.settings import Settings, load_settings
 from bot.streaming import in_thread
 from ingest.embed import ChunkEncoder
@@ -696,7 +696,19 @@ class KnowledgeBase:
             urls=records,
             known=lexical.known,
             related=lexical.related,
+            following=self._following,
         )
+
+    def _following(self, passage: Passage) -> tuple[Passage, np.ndarray] | None:
+        """The passage after ``passage`` in its article, with its sentence vectors (two
+        store reads, only for an answer whose list runs on past its passage)."""
+        chunk = self._store.chunk_at(passage.chunk.source_id, passage.chunk.position + 1)
+        if chunk is None or chunk.title != passage.chunk.title:
+            return None
+        vectors = self._store.sentence_vectors([chunk]).get(chunk.id)
+        if vectors is None:
+            return None
+        return Passage(chunk, passage.score, 0.0, 0.0), vectors
 
     def _source_urls(
         self, source_ids: Sequence[str], known: Mapping[str, str | None]

@@ -757,6 +757,15 @@ class ChromaStore:
         }
         return [by_id[i] for i in ids if i in by_id]
 
+    @_reads
+    def chunk_at(self, source_id: str, position: int) -> StoredChunk | None:
+        """The chunk at ``position`` in its article, if there is one."""
+        where = {"$and": [{"source": source_id}, {"position": position}]}
+        got = self._chunks.get(where=where, include=["documents", "metadatas"], limit=1)
+        if not got["ids"]:
+            return None
+        return _chunk_from_row(got["ids"][0], got["documents"][0], got["metadatas"][0])
+
     def all_chunks(self) -> Iterator[StoredChunk]:
         """Every chunk, page by page."""
         for chunk, _ in self._rows(None, vectors=False):

@@ -8,17 +8,21 @@ from typing import Any
 import numpy as np
 
 from bot.answer import (
+    Evidence,
     ExtractiveAnswerer,
     Scored,
     _as_text,
     _items_after,
     _items_before,
+    _Reader,
     _reason_beside,
     _with_their_lines,
 )
 from bot.features import Candidate
 from bot.linear import AnswerModel, LogisticModel
 from bot.question import Question
+from bot.retrieve import Passage
+from ingest.models import Chunk, Span
 
 
 def _candidate(rank: int, index: int, text: str, **flags: Any) -> Candidate:
@@ -60,6 +64,43 @@ def test_an_intro_brings_its_items_with_their_later_sentences_across_passages() 
         "- Add the model with an anonymous label. [1] Its identity is not shown. [1]",
         "- Remove the model. [1]",
     ]
+
+
+def test_a_list_cut_by_the_end_of_its_passage_goes_on_in_the_next_one_read_on_demand() -> None:
+    intro = _candidate(0, 0, "Our recipe has the following improvements.", section="Training")
+    first = _candidate(0, 1, "Memory: we expand the context.", list_item=True, section="Training")
+    text = "- Multi-round: we adjust the loss.\n- Spot instances: training is cheaper.\nAfter."
+    following = Chunk(
+        "c13", "vicuna", "Vicuna", "Training", text, 900, 900 + len(text), 13, "",
+        sentences=(Span(2, 34), Span(37, 73), Span(74, 80)),
+        sentence_sections=("Training",) * 3,
+    )  # fmt: skip
+    read: list[Passage] = []
+
+    def next_passage(passage: Passage) -> tuple[Passage, np.ndarray]:
+        read.append(passage)
+        return Passage(following, 1.0, 0.0, 0.0), np.zeros((3, 4))
+
+    evidence = Evidence("q", np.zeros(4), [], {}, lambda term: 1.0, following=next_passage)
+    question = Question.analyse("What improvements were made?", idf=lambda term: 1.0)
+    passages = [_passage("vicuna", 12, 2)]
+    ranked = _ranked(intro, first)
+
+    items = _items_after(intro, ranked, 8, passages, _Reader(question, evidence))
+
+    assert [c.text for c in items] == [
+        "Memory: we expand the context.",
+        "Multi-round: we adjust the loss.",
+        "Spot instances: training is cheaper.",
+    ]
+    assert [c.passage_rank for c in items] == [0, 1, 1] and len(passages) == 2
+    assert len(read) == 1
+    plain = _candidate(0, 1, "Nothing is announced here.")
+    assert (
+        _items_after(plain, _ranked(plain), 8, [_passage("v", 0, 2)], _Reader(question, evidence))
+        == []
+    )
+    assert len(read) == 1  # no list runs on: nothing is read
 
 
 def test_announced_prose_items_are_counted_off_and_nothing_else_follows() -> None:

@@ -46,6 +46,17 @@ def test_chunks_come_back_as_written_with_their_citation_metadata(fake_store: Ch
     assert np.allclose(sentences[1], EMBED.vector("They float on kelp."))
 
 
+def test_the_chunk_at_a_position_of_an_article_is_read_by_source_and_position(
+    fake_store: ChromaStore,
+) -> None:
+    fake_store.write([source_write("otters", OTTERS), source_write("zebras", ZEBRAS)])
+
+    assert fake_store.chunk_at("otters", 1) == OTTERS[1]
+    assert fake_store.chunk_at("zebras", 0) == ZEBRAS[0]
+    assert fake_store.chunk_at("otters", 2) is None
+    assert fake_store.chunk_at("zebras", 1) is None
+
+
 def test_dense_search_ranks_by_cosine_and_filters_by_source(fake_store: ChromaStore) -> None:
     fake_store.write([source_write("otters", OTTERS), source_write("zebras", ZEBRAS)])
 
