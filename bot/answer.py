@@ -24,7 +24,7 @@ from bot.features import (
     states_expected,
 )
 from bot.linear import AnswerModel, softmax
-from bot.question import OUTCOME, Question, names_place, names_something
+from bot.question import OUTCOME, Question, names_place, names_something, spells_out
 from bot.results import Answer, Citation, SuggestedSource
 from bot.retrieve import Passage
 from bot.terms import terms
@@ -611,7 +611,8 @@ def _of_expected_type(question: Question, ranked: list[Scored]) -> list[Scored]:
     A yes/no question needs a sentence that settles it (:func:`bot.features.settles`),
     a "who wins" question one that says how the contest ends, or might ("a hybrid
     model might prevail"), a "where is X based" question one that names a place, and
-    "Which models are open source?" one that names some. A measure ("What hardware…")
+    "Which models are open source?" one that names some, "What does ONNX stand for?" one
+    that spells it out. A measure ("What hardware…")
     must be named in the same clause as one of the question's names.
     A question about one side of an opposition (open or closed, advantages or
     risks) never quotes a sentence filed under a heading about the other side only,
@@ -636,6 +637,8 @@ def _of_expected_type(question: Question, ranked: list[Scored]) -> list[Scored]:
             for s in ranked
             if _measures_what_it_names(question, s.candidate) and not s.candidate.other_names
         ]
+    if question.expands:  # "What does ONNX stand for?": a sentence that spells it out
+        return [s for s in ranked if spells_out(question.expands, s.candidate.text)]
     if question.kind in ("quantity", "time", "who"):
         return [
             s

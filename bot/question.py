@@ -202,6 +202,12 @@ class Question:
         return bool(_ASKS_PLACE.match(self.text))
 
     @property
+    def expands(self) -> str | None:
+        """The acronym it asks the long form of ("What does ONNX stand for?": ``"ONNX"``)."""
+        match = _ASKS_EXPANSION.match(self.text)
+        return (match.group("acronym") or match.group("named")) if match else None
+
+    @property
     def asks_for_named(self) -> bool:
         """Whether it asks which named things are so ("Which models are open source?",
         "Which companies develop closed models?"): an answer names some."""
@@ -801,6 +807,51 @@ _PLACE = re.compile(
 def names_place(sentence: str) -> bool:
     """Whether ``sentence`` says where something is."""
     return bool(_PLACE.search(sentence))
+
+
+_ASKS_EXPANSION = re.compile(
+    r"^\W*(what\s+(does|do|did|is)\s+(the\s+)?((acronym|abbreviation|initialism)\s+)?"
+    r"[\"“']?(?P<acronym>[A-Z][A-Za-z]*[A-Z]s?)[\"”']?\s+(stand\s+for|short\s+for|mean|abbreviate)"
+    r"|what\s+is\s+the\s+(full\s+(name|form)|long\s+form|expansion)\s+of\s+(the\s+)?"
+    r"[\"“']?(?P<named>[A-Z][A-Za-z]*[A-Z]s?)\b)",
+    re.IGNORECASE,
+)
+_MINOR = frozenset({"of", "for", "from", "and", "the", "a", "an", "in", "on", "to", "with", "by"})
+
+
+def spells_out(acronym: str, sentence: str) -> bool:
+    """Whether ``sentence`` holds words whose initials spell ``acronym``: "Open Neural
+    Network Exchange" for ONNX, "Reinforcement Learning from Human Feedback" for RLHF,
+    "Responsible AI Licenses" for RAIL (small words such as "from" may be skipped). The
+    words must be capitalised, or followed by the acronym ("large language models
+    (LLMs)"): "like LLaMA models" does not spell LLM."""
+    letters = "".join(c.lower() for c in acronym.removesuffix("s") if c.isalpha())
+    return bool(letters) and any(  # "Retrieval-Augmented Generation", "Pre-trained"
+        _spells(letters, acronym.removesuffix("s"), re.findall(pattern, sentence))
+        for pattern in (r"[A-Za-z][A-Za-z']*", r"[A-Za-z][A-Za-z'\-]*")
+    )
+
+
+def _spells(letters: str, acronym: str, words: list[str]) -> bool:
+    said = {i for i, w in enumerate(words) if w.removesuffix("s") == acronym}
+    for start in range(len(words)):
+        at, capitalised = 0, True
+        for i, word in enumerate(words[start:], start):
+            lowered = word.lower()
+            if word.isupper() and 1 < len(word) < len(letters) and letters.startswith(lowered, at):
+                at += len(word)  # "AI" in "Responsible AI Licenses"
+            elif lowered not in _MINOR and (
+                lowered[0] == letters[at] or (letters[at] == "x" and lowered.startswith("ex"))
+            ):
+                capitalised = capitalised and word[0].isupper()
+                at += 1
+            elif lowered not in _MINOR or at == 0:
+                break
+            if at == len(letters):
+                if capitalised or any(i < j <= i + 3 for j in said):
+                    return True
+                break
+    return False
 
 
 _ASKS_NAMED = re.compile(

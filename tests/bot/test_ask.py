@@ -417,6 +417,15 @@ def test_how_much_money_is_answered_by_an_amount_in_words(corpus_kb: KnowledgeBa
     assert answer.answered and "multibillion greenback partnerships" in answer.text
 
 
+def test_what_an_acronym_stands_for_is_answered_only_by_its_long_form(
+    corpus_kb: KnowledgeBase,
+) -> None:
+    llm = corpus_kb.ask("What does LLM stand for?")
+    assert llm.answered and "Large Language Models" in llm.text
+
+    assert not corpus_kb.ask("What does ONNX stand for?").answered  # named, never spelled out
+
+
 def test_a_sentence_that_asks_answers_only_a_question_about_what_was_asked(
     corpus_kb: KnowledgeBase,
 ) -> None:

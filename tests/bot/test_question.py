@@ -13,6 +13,7 @@ from bot.question import (
     names_place,
     names_something,
     proper_nouns,
+    spells_out,
     states,
     with_senses,
 )
@@ -418,3 +419,18 @@ def test_a_yes_no_question_about_a_name_is_settled_under_its_articles_title() ->
 
     assert settles(question, _sentence(sentence, "Release", title="Vicuna: An Open-Source Chatbot"))
     assert not settles(question, _sentence(sentence, "Release", title="Alpaca"))
+
+
+def test_what_an_acronym_stands_for_is_said_by_words_that_spell_it() -> None:
+    assert _analyse("What does the acronym ONNX stand for?").expands == "ONNX"
+    assert _analyse("What is the full name of RAIL?").expands == "RAIL"
+    assert _analyse("What does open source mean?").expands is None
+
+    assert spells_out("ONNX", "the Open Neural Network Exchange (ONNX) format")
+    assert spells_out("RLHF", "Reinforcement Learning from Human Feedback")
+    assert spells_out("RAIL", "Responsible AI Licenses (RAIL)")
+    assert spells_out("RAG", "Retrieval-Augmented Generation")
+    assert spells_out("LLMs", "Many large language models (LLMs) are open.")
+    assert not spells_out("ONNX", "Interoperability requirements like ONNX permit mixing.")
+    assert not spells_out("LLM", "Models like LLaMA models are open.")  # not capitalised
+    assert not spells_out("AI", "Smaller companies and individual developers can use AI.")
