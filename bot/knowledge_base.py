@@ -23,7 +23,7 @@ from bot.answer import (
 from bot.conversation import Conversation
 from bot.generative import StreamingAnswerer
 from bot.lexical import LexicalIndex
-from bot.question import as_comparison, with_senses
+from bot.question import as_comparison, as_request, with_senses
 from bot.results import Answer, Citation
 from bot.retrieve import CANDIDATES, HybridRetriever, Mode, Passage, Retrieval
 from bot.settings import Settings, load_settings
@@ -623,8 +623,9 @@ class KnowledgeBase:
         later = not self._store.cheap_revision
         with self._store.snapshot():
             known = self._lexical.refresh(self._store, checked_later=later).known
-            # "cons" finds the "Challenges" heading; "X vs Y" is asked how X and Y differ
-            query = with_senses(as_comparison(standalone), known)
+            # "cons" finds the "Challenges" heading; "X vs Y" is asked how X and Y differ;
+            # "Can you name a few…?" asks for them
+            query = with_senses(as_comparison(as_request(standalone)), known)
             retrieval = self._retrieve(query, k, source, checked_later=later)
             evidence, revision = self._read_evidence(retrieval, checked_later=later)
             seen = retrieval.lexical

@@ -515,6 +515,31 @@ _COMPARISONS = tuple(
 )
 
 
+_POLITE = re.compile(
+    r"^\W*(?:please\s+)?(?:(?:can|could|would|will)\s+you\s+(?:please\s+)?|do\s+you\s+know\s+"
+    r"|please\s+)(?:(?:tell|show)\s+(?:me|us)\s+|explain\s+(?:to\s+(?:me|us)\s+)?)?"
+    r"(?P<rest>(?:who|what|when|where|which|why|how|name|list|give|describe|explain"
+    r"|summari[sz]e|compare)\b.*)$",
+    re.IGNORECASE | re.DOTALL,
+)
+
+
+def as_request(question: str) -> str:
+    """A polite request asked as what it requests: "Can you name a few well-known models?"
+    asks for a list, not whether one can, and "Could you tell me who made BERT?" is a
+    who-question.
+
+    Example:
+        >>> as_request("Could you tell me who made BERT?")
+        'Who made BERT?'
+    """
+    match = _POLITE.match(question.strip())
+    if match is None:
+        return question
+    rest = match["rest"]
+    return rest[0].upper() + rest[1:]
+
+
 def as_comparison(question: str) -> str:
     """A request to compare two things, asked the way articles answer it.
 

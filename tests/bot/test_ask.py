@@ -417,6 +417,13 @@ def test_how_much_money_is_answered_by_an_amount_in_words(corpus_kb: KnowledgeBa
     assert answer.answered and "multibillion greenback partnerships" in answer.text
 
 
+def test_a_polite_request_for_a_list_gets_the_list(corpus_kb: KnowledgeBase) -> None:
+    answer = corpus_kb.ask("Can you name a few well-known large language models?")
+
+    assert answer.answered
+    assert all(name in answer.text for name in ("GPT Models:", "BERT:", "BLOOM:", "T5:"))
+
+
 def test_what_an_acronym_stands_for_is_answered_only_by_its_long_form(
     corpus_kb: KnowledgeBase,
 ) -> None:

@@ -9,6 +9,7 @@ from bot.question import (
     NUMBER,
     Question,
     as_comparison,
+    as_request,
     kind_of,
     names_place,
     names_something,
@@ -434,3 +435,15 @@ def test_what_an_acronym_stands_for_is_said_by_words_that_spell_it() -> None:
     assert not spells_out("ONNX", "Interoperability requirements like ONNX permit mixing.")
     assert not spells_out("LLM", "Models like LLaMA models are open.")  # not capitalised
     assert not spells_out("AI", "Smaller companies and individual developers can use AI.")
+
+
+def test_a_polite_request_is_asked_as_what_it_requests() -> None:
+    assert as_request("Can you name a few well-known large language models?") == (
+        "Name a few well-known large language models?"
+    )
+    assert kind_of(as_request("Could you list the drawbacks of open models?")) == "list"
+    assert as_request("Could you tell me who made BERT?") == "Who made BERT?"
+    assert as_request("Can you explain why GPT-J was taken offline?").startswith("Why GPT-J")
+    assert as_request("Can open models be fine-tuned?") == "Can open models be fine-tuned?"
+    whether = "Can you tell me whether BLOOM is open?"  # still a yes/no question
+    assert as_request(whether) == whether
