@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bot.question import NUMBER, TIME, Question, proper_nouns, states
+from bot.question import NUMBER, TIME, Question, proper_nouns, said_of, states
 from bot.retrieve import Passage
-from bot.terms import terms
+from bot.terms import query_terms, terms
 
 SENTENCE_FEATURES = (
     "dense",  # cosine of the sentence's vector and the question's
@@ -260,7 +260,9 @@ def settles(question: Question, candidate: Candidate) -> bool:
     asked = asked - question.subject_heads or asked  # "Is the LLM decontaminator open source?"
     if not asked:
         return True
-    return bool((asked | question.contrasts) & candidate.terms)
+    # a word the knowledge base never uses may be said in another: "pay" by "cost for entry"
+    unheard = set(query_terms(question.text)) - set(question.weights)
+    return bool((asked | unheard | question.contrasts) & said_of(candidate.terms))
 
 
 def states_expected(question: Question, sentence: str) -> bool:

@@ -325,8 +325,7 @@ class Question:
         asked = self.attributes
         if not asked or not self.names <= present:
             return False
-        said = present | {t for sense in _ATTRIBUTE_SENSES if sense & present for t in sense}
-        return not asked & said
+        return not asked & said_of(present)
 
     def about_other_names(self, present: set[str]) -> bool:
         """Whether ``present`` holds none of the names the question mentions, each whole.
@@ -490,12 +489,18 @@ _ATTRIBUTE_SENSES = tuple(
     _stems(words)
     for words in (
         "cost costs price prices spend spent spending pay paid pays expense expenses"
-        " expensive budget dollars fee fees",
+        " expensive budget dollars fee fees charge charges charged",
         *_SENSES,
     )
 )
 """Words that say the same of a thing: "OpenAI spent hundreds of thousands coaching GPT-3"
 says what GPT-3 cost."""
+
+
+def said_of(present: set[str] | frozenset[str]) -> set[str]:
+    """``present`` with the other words for what it says (:data:`_ATTRIBUTE_SENSES`): a
+    sentence that says what something costs also says what one pays for it."""
+    return set(present) | {t for sense in _ATTRIBUTE_SENSES if sense & present for t in sense}
 
 
 _COMPARISONS = tuple(

@@ -447,3 +447,15 @@ def test_a_polite_request_is_asked_as_what_it_requests() -> None:
     assert as_request("Can open models be fine-tuned?") == "Can open models be fine-tuned?"
     whether = "Can you tell me whether BLOOM is open?"  # still a yes/no question
     assert as_request(whether) == whether
+
+
+def test_a_yes_no_word_the_knowledge_base_never_uses_is_settled_in_another() -> None:
+    question = Question.analyse(
+        "Do Anthropic and Cohere make people pay to use their models?",
+        idf=lambda term: 1.0,
+        known=lambda term: term != "pay",
+    )
+    charged = "Organizations like Anthropic and Cohere cost for entry to their interfaces."
+
+    assert settles(question, _sentence(charged))
+    assert not settles(question, _sentence("Anthropic and Cohere build their own interfaces."))
