@@ -510,6 +510,10 @@ _COMPARISONS = tuple(
         r"\s+(?:vs\.?|versus)\s+(?P<y>[^?]+?)\W*$",
         r"^\W*compare\s+(?P<x>.+?)\s+(?:and|with|to|against)\s+(?P<y>[^?.]+?)\W*$",
         r"^\W*how\s+(?:does|do|did)\s+(?P<x>.+?)\s+compare\s+(?:with|to|against)\s+(?P<y>[^?.]+?)\W*$",
+        r"^\W*how\s+(?:does|do|did)\s+(?P<x>.+?)\s+(?:stack|measure)\s+up\s+(?:against|to|with)\s+"
+        r"(?P<y>[^?.]+?)(?:\s+overall)?\W*$",
+        r"^\W*how\s+(?:does|do|did)\s+(?P<x>.+?)\s+fare\s+(?:against|compared\s+(?:to|with))\s+"
+        r"(?P<y>[^?.]+?)\W*$",
         r"^\W*how\s+(?:does|do|did)\s+(?P<x>.+?)\s+differ\s+from\s+(?P<y>[^?.]+?)\W*$",
         r"^\W*how\s+(?:do|did)\s+(?P<x>.+?)\s+and\s+(?P<y>.+?)\s+differ\W*$",
         r"^\W*(?:how|in\s+what\s+ways?)\s+(?:is|are|was|were)\s+(?P<x>.+?)\s+different\s+"

@@ -459,3 +459,15 @@ def test_a_yes_no_word_the_knowledge_base_never_uses_is_settled_in_another() -> 
 
     assert settles(question, _sentence(charged))
     assert not settles(question, _sentence("Anthropic and Cohere build their own interfaces."))
+
+
+def test_how_x_stacks_up_against_y_is_asked_how_they_differ() -> None:
+    assert (
+        as_comparison(
+            "How do freely shared language models stack up against proprietary ones overall?"
+        )
+        == "What are the differences between freely shared language models and proprietary ones?"
+    )
+    assert as_comparison("How does BLOOM fare against GPT-3?") == (
+        "What are the differences between BLOOM and GPT-3?"
+    )
