@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from types import SimpleNamespace
 from typing import Any
 
@@ -12,6 +13,7 @@ from bot.answer import (
     ExtractiveAnswerer,
     Scored,
     _as_text,
+    _attribute_first,
     _items_after,
     _items_before,
     _Reader,
@@ -22,6 +24,7 @@ from bot.features import Candidate
 from bot.linear import AnswerModel, LogisticModel
 from bot.question import Question
 from bot.retrieve import Passage
+from bot.terms import terms
 from ingest.models import Chunk, Span
 
 
@@ -181,3 +184,17 @@ def test_a_quoted_list_item_brings_the_rest_of_its_line() -> None:
     chosen = _with_their_lines([first, second], _ranked(first, second, rest, after))
 
     assert chosen == [first, second, rest]
+
+
+def test_a_sentence_that_itself_says_what_is_asked_comes_before_one_that_only_names_it() -> None:
+    question = Question.analyse("What is the mission of Chatbot Arena?", idf=lambda term: 1.0)
+    heading = "Our Mission"
+    named = _candidate(0, 0, "Chatbot Arena is an open-source project.", section=heading)
+    mission = _candidate(0, 1, "Our mission is to advance LLM development.", section=heading)
+    named = replace(named, words=frozenset(terms(named.text)))
+    mission = replace(mission, words=frozenset(terms(mission.text)))
+
+    first = _attribute_first(question, [Scored(named, 0.8), Scored(mission, 0.12)])
+    assert first[0].candidate is mission
+    unlikely = _attribute_first(question, [Scored(named, 0.8), Scored(mission, 0.05)])
+    assert unlikely[0].candidate is named  # below ATTRIBUTE_SHARE of the best
