@@ -191,10 +191,15 @@ def test_a_sentence_that_itself_says_what_is_asked_comes_before_one_that_only_na
     heading = "Our Mission"
     named = _candidate(0, 0, "Chatbot Arena is an open-source project.", section=heading)
     mission = _candidate(0, 1, "Our mission is to advance LLM development.", section=heading)
-    named = replace(named, words=frozenset(terms(named.text)))
-    mission = replace(mission, words=frozenset(terms(mission.text)))
+    title = frozenset(terms("LMSYS Chatbot Arena"))
+    named = replace(named, words=frozenset(terms(named.text)), title=title)
+    mission = replace(mission, words=frozenset(terms(mission.text)), title=title)
 
     first = _attribute_first(question, [Scored(named, 0.8), Scored(mission, 0.12)])
     assert first[0].candidate is mission
     unlikely = _attribute_first(question, [Scored(named, 0.8), Scored(mission, 0.05)])
     assert unlikely[0].candidate is named  # below ATTRIBUTE_SHARE of the best
+    elsewhere = replace(mission, title=frozenset(terms("Another article")))
+    assert _attribute_first(question, [Scored(named, 0.8), Scored(elsewhere, 0.12)])[0] == (
+        Scored(named, 0.8)
+    )  # it does not name Chatbot Arena
