@@ -316,14 +316,14 @@ class Question:
             frozenset(_subject_heads(text)) & set(weights),
         )
 
-    def lacks_attribute(self, present: set[str]) -> bool:
+    def lacks_attribute(self, present: set[str], title: frozenset[str] = frozenset()) -> bool:
         """Whether ``present`` names everything the question names but none of what it asks.
 
         "OpenAI spent hundreds of thousands coaching GPT-3" names GPT-3 but says
         nothing of "parameters": the near miss the issue describes.
         """
         asked = self.attributes
-        if not asked or not self.names <= present:
+        if not asked or not self.names <= present | title:  # named in its article's title
             return False
         return not asked & said_of(present)
 

@@ -471,3 +471,11 @@ def test_how_x_stacks_up_against_y_is_asked_how_they_differ() -> None:
     assert as_comparison("How does BLOOM fare against GPT-3?") == (
         "What are the differences between BLOOM and GPT-3?"
     )
+
+
+def test_a_name_held_by_the_articles_title_counts_for_the_near_miss_rule() -> None:
+    question = _analyse("In what year was the LMSYS organisation founded?")
+    updated = set(terms("Last Updated: April 29, 2024."))
+
+    assert not question.lacks_attribute(updated)  # LMSYS is nowhere: not this rule's case
+    assert question.lacks_attribute(updated, frozenset(terms("LMSYS Chatbot Arena")))
