@@ -102,7 +102,7 @@ TIME = re.compile(
     re.IGNORECASE,
 )
 # A capitalised or alphanumeric token: a name ("BLOOM", "EleutherAI", "GPT-4", "7B").
-_NAME = re.compile(r"\b(?:[A-Z][\w.\-]*|\w*\d[\w.\-]*)")
+_NAME = re.compile(r"\b(?:[A-Z][\w.\-]*|[\w\-]*\d[\w.\-]*)")
 
 
 @dataclass(frozen=True)

@@ -479,3 +479,11 @@ def test_a_name_held_by_the_articles_title_counts_for_the_near_miss_rule() -> No
 
     assert not question.lacks_attribute(updated)  # LMSYS is nowhere: not this rule's case
     assert question.lacks_attribute(updated, frozenset(terms("LMSYS Chatbot Arena")))
+
+
+def test_a_lowercase_model_name_with_a_number_is_a_name() -> None:
+    question = _analyse("How many parameters does text-davinci-003 have?")
+
+    assert question.names == {"text", "davinci", "003"}
+    compared = "We compared text-davinci-003 and Alpaca 7B: Alpaca wins 90 versus 89."
+    assert question.lacks_attribute(set(terms(compared)))  # names it, says nothing of its size
