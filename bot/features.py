@@ -160,6 +160,8 @@ def candidates(
         similarities = vectors @ question_vector
         sections = chunk.sentence_sections or (chunk.section,) * len(chunk.sentences)
         passage_terms = set(terms(chunk.indexed_text))
+        title = frozenset(terms(chunk.title))
+        section_terms = {section: frozenset(terms(section)) for section in set(sections)}
         for i, span in enumerate(chunk.sentences):
             raw = chunk.text[span.start : span.end].strip()
             is_item = raw.startswith("- ") or _bulleted(chunk.text, span.start)
@@ -167,7 +169,7 @@ def candidates(
             if not text:
                 continue
             words = set(terms(text))
-            heading_words = set(terms(sections[i])) | set(terms(chunk.title))
+            heading_words = set(section_terms[sections[i]] | title)
             context = words | heading_words
             names = question.coverage(context, question.names)
             match = states_expected(question, text)
@@ -213,12 +215,12 @@ def candidates(
                     is_item,
                     vectors[i],
                     np.asarray(row, dtype=np.float64),
-                    frozenset(words | set(terms(sections[i]))),
-                    frozenset(terms(sections[i])),
+                    frozenset(words) | section_terms[sections[i]],
+                    section_terms[sections[i]],
                     not is_item and _inside_bullet(chunk.text, span.start),
                     question.about_other_names(context),
                     frozenset(words),
-                    frozenset(terms(chunk.title)),
+                    title,
                 )
             )
     return found
