@@ -96,12 +96,12 @@ def evaluation_kb(tmp_path_factory: pytest.TempPathFactory, model_cache: Path) -
 # margin for numeric noise across machines. Nothing was chosen on the test split.
 # Two runs of the same code have differed by up to a point, hence margins of two or more.
 TEST_BAR = {
-    "evidence_in_citations": (">=", 0.53),  # measured 0.556 (look 21)
-    "keywords_in_answer": (">=", 0.47),  # 0.494
+    "evidence_in_citations": (">=", 0.55),  # measured 0.574 (look 23)
+    "keywords_in_answer": (">=", 0.49),  # 0.512
     "abstention_out_of_scope": (">=", 0.66),  # 0.733 (15 questions)
-    "abstention_near_miss": (">=", 0.44),  # 0.593 (27 questions)
+    "abstention_near_miss": (">=", 0.55),  # 0.630 (27 questions)
     "false_abstentions": ("<=", 0.08),  # 0.049
-    "followups_right_passage": (">=", 0.55),  # 0.60
+    "followups_right_passage": (">=", 0.55),  # 0.65
 }
 
 
