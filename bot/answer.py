@@ -638,8 +638,8 @@ def _of_expected_type(question: Question, ranked: list[Scored]) -> list[Scored]:
     a "who wins" question one that says how the contest ends, or might ("a hybrid
     model might prevail"), a "where is X based" question one that names a place, and
     "Which models are open source?" one that names some, "What does ONNX stand for?" one
-    that spells it out. A measure ("What hardware…")
-    must be named in the same clause as one of the question's names.
+    that spells it out. A measure ("What hardware…") must be named in the same clause as
+    one of the question's names.
     A question about one side of an opposition (open or closed, advantages or
     risks) never quotes a sentence filed under a heading about the other side only,
     nor one that itself speaks of the other side only ("Open-source LLMs are accessible
