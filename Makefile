@@ -10,7 +10,7 @@ TORCH_INDEX ?=
 TORCH_FLAGS := $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX),)
 QUESTION ?= Why did EleutherAI take GPT-J offline?
 
-.PHONY: setup demo chat test test-fast lint typecheck bench eval clean
+.PHONY: setup demo chat test test-fast test-dev lint typecheck bench eval clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,11 @@ test: setup lint typecheck  ## install, lint, type-check and run the test suite
 # (markers from tests/conftest.py). CI runs `make test`, which runs everything.
 test-fast: setup  ## the fast tier of the tests (well under a minute)
 	$(BIN)/python -m pytest -q -m "not slow and not server and not discord"
+
+# While changing the answerer: every test but the test-split bar, whose failure message
+# would show a test figure (settings are chosen on the dev split only).
+test-dev: setup  ## every test except the one that evaluates the test split
+	$(BIN)/python -m pytest -q -m "not test_split"
 
 $(VENV)/.installed-bench: $(VENV)/.installed
 	$(PIP) -e ".[dev,bench]"
