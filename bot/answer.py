@@ -358,7 +358,7 @@ def _attribute_first(question: Question, ranked: list[Scored]) -> list[Scored]:
         if scored.probability < floor:
             break
         candidate = scored.candidate
-        if asked & candidate.words and question.names <= candidate.terms | candidate.title:
+        if asked & candidate.words and question.names <= candidate.about:
             return [scored, *ranked[:i], *ranked[i + 1 :]]
     return ranked
 

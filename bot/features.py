@@ -17,7 +17,7 @@ import numpy as np
 
 from bot.question import NUMBER, TIME, Question, proper_nouns, said_of, states
 from bot.retrieve import Passage
-from bot.terms import query_terms, terms
+from bot.terms import terms
 
 SENTENCE_FEATURES = (
     "dense",  # cosine of the sentence's vector and the question's
@@ -139,6 +139,12 @@ class Candidate:
     title: frozenset[str] = frozenset()
     """Stemmed terms of its article's title."""
 
+    @property
+    def about(self) -> frozenset[str]:
+        """:attr:`terms` with its article's title: what it speaks of ("There is no plan to
+        release the dataset." in "Vicuna: …" is about Vicuna)."""
+        return self.terms | self.title
+
 
 def candidates(
     question: Question,
@@ -256,15 +262,14 @@ def settles(question: Question, candidate: Candidate) -> bool:
     "GPT-4 surpasses human baselines on SuperGLUE" does not settle "Is GPT-4
     open source?"; "GPT-4 is a closed model" would.
     """
-    if not question.names <= candidate.terms | candidate.title:  # "Vicuna: …" is about Vicuna
+    if not question.names <= candidate.about:
         return False
     asked = set(question.weights) - question.names
     asked = asked - question.subject_heads or asked  # "Is the LLM decontaminator open source?"
     if not asked:
         return True
     # a word the knowledge base never uses may be said in another: "pay" by "cost for entry"
-    unheard = set(query_terms(question.text)) - set(question.weights)
-    return bool((asked | unheard | question.contrasts) & said_of(candidate.terms))
+    return bool((asked | question.unheard_terms | question.contrasts) & said_of(candidate.terms))
 
 
 def states_expected(question: Question, sentence: str) -> bool:

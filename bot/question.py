@@ -9,6 +9,7 @@ import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Literal
 
 from bot.terms import HOW_ADJECTIVES, query_terms, terms
@@ -200,6 +201,11 @@ class Question:
         """Whether it asks where something is ("Where is EleutherAI based?", "Where are
         Anthropic's headquarters?"): only a sentence that names a place answers it."""
         return bool(_ASKS_PLACE.match(self.text))
+
+    @cached_property
+    def unheard_terms(self) -> frozenset[str]:
+        """Its content terms the knowledge base never uses ("pay" beside "cost for entry")."""
+        return frozenset(query_terms(self.text)) - set(self.weights)
 
     @property
     def expands(self) -> str | None:
