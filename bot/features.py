@@ -57,16 +57,19 @@ _DURATION = re.compile(
 
 _PRICE_LEVEL = re.compile(
     r"\b(expensive|costly|cheap(er|est)?|affordable|inexpensive|pricey|fees|free\s+of\s+charge"
-    r"|(high|higher|low|lower)\s+costs?)\b",
+    r"|(high|higher|low|lower)\s+costs?"
+    r"|(exploding|soaring|skyrocketing|spiral+ing|rising|mounting|ballooning|prohibitive|steep"
+    r"|huge|massive|enormous)\s+([\w-]+\s+){0,2}(costs?|prices?|bills?|fees?|expenses?))\b",
     re.IGNORECASE,
 )
 """How costly something is, in words: an article that gives no figure answers "How much does it
-cost?" this way ("Subscription fees and usage limits make these models inaccessible.")."""
+cost?" this way ("Subscription fees and usage limits make these models inaccessible.", "…as a
+result of exploding internet hosting prices")."""
 _ASKS_MONEY = re.compile(
     r"^\W*(how\s+(expensive|costly)\b|how\s+much\s+money\b"
     r"|how\s+much\b[^?]*\b(cost|costs|costed|pay|paid|spend|spent"
     r"|charge|charged|price|invest|invested|earn|earned|raise|raised)\b"
-    r"|what\s+(is|was|were|are)\s+the\s+(cost|price)s?\b)",
+    r"|(what|which)\b[^?]*\b(cost|costs|costed|price|prices|budget|expenses?|bill|bills|fees?)\b)",
     re.IGNORECASE,
 )
 _MONEY = re.compile(

@@ -319,6 +319,18 @@ def test_what_something_costs_is_answered_in_words_when_no_article_gives_a_figur
     assert "Subscription fees" in answer.text or "Can be expensive" in answer.text
 
 
+@pytest.mark.parametrize(
+    "question", ["What were GPT-J's hosting costs?", "How expensive was hosting GPT-J?"]
+)
+def test_hosting_costs_are_answered_by_the_spun_internet_hosting_prices(
+    corpus_kb: KnowledgeBase, question: str
+) -> None:
+    answer = corpus_kb.ask(question)  # no figure: the article says the prices exploded
+
+    assert answer.answered
+    assert "exploding internet hosting prices" in answer.citations[0].quote
+
+
 def test_the_cons_of_proprietary_models_are_the_closed_source_challenges(
     corpus_kb: KnowledgeBase,
 ) -> None:

@@ -255,6 +255,15 @@ def test_what_something_cost_is_stated_in_money() -> None:
     assert states_expected(_analyse("How much did it cost?"), "It took $10 million.")
 
 
+def test_how_costly_something_was_is_stated_in_words_too() -> None:
+    exploding = "EleutherAI took GPT-J offline as a result of exploding internet hosting prices."
+    for asked in ("What were GPT-J's hosting costs?", "What did hosting GPT-J cost?"):
+        question = _analyse(asked)
+        assert question.kind == "quantity"
+        assert states_expected(question, exploding)
+        assert not states_expected(question, "GPT-J was released by EleutherAI.")
+
+
 def test_reasons_to_choose_something_are_its_advantages() -> None:
     known = {"advantag", "perk"}.__contains__
     assert with_senses("Why would a company choose closed source?", known) == (
