@@ -18,6 +18,7 @@ import numpy as np
 from bot.features import (
     GIVES_REASON,
     Candidate,
+    WordLookup,
     answerability_row,
     candidates,
     settles,
@@ -54,6 +55,8 @@ class Evidence:
     following: Callable[[Passage], tuple[Passage, np.ndarray] | None] | None = None
     """The passage after one in its article, with its sentence vectors, read on demand: a
     list that a retrieved passage cuts off goes on there."""
+    word_vectors: WordLookup | None = None
+    """Unit vectors of single words, for the ``soft_coverage`` feature (without it, 0)."""
 
 
 class Answerer(Protocol):
@@ -135,7 +138,13 @@ class ExtractiveAnswerer:
 
     def rank(self, question: Question, evidence: Evidence, passages: list[Passage]) -> list[Scored]:
         """Every candidate sentence, most likely to state the answer first."""
-        found = candidates(question, evidence.vector, passages, evidence.sentence_vectors)
+        found = candidates(
+            question,
+            evidence.vector,
+            passages,
+            evidence.sentence_vectors,
+            word_vectors=evidence.word_vectors,
+        )
         if not found:
             return []
         probabilities = softmax(self.model.sentence.logits(np.vstack([c.features for c in found])))
@@ -523,7 +532,12 @@ class _Reader:
         new = len(passages)
         passages.append(passage)
         rows = candidates(
-            self.question, self.evidence.vector, [passage], {passage.chunk.id: vectors}, new
+            self.question,
+            self.evidence.vector,
+            [passage],
+            {passage.chunk.id: vectors},
+            new,
+            self.evidence.word_vectors,
         )
         ranked.extend(Scored(c, 0.0) for c in rows)
         return new

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 
 import numpy as np
 
 from bot.question import NUMBER, TIME, Question, proper_nouns, said_of, states
 from bot.retrieve import Passage
-from bot.terms import terms
+from bot.terms import content_words, terms
 
 SENTENCE_FEATURES = (
     "dense",  # cosine of the sentence's vector and the question's
@@ -48,7 +49,12 @@ SENTENCE_FEATURES = (
     "length",  # log of the sentence's word count
     "sentence_position",  # 1 / (1 + index of the sentence in its passage)
     "novelty",  # share of the sentence's terms the question does not use (an answer adds something)
+    "soft_coverage",  # how close each question word comes to a word of sentence + headings
 )
+_SOFT = SENTENCE_FEATURES.index("soft_coverage")
+
+WordLookup = Callable[[Collection[str]], Mapping[str, np.ndarray]]
+"""Unit vectors of single words (:meth:`bot.word_vectors.WordVectors.lookup`)."""
 
 _ASKS_DURATION = re.compile(r"^\W*how\s+long\b[^?]*\btake\b", re.IGNORECASE)
 _DURATION = re.compile(
@@ -155,10 +161,13 @@ def candidates(
     passages: list[Passage],
     sentence_vectors: dict[str, np.ndarray],
     first_rank: int = 0,
+    word_vectors: WordLookup | None = None,
 ) -> list[Candidate]:
     """Every quotable sentence of ``passages`` with its feature row (passage order);
-    the passages are ranked from ``first_rank`` on."""
+    the passages are ranked from ``first_rank`` on. Without ``word_vectors`` the
+    ``soft_coverage`` feature is 0."""
     found: list[Candidate] = []
+    spoken: list[frozenset[str]] = []  # per candidate, the words of sentence and headings
     typed = question.kind in ("quantity", "time", "who")
     asked = set(terms(question.text))
     for rank, passage in enumerate(passages, first_rank):
@@ -171,6 +180,7 @@ def candidates(
         passage_terms = set(terms(chunk.indexed_text))
         title = frozenset(terms(chunk.title))
         section_terms = {section: frozenset(terms(section)) for section in set(sections)}
+        section_words = {section: content_words(section) for section in set(sections)}
         for i, span in enumerate(chunk.sentences):
             raw = chunk.text[span.start : span.end].strip()
             is_item = raw.startswith("- ") or _bulleted(chunk.text, span.start)
@@ -214,7 +224,9 @@ def candidates(
                 math.log1p(len(text.split())),
                 1.0 / (1 + i),
                 novelty(words, asked),
+                0.0,  # soft_coverage, below: all words are looked up at once
             ]
+            spoken.append(content_words(text) | section_words[sections[i]])
             found.append(
                 Candidate(
                     rank,
@@ -232,7 +244,31 @@ def candidates(
                     title,
                 )
             )
+    if word_vectors is not None and found:
+        _add_soft_coverage(question, found, spoken, word_vectors)
     return found
+
+
+def _add_soft_coverage(
+    question: Question,
+    found: list[Candidate],
+    spoken: list[frozenset[str]],
+    word_vectors: WordLookup,
+) -> None:
+    """Fill in each candidate's ``soft_coverage`` (one lookup for every word)."""
+    asked = sorted(content_words(question.text))
+    if not asked:
+        return
+    vocabulary = sorted(set(asked).union(*spoken))
+    column = {w: i for i, w in enumerate(vocabulary)}
+    vectors = word_vectors(vocabulary)
+    similarity = (
+        np.vstack([vectors[w] for w in asked]) @ np.vstack([vectors[w] for w in vocabulary]).T
+    )  # question word x every word met
+    for candidate, words in zip(found, spoken):
+        if words:
+            present = similarity[:, [column[w] for w in words]]
+            candidate.features[_SOFT] = float(present.max(axis=1).mean())
 
 
 def novelty(sentence: set[str], asked: set[str]) -> float:

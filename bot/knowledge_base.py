@@ -28,6 +28,7 @@ from bot.results import Answer, Citation
 from bot.retrieve import CANDIDATES, HybridRetriever, Mode, Passage, Retrieval
 from bot.settings import Settings, load_settings
 from bot.streaming import in_thread
+from bot.word_vectors import WordVectors
 from ingest.embed import ChunkEncoder
 from ingest.errors import InvalidArgumentError, InvalidQuestionError, SourceNotFoundError
 from ingest.load import MEDIA_TYPES, Input, check_inputs, check_text, is_url, source_id_for
@@ -118,6 +119,7 @@ class KnowledgeBase:
         self._lock = threading.RLock()
         self._chroma: ChromaStore | None = None
         self._lexical = LexicalIndex(settings.index_path)
+        self._words = WordVectors(lambda words: self.embed(words), settings.index_path / "words")
         self._bootstrapped = False
 
     # --- lazily opened parts ----------------------------------------------------------
@@ -698,6 +700,7 @@ class KnowledgeBase:
             known=lexical.known,
             related=lexical.related,
             following=self._following,
+            word_vectors=self._words.lookup,
         )
 
     def _following(self, passage: Passage) -> tuple[Passage, np.ndarray] | None:

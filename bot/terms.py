@@ -93,6 +93,21 @@ _QUESTION_WORDS = frozenset(
 )
 
 
+@lru_cache(maxsize=65_536)  # the same sentences come back question after question
+def content_words(text: str) -> frozenset[str]:
+    """The lower-cased words of ``text`` worth matching by meaning, unstemmed (a stem embeds
+    badly): no stopwords, question words, single letters or bare numbers.
+
+    Example:
+        >>> sorted(content_words("Why are open-source models cheaper?"))
+        ['cheaper', 'models', 'open', 'source']
+    """
+    skip = stopwords() | _QUESTION_WORDS | _CLITICS
+    return frozenset(
+        w for w in _lower_words(text) if len(w) > 1 and not w.isdigit() and w not in skip
+    )
+
+
 # "How big", "how long"...: the adjective asks for an amount; the answer states
 # the amount, not the adjective ("280 billion parameters" answers "how big").
 HOW_ADJECTIVES = (

@@ -123,7 +123,13 @@ def collect(
             evidence = kb.evidence(q.question, k=ANSWER_PASSAGES)
             passages = evidence.passages[: ExtractiveSettings().candidate_passages]
             analysed = Analysed.analyse(q.question, evidence.idf, evidence.known, evidence.related)
-            found = candidates(analysed, evidence.vector, passages, evidence.sentence_vectors)
+            found = candidates(
+                analysed,
+                evidence.vector,
+                passages,
+                evidence.sentence_vectors,
+                word_vectors=evidence.word_vectors,
+            )
             labels = np.array(
                 [q.answerable and holds_evidence(c.text, q.evidence) for c in found], dtype=bool
             )

@@ -331,6 +331,14 @@ def test_hosting_costs_are_answered_by_the_spun_internet_hosting_prices(
     assert "exploding internet hosting prices" in answer.citations[0].quote
 
 
+def test_a_question_in_other_words_finds_the_spun_sentence(corpus_kb: KnowledgeBase) -> None:
+    # "benchmark" meets "measuring … efficiency" only by meaning (word vectors)
+    answer = corpus_kb.ask("Why is it hard to benchmark open-source models?")
+
+    assert answer.answered
+    assert "measuring open supply LLM efficiency introduces challenges" in answer.text
+
+
 def test_the_cons_of_proprietary_models_are_the_closed_source_challenges(
     corpus_kb: KnowledgeBase,
 ) -> None:
