@@ -653,7 +653,8 @@ def _of_expected_type(question: Question, ranked: list[Scored]) -> list[Scored]:
     model might prevail"), a "where is X based" question one that names a place, and
     "Which models are open source?" one that names some, "What does ONNX stand for?" one
     that spells it out. A measure ("What hardware…") must be named in the same clause as
-    one of the question's names.
+    one of the question's names. A comparison of two named things ("How does LLaMA differ
+    from BLOOM?") needs a sentence about one of them, not one about differences in general.
     A question about one side of an opposition (open or closed, advantages or
     risks) never quotes a sentence filed under a heading about the other side only,
     nor one that itself speaks of the other side only ("Open-source LLMs are accessible
@@ -671,6 +672,9 @@ def _of_expected_type(question: Question, ranked: list[Scored]) -> list[Scored]:
             if not question.off_side(set(s.candidate.headings))
             and not question.off_side(set(s.candidate.words))
         ]
+    compared = question.compared_names
+    if compared:  # "How does LLaMA differ from BLOOM?": a sentence about one of them at least
+        ranked = [s for s in ranked if any(name <= s.candidate.about for name in compared)]
     if question.measure:  # "What learning rate…", "What hardware…": of the model it names
         ranked = [
             s
