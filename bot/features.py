@@ -181,6 +181,7 @@ def candidates(
         title = frozenset(terms(chunk.title))
         section_terms = {section: frozenset(terms(section)) for section in set(sections)}
         section_words = {section: content_words(section) for section in set(sections)}
+        title_words = content_words(chunk.title)
         for i, span in enumerate(chunk.sentences):
             raw = chunk.text[span.start : span.end].strip()
             is_item = raw.startswith("- ") or _bulleted(chunk.text, span.start)
@@ -226,7 +227,7 @@ def candidates(
                 novelty(words, asked),
                 0.0,  # soft_coverage, below: all words are looked up at once
             ]
-            spoken.append(content_words(text) | section_words[sections[i]])
+            spoken.append(content_words(text) | section_words[sections[i]] | title_words)
             found.append(
                 Candidate(
                     rank,
@@ -301,8 +302,8 @@ def settles(question: Question, candidate: Candidate) -> bool:
     "GPT-4 surpasses human baselines on SuperGLUE" does not settle "Is GPT-4
     open source?"; "GPT-4 is a closed model" would.
     """
-    if not question.names <= candidate.about:
-        return False
+    if question.unknown_names or not question.names <= candidate.about:
+        return False  # "Is ChatGPT open source?" in a knowledge base that never names ChatGPT
     asked = set(question.weights) - question.names
     asked = asked - question.subject_heads or asked  # "Is the LLM decontaminator open source?"
     if not asked:

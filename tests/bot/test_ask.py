@@ -76,6 +76,7 @@ def test_answers_are_grounded_in_their_citations(corpus_kb: KnowledgeBase, quest
         "🤖🤖🤖",
         "Who founded Cohere?",
         "What is Baidu's annual revenue?",
+        "Is ChatGPT open source?",  # nothing can settle it: the corpus never names ChatGPT
         # near misses: the corpus names these models, never what is asked of them
         "How many parameters does GPT-NeoX have?",
         "What learning rate was GPT-J trained with?",
