@@ -181,7 +181,6 @@ def candidates(
         title = frozenset(terms(chunk.title))
         section_terms = {section: frozenset(terms(section)) for section in set(sections)}
         section_words = {section: content_words(section) for section in set(sections)}
-        title_words = content_words(chunk.title)
         for i, span in enumerate(chunk.sentences):
             raw = chunk.text[span.start : span.end].strip()
             is_item = raw.startswith("- ") or _bulleted(chunk.text, span.start)
@@ -227,7 +226,7 @@ def candidates(
                 novelty(words, asked),
                 0.0,  # soft_coverage, below: all words are looked up at once
             ]
-            spoken.append(content_words(text) | section_words[sections[i]] | title_words)
+            spoken.append(content_words(text) | section_words[sections[i]])
             found.append(
                 Candidate(
                     rank,
