@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -53,8 +53,8 @@ SENTENCE_FEATURES = (
 )
 _SOFT = SENTENCE_FEATURES.index("soft_coverage")
 
-WordLookup = Callable[[Collection[str]], Mapping[str, np.ndarray]]
-"""Unit vectors of single words (:meth:`bot.word_vectors.WordVectors.lookup`)."""
+WordLookup = Callable[[Sequence[str]], np.ndarray]
+"""Unit vectors of single words, one row per word (:meth:`bot.word_vectors.WordVectors.rows`)."""
 
 _ASKS_DURATION = re.compile(r"^\W*how\s+long\b[^?]*\btake\b", re.IGNORECASE)
 _DURATION = re.compile(
@@ -262,9 +262,7 @@ def _add_soft_coverage(
     vocabulary = sorted(set(asked).union(*spoken))
     column = {w: i for i, w in enumerate(vocabulary)}
     vectors = word_vectors(vocabulary)
-    similarity = (
-        np.vstack([vectors[w] for w in asked]) @ np.vstack([vectors[w] for w in vocabulary]).T
-    )  # question word x every word met
+    similarity = vectors[[column[w] for w in asked]] @ vectors.T  # question word x word met
     for candidate, words in zip(found, spoken):
         if words:
             present = similarity[:, [column[w] for w in words]]

@@ -700,7 +700,7 @@ class KnowledgeBase:
             known=lexical.known,
             related=lexical.related,
             following=self._following,
-            word_vectors=self._words.lookup,
+            word_vectors=self._words.rows,
         )
 
     def _following(self, passage: Passage) -> tuple[Passage, np.ndarray] | None:

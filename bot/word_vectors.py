@@ -22,7 +22,7 @@ import os
 import threading
 import time
 import uuid
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -40,34 +40,50 @@ class WordVectors:
 
     Example:
         >>> words = WordVectors(kb.embed, kb.settings.index_path / "words")  # doctest: +SKIP
-        >>> vectors = words.lookup({"cheaper", "costs"})  # doctest: +SKIP
-        >>> float(vectors["cheaper"] @ vectors["costs"]) > 0.5  # doctest: +SKIP
+        >>> cheaper, costs = words.rows(["cheaper", "costs"])  # doctest: +SKIP
+        >>> float(cheaper @ costs) > 0.5  # doctest: +SKIP
         True
     """
 
     def __init__(self, embed: Embed, directory: Path | None = None) -> None:
         self._embed = embed
         self._directory = directory
-        self._vectors: dict[str, np.ndarray] = {}
+        self._row: dict[str, int] = {}
+        self._matrix = np.zeros((0, 0), dtype=np.float32)  # rows past len(self._row) unused
         self._files: list[Path] = []
         self._loaded = False
         self._lock = threading.Lock()
 
-    def lookup(self, words: Collection[str]) -> dict[str, np.ndarray]:
-        """A unit vector (float32) for each of ``words``; those never met are embedded now,
-        in one batch, and saved."""
+    def rows(self, words: Sequence[str]) -> np.ndarray:
+        """A unit vector (float32) per word, one row each in the order given; words never
+        met are embedded now, in one batch, and saved."""
         with self._lock:
             if not self._loaded:
                 self._load()
-            missing = sorted(w for w in words if w not in self._vectors)
+            missing = sorted({w for w in words if w not in self._row})
             if missing:
                 vectors = np.asarray(self._embed(missing), dtype=np.float32)
-                self._vectors.update(zip(missing, vectors))
+                self._add(missing, vectors)
                 self._save(missing, vectors)
-            return {w: self._vectors[w] for w in words}
+            return self._matrix[[self._row[w] for w in words]]
 
     def __len__(self) -> int:
-        return len(self._vectors)
+        return len(self._row)
+
+    def _add(self, words: Sequence[str], vectors: np.ndarray) -> None:
+        new = [i for i, w in enumerate(words) if w not in self._row]
+        if not new:
+            return
+        size = len(self._row)
+        if size + len(new) > len(self._matrix):  # grow by doubling: one copy per doubling
+            rows = max(2 * len(self._matrix), size + len(new), 1024)
+            grown = np.zeros((rows, vectors.shape[1]), dtype=np.float32)
+            if size:
+                grown[:size] = self._matrix[:size]
+            self._matrix = grown
+        for offset, i in enumerate(new):
+            self._row[words[i]] = size + offset
+        self._matrix[size : size + len(new)] = vectors[new]
 
     def _load(self) -> None:
         self._loaded = True
@@ -76,11 +92,11 @@ class WordVectors:
         for path in sorted(self._directory.glob("*.npz")):
             try:
                 with np.load(path) as data:
-                    words, vectors = data["words"], data["vectors"].astype(np.float32)
+                    words, vectors = data["words"].tolist(), data["vectors"].astype(np.float32)
             except (OSError, ValueError, KeyError) as exc:  # half-written, or removed meanwhile
                 log.debug("skipping word vectors %s: %s", path, exc)
                 continue
-            self._vectors.update(zip(words.tolist(), vectors))
+            self._add(words, vectors)
             self._files.append(path)
 
     def _save(self, words: list[str], vectors: np.ndarray) -> None:
@@ -107,7 +123,7 @@ class WordVectors:
     def _compact(self) -> None:
         """Every word known into one file; the files merged are removed (only those: another
         process's newer files stay)."""
-        merged, old = sorted(self._vectors), self._files
-        self._files = [self._write(merged, np.vstack([self._vectors[w] for w in merged]))]
+        words, old = list(self._row), self._files
+        self._files = [self._write(words, self._matrix[: len(words)])]
         for path in old:
             path.unlink(missing_ok=True)
