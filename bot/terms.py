@@ -75,8 +75,8 @@ def terms(text: str) -> list[str]:
     """Stemmed content terms of ``text``, in order, duplicates kept.
 
     Example:
-        >>> terms("Why did EleutherAI take GPT-J offline?")
-        ['eleutherai', 'take', 'gpt', 'j', 'offlin']
+        >>> terms("Why did EleutherAI take GPT-J offline?")  # question words too
+        ['whi', 'did', 'eleutherai', 'take', 'gpt', 'j', 'offlin']
         >>> terms("LLMs run on GPUs")
         ['llm', 'run', 'gpu']
     """
@@ -93,10 +93,14 @@ _QUESTION_WORDS = frozenset(
 )
 
 
+LONGEST_WORD = 40
+
+
 @lru_cache(maxsize=65_536)  # the same sentences come back question after question
 def content_words(text: str) -> frozenset[str]:
     """The lower-cased words of ``text`` worth matching by meaning, unstemmed (a stem embeds
-    badly): no stopwords, question words, single letters or bare numbers.
+    badly): no stopwords, question words, single letters, bare numbers or runs of more than
+    :data:`LONGEST_WORD` characters (a hash or base64 in an article is no word).
 
     Example:
         >>> sorted(content_words("Why are open-source models cheaper?"))
@@ -104,7 +108,9 @@ def content_words(text: str) -> frozenset[str]:
     """
     skip = stopwords() | _QUESTION_WORDS | _CLITICS
     return frozenset(
-        w for w in _lower_words(text) if len(w) > 1 and not w.isdigit() and w not in skip
+        w
+        for w in _lower_words(text)
+        if 1 < len(w) <= LONGEST_WORD and not w.isdigit() and w not in skip
     )
 
 

@@ -4,8 +4,7 @@ A question rarely uses the article's own words ("cheaper" for "without huge cost
 "famous" for "known"). The answerer's sentence model counts, besides the words a
 sentence shares with the question, how close each question word comes to some word
 of the sentence (the ``soft_coverage`` feature of :mod:`bot.features`), in the query
-model's own space: every word
-embedded alone, as a one-word text.
+model's own space: every word embedded alone, as a one-word text.
 
 Words are embedded once, when a question first meets them, and kept in small
 append-only files under the index directory (one per batch, float16), so a process

@@ -95,6 +95,12 @@ def test_content_words_are_unstemmed_and_skip_question_words() -> None:
     }
 
 
+def test_a_run_of_characters_no_word_is_that_long_is_not_embedded() -> None:
+    blob = "aGVsbG8gd29ybGQgdGhpcyBpcyBhIGJhc2U2NCBibG9iIGluIGFuIGFydGljbGU" * 4
+
+    assert content_words(f"The key is {blob}.") == {"key"}
+
+
 def _passage(text: str, section: str = "") -> Passage:
     spans, start = [], 0
     for sentence in text.split(". "):
