@@ -594,7 +594,12 @@ def eval_qa(
                 dev = question_set("dev")
                 results["dev, cross-fitted"] = _run(partial(answer_cross_fitted, kb, dev, errors))
     if as_json:
-        console.print_json(data={name: r.to_dict() for name, r in results.items()})
+        data = {name: r.to_dict() for name, r in results.items()}
+        if not failures:  # a look at the test split without reading its questions
+            data = {
+                name: {k: v for k, v in d.items() if k != "failures"} for name, d in data.items()
+            }
+        console.print_json(data=data)
     else:
         print_qa(results, console, failures=failures)
 

@@ -190,6 +190,22 @@ def test_eval_qa_json_reports_metrics_and_failures(
     assert data["failures"] == []
 
 
+def test_eval_qa_json_leaves_the_failures_out_when_asked(
+    corpus_kb: KnowledgeBase, model_cache: Path, tmp_path: Path
+) -> None:
+    questions = tmp_path / "one.jsonl"
+    row = {"question": "How do I bake bread?", "answerable": True, "evidence": ["flour"]}
+    questions.write_text(json.dumps(row), encoding="utf-8")
+    command = ["eval", "qa", str(questions), "--json"]
+
+    listed = run_kb(command, corpus_kb.settings.home, model_cache)
+    unlisted = run_kb([*command, "--no-failures"], corpus_kb.settings.home, model_cache)
+
+    assert json.loads(listed.stdout)["one.jsonl"]["failures"]  # the refusal is a failure
+    data = json.loads(unlisted.stdout)["one.jsonl"]
+    assert "failures" not in data and data["metrics"]["false_abstentions"] == 1.0
+
+
 def test_eval_qa_rejects_a_malformed_question_set(
     corpus_kb: KnowledgeBase, model_cache: Path, tmp_path: Path
 ) -> None:
