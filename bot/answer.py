@@ -16,7 +16,9 @@ from typing import Protocol
 import numpy as np
 
 from bot.features import (
+    ANSWERABILITY_FEATURES,
     GIVES_REASON,
+    SENTENCE_FEATURES,
     Candidate,
     WordLookup,
     answerability_row,
@@ -30,6 +32,7 @@ from bot.results import Answer, Citation, SuggestedSource
 from bot.retrieve import Passage
 from bot.terms import terms
 from ingest.chunk import SECTION_SEPARATOR
+from ingest.errors import ConfigurationError
 
 NOT_FOUND = "I could not find this in the knowledge base."
 ANSWER_PASSAGES = 10
@@ -110,7 +113,10 @@ class ExtractiveAnswerer:
         self, settings: ExtractiveSettings | None = None, model: AnswerModel | None = None
     ) -> None:
         self.settings = settings or ExtractiveSettings()
-        self.model = model or AnswerModel.load(self.settings.model_path)
+        if model is None:
+            model = AnswerModel.load(self.settings.model_path)
+            _check_features(model, self.settings.model_path)
+        self.model = model
 
     def answer(self, evidence: Evidence) -> Answer:
         passages = evidence.passages[: self.settings.candidate_passages]
@@ -842,6 +848,21 @@ def closest_sources(evidence: Evidence, limit: int = 3) -> list[SuggestedSource]
         if len(seen) == limit:
             break
     return list(seen.values())
+
+
+def _check_features(model: AnswerModel, path: Path | None) -> None:
+    """A model fitted on another version's features cannot score this version's rows."""
+    for part, expected in (
+        (model.sentence, SENTENCE_FEATURES),
+        (model.answerable, ANSWERABILITY_FEATURES),
+    ):
+        if tuple(part.features) != expected:
+            missing = sorted(set(expected) - set(part.features))
+            raise ConfigurationError(
+                f"The answer model {path or 'shipped with the bot'} was fitted on other features"
+                f" than this version computes (missing: {', '.join(missing) or 'none'});"
+                " refit it with `kb eval fit --out PATH`."
+            )
 
 
 def abstain(evidence: Evidence, confidence: float = 0.0) -> Answer:

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
+import pytest
 
 from bot.answer import (
     Evidence,
     ExtractiveAnswerer,
+    ExtractiveSettings,
     Scored,
     _as_text,
     _attribute_first,
@@ -25,6 +29,7 @@ from bot.linear import AnswerModel, LogisticModel
 from bot.question import Question
 from bot.retrieve import Passage
 from bot.terms import terms
+from ingest.errors import ConfigurationError
 from ingest.models import Chunk, Span
 
 
@@ -203,3 +208,18 @@ def test_a_sentence_that_itself_says_what_is_asked_comes_before_one_that_only_na
     assert _attribute_first(question, [Scored(named, 0.8), Scored(elsewhere, 0.12)])[0] == (
         Scored(named, 0.8)
     )  # it does not name Chatbot Arena
+
+
+def test_an_answer_model_fitted_on_other_features_is_refused_with_a_clear_error(
+    tmp_path: Path,
+) -> None:
+    data = AnswerModel.load().to_dict()
+    old = data["sentence"]
+    keep = [i for i, name in enumerate(old["features"]) if name != "soft_coverage"]
+    for key in ("features", "mean", "scale", "weights"):
+        old[key] = [old[key][i] for i in keep]
+    path = tmp_path / "old_model.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+
+    with pytest.raises(ConfigurationError, match=r"soft_coverage.*kb eval fit"):
+        ExtractiveAnswerer(ExtractiveSettings(model_path=path))
