@@ -565,6 +565,15 @@ def eval_qa(
             "(an honest dev figure: the shipped model was fitted on dev; about a minute).",
         ),
     ] = False,
+    draws: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=10,
+            help="With --cross-fitted: draw the folds this many times and report the mean "
+            "(one draw moves by a question or two from refitting alone).",
+        ),
+    ] = 1,
 ) -> None:
     """Answer quality: evidence cited, fact stated, abstentions, follow-ups (per split)."""
     from bot.evaluation.fit import cross_fitted as answer_cross_fitted
@@ -592,7 +601,9 @@ def eval_qa(
             results[name] = _run(partial(evaluate_qa, kb, question_set(name), errors))
             if name == "dev" and cross_fitted:
                 dev = question_set("dev")
-                results["dev, cross-fitted"] = _run(partial(answer_cross_fitted, kb, dev, errors))
+                label = "dev, cross-fitted" + (f" (mean of {draws} draws)" if draws > 1 else "")
+                run = partial(answer_cross_fitted, kb, dev, errors, draws)
+                results[label] = _run(run)
     if as_json:
         data = {name: r.to_dict() for name, r in results.items()}
         if not failures:  # a look at the test split without reading its questions

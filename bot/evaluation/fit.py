@@ -350,7 +350,9 @@ def fit_answer_model(
     )
 
 
-def cross_fitted(kb: KnowledgeBase, dev_path: Path, progress: Console | None = None) -> QaResult:
+def cross_fitted(
+    kb: KnowledgeBase, dev_path: Path, progress: Console | None = None, draws: int = 1
+) -> QaResult:
     """The dev split answered by models that never saw the question's fact group.
 
     The shipped model is fitted on the whole dev split, so asking it the dev
@@ -358,23 +360,32 @@ def cross_fitted(kb: KnowledgeBase, dev_path: Path, progress: Console | None = N
     group, as in fitting) is answered by a model fitted, exactly as :func:`fit`
     does, on the other folds: a dev figure as honest as the test split's, that a
     setting may be chosen on.
+
+    With ``draws`` > 1 the folds are drawn that many times (:func:`fold_of` with
+    ``repeat`` 0, 1, …) and the outcomes of every draw are pooled, each question
+    once per draw: every share is then the mean over the draws. One draw moves by a
+    question or two from refitting alone, the size of most single changes.
     """
     questions = load_questions(dev_path)
     kb.warm_up()
-    samples = collect(kb, questions, progress)
+    collected = collect(kb, questions, progress)
     outcomes: list[Outcome] = []
-    for fold in range(FOLDS):
-        model = fit_answer_model([s for s in samples if s.fold != fold], dev_path)
-        answerer = ExtractiveAnswerer(kb.settings.extractive, model=model)
-        held_out = KnowledgeBase(settings=kb.settings, answerer=answerer)
-        try:
-            held = [q for q in questions if fold_of(q.group) == fold]
-            name = f"{dev_path.name}, fold {fold + 1} of {FOLDS}"
-            outcomes += evaluate_questions(held_out, held, name, progress).outcomes
-        finally:
-            held_out.close()
-    order = {q.id: i for i, q in enumerate(questions)}
-    return QaResult(sorted(outcomes, key=lambda o: order[o.question.id]))
+    for repeat in range(draws):
+        samples = [replace(s, fold=fold_of(s.question.group, repeat)) for s in collected]
+        answered: list[Outcome] = []
+        for fold in range(FOLDS):
+            model = fit_answer_model([s for s in samples if s.fold != fold], dev_path)
+            answerer = ExtractiveAnswerer(kb.settings.extractive, model=model)
+            held_out = KnowledgeBase(settings=kb.settings, answerer=answerer)
+            try:
+                held = [q for q in questions if fold_of(q.group, repeat) == fold]
+                name = f"{dev_path.name}, draw {repeat + 1}, fold {fold + 1} of {FOLDS}"
+                answered += evaluate_questions(held_out, held, name, progress).outcomes
+            finally:
+                held_out.close()
+        order = {q.id: i for i, q in enumerate(questions)}
+        outcomes += sorted(answered, key=lambda o: order[o.question.id])
+    return QaResult(outcomes)
 
 
 def fit(kb: KnowledgeBase, dev_path: Path, progress: Console | None = None) -> AnswerModel:

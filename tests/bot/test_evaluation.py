@@ -15,6 +15,7 @@ from bot import KnowledgeBase, Settings, TextDocument
 from bot.evaluation.beir import evaluate_beir, ndcg_at, recall_at
 from bot.evaluation.fit import fit
 from bot.evaluation.qa import (
+    QaResult,
     Question,
     evaluate_qa,
     evaluation_knowledge_base,
@@ -164,6 +165,23 @@ def test_cross_fitted_dev_answers_each_question_with_a_model_that_never_saw_its_
     for fold, seen in enumerate(fitted_without):
         assert fold not in seen  # the model answering fold f was fitted without it
     assert result.metrics()["evidence_in_citations"] > 0.3
+
+
+def test_cross_fitted_dev_over_several_draws_reports_their_mean(
+    evaluation_kb: KnowledgeBase, tmp_path: Path
+) -> None:
+    dev = question_set("dev")
+    subset = tmp_path / "dev_subset.jsonl"
+    subset.write_text("\n".join(dev.read_text().splitlines()[:60]) + "\n", encoding="utf-8")
+    ids = [q.id for q in load_questions(subset)]
+
+    pooled = fit_module.cross_fitted(evaluation_kb, subset, draws=2)
+
+    first, second = pooled.outcomes[: len(ids)], pooled.outcomes[len(ids) :]
+    assert [o.question.id for o in first] == ids == [o.question.id for o in second]
+    key = "evidence_in_citations"
+    halves = [QaResult(first).metrics()[key], QaResult(second).metrics()[key]]
+    assert pooled.metrics()[key] == pytest.approx(sum(halves) / 2)
 
 
 def test_eval_qa_json_reports_metrics_and_failures(
