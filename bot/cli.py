@@ -605,11 +605,7 @@ def eval_qa(
                 run = partial(answer_cross_fitted, kb, dev, errors, draws)
                 results[label] = _run(run)
     if as_json:
-        data = {name: r.to_dict() for name, r in results.items()}
-        if not failures:  # a look at the test split without reading its questions
-            data = {
-                name: {k: v for k, v in d.items() if k != "failures"} for name, d in data.items()
-            }
+        data = {name: r.to_dict(failures) for name, r in results.items()}
         console.print_json(data=data)
     else:
         print_qa(results, console, failures=failures)

@@ -119,7 +119,7 @@ class KnowledgeBase:
         self._lock = threading.RLock()
         self._chroma: ChromaStore | None = None
         self._lexical = LexicalIndex(settings.index_path)
-        self._words = WordVectors(lambda words: self.embed(words), settings.index_path / "words")
+        self._words = WordVectors(self.embed, settings.index_path / "words")
         self._bootstrapped = False
 
     # --- lazily opened parts ----------------------------------------------------------

@@ -67,9 +67,6 @@ class WordVectors:
                 self._save(missing, vectors)
             return self._matrix[[self._row[w] for w in words]].astype(np.float32)
 
-    def __len__(self) -> int:
-        return len(self._row)
-
     def _add(self, words: Sequence[str], vectors: np.ndarray) -> None:
         new = [i for i, w in enumerate(words) if w not in self._row]
         if not new:

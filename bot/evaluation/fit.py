@@ -369,6 +369,7 @@ def cross_fitted(
     questions = load_questions(dev_path)
     kb.warm_up()
     collected = collect(kb, questions, progress)
+    order = {q.id: i for i, q in enumerate(questions)}
     outcomes: list[Outcome] = []
     for repeat in range(draws):
         samples = [replace(s, fold=fold_of(s.question.group, repeat)) for s in collected]
@@ -383,7 +384,6 @@ def cross_fitted(
                 answered += evaluate_questions(held_out, held, name, progress).outcomes
             finally:
                 held_out.close()
-        order = {q.id: i for i, q in enumerate(questions)}
         outcomes += sorted(answered, key=lambda o: order[o.question.id])
     return QaResult(outcomes)
 

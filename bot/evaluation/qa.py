@@ -147,11 +147,11 @@ class QaResult:
     def failures(self) -> list[Outcome]:
         return [o for o in self.outcomes if not o.correct]
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "metrics": self.metrics(),
-            "by_kind": self.by_kind(),
-            "failures": [
+    def to_dict(self, failures: bool = True) -> dict[str, Any]:
+        """Metrics and per-kind shares, and (``failures``) each question not handled right."""
+        data: dict[str, Any] = {"metrics": self.metrics(), "by_kind": self.by_kind()}
+        if failures:
+            data["failures"] = [
                 {
                     "id": o.question.id,
                     "question": o.question.question,
@@ -165,8 +165,8 @@ class QaResult:
                     "confidence": round(o.answer.confidence, 4),
                 }
                 for o in self.failures()
-            ],
-        }
+            ]
+        return data
 
 
 def _kind_order(kind: str) -> int:
