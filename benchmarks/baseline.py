@@ -17,9 +17,9 @@ from common import REPO, SCIFACT, console, save, table
 from bot import Settings
 from bot.evaluation.beir import evaluate_beir, load_beir, ndcg_at, recall_at
 from bot.evaluation.qa import (
+    EvaluationLibraries,
     evaluate_qa,
     evaluation_articles,
-    evaluation_knowledge_base,
     load_questions,
     normalise,
     question_set,
@@ -55,8 +55,8 @@ def corpus_qa(work: Path) -> dict[str, Any]:
     for q in questions:
         found = [normalise(d.page_content) for d in store.similarity_search(q.question, k=4)]
         hits += any(normalise(e) in text for e in q.evidence for text in found)
-    kb = evaluation_knowledge_base(Settings(home=work / "product-corpus"))
-    ours = evaluate_qa(kb, question_set("test")).metrics()
+    kbs = EvaluationLibraries(Settings(home=work / "product-corpus"))
+    ours = evaluate_qa(kbs, question_set("test")).metrics()
     return {
         "questions": len(questions),
         "baseline_evidence_hit": hits / len(questions),

@@ -578,31 +578,34 @@ def eval_qa(
     """Answer quality: evidence cited, fact stated, abstentions, follow-ups (per split)."""
     from bot.evaluation.fit import cross_fitted as answer_cross_fitted
     from bot.evaluation.qa import (
+        LIBRARIES,
         SPLITS,
+        EvaluationLibraries,
         evaluate_qa,
-        evaluation_knowledge_base,
         print_qa,
         question_set,
     )
 
     if file is not None:
         kb = _run(knowledge_base)
-        results = {file.name: _run(lambda: evaluate_qa(kb, file, progress_console=errors))}
+        run_file = partial(evaluate_qa, lambda _: kb, file, errors)
+        results = {file.name: _run(run_file)}
     else:
         if split not in (*SPLITS, "both"):
             errors.print(f"[red]Error:[/red] --split must be dev, test or both, not {split!r}.")
             raise typer.Exit(1)
         names = SPLITS if split == "both" else (split,)
-        base = settings()
-        errors.print("Building the evaluation knowledge base (first run only)…")
-        kb = _run(lambda: evaluation_knowledge_base(base))
+        errors.print("Building the evaluation knowledge bases (first run only)…")
+        kbs = EvaluationLibraries(settings())
+        for library in LIBRARIES:
+            _run(partial(kbs, library))
         results = {}
         for name in names:
-            results[name] = _run(partial(evaluate_qa, kb, question_set(name), errors))
+            results[name] = _run(partial(evaluate_qa, kbs, question_set(name), errors))
             if name == "dev" and cross_fitted:
                 dev = question_set("dev")
                 label = "dev, cross-fitted" + (f" (mean of {draws} draws)" if draws > 1 else "")
-                run = partial(answer_cross_fitted, kb, dev, errors, draws)
+                run = partial(answer_cross_fitted, kbs, dev, errors, draws)
                 results[label] = _run(run)
     if as_json:
         data = {name: r.to_dict(failures) for name, r in results.items()}
@@ -620,12 +623,11 @@ def eval_fit(
 ) -> None:
     """Fit the extractive answerer's models on the dev split (never the test split)."""
     from bot.evaluation.fit import fit
-    from bot.evaluation.qa import evaluation_knowledge_base, question_set
+    from bot.evaluation.qa import EvaluationLibraries, question_set
     from bot.linear import default_model_path
 
-    base = settings()
-    kb = _run(lambda: evaluation_knowledge_base(base))
-    model = _run(lambda: fit(kb, question_set("dev"), progress=errors))
+    kbs = EvaluationLibraries(settings())
+    model = _run(lambda: fit(kbs, question_set("dev"), progress=errors))
     target = out or default_model_path()
     model.save(target)
     console.print(

@@ -1,8 +1,12 @@
 """``kb eval qa``: answer quality on a labelled question set, per split.
 
 The shipped set (``qa_dev.jsonl`` and ``qa_test.jsonl``) asks about the bundled
-corpus plus the public articles in ``articles/``; it is evaluated on a
-knowledge base of exactly those articles, built under ``KB_HOME/eval/qa``.
+corpus plus public articles, in two libraries: ``main`` (``articles/``, both
+splits) and ``extra`` (``articles_extra/``, dev only, written later by writers who
+never saw the bot). Each question is answered from a knowledge base of the bundled
+corpus plus its library's articles, built under ``KB_HOME/eval``; the libraries
+are kept apart so that adding articles never changes what the test split is asked
+against (several articles of ``extra`` restate facts of ``main``).
 The answerer's settings are fitted on the dev split only (``kb eval fit``);
 the test split is only ever reported.
 
@@ -10,7 +14,7 @@ Each JSONL line: ``question``, ``answerable``, ``evidence`` (strings, any one of
 which a correct citation contains), ``keywords`` (all must appear in the answer
 text; ``a|b`` accepts either), and optionally ``id``, ``group`` (the fact asked
 about), ``kind``, ``paraphrase``, ``source``, ``mentions`` (near-miss: the entity
-the article does name) and ``history`` (earlier turns of a follow-up).
+the article does name) and ``history`` (earlier turns of a follow-up) and ``library`` (default ``main``).
 """
 
 from __future__ import annotations
@@ -33,6 +37,8 @@ from rich.table import Table
 from bot import Answer, ConfigurationError, KnowledgeBase, Settings, bundled_corpus
 
 SPLITS = ("dev", "test")
+LIBRARIES = ("main", "extra")
+"""The article sets a question may be asked against (``Question.library``)."""
 KINDS = (
     "factoid",
     "list",
@@ -58,6 +64,11 @@ class Question:
     paraphrase: bool = False
     history: list[str] = field(default_factory=list)
     mentions: str | None = None
+    library: str = "main"
+
+
+KnowledgeBases = Callable[[str], KnowledgeBase]
+"""The knowledge base each library's questions are answered from (library name -> it)."""
 
 
 @dataclass(frozen=True)
@@ -213,20 +224,27 @@ def question_set(split: str) -> Path:
     return _package_dir() / f"qa_{split}.jsonl"
 
 
-def evaluation_articles() -> Path:
-    """The public articles the shipped set also asks about (see ``PROVENANCE.md``)."""
-    return _package_dir() / "articles"
+def evaluation_articles(library: str = "main") -> Path:
+    """The public articles of one library of the shipped set (see ``PROVENANCE.md``)."""
+    _check_library(library)
+    return _package_dir() / ("articles" if library == "main" else f"articles_{library}")
 
 
-def evaluation_knowledge_base(settings: Settings) -> KnowledgeBase:
-    """A knowledge base of the bundled corpus plus the evaluation articles.
+def _check_library(library: str) -> None:
+    if library not in LIBRARIES:
+        raise ConfigurationError(f"Unknown library {library!r}: use one of {', '.join(LIBRARIES)}.")
 
-    Built once under ``KB_HOME/eval/qa`` (re-ingesting is a no-op afterwards), so
-    evaluating never touches the user's own knowledge base. Articles ingested there
-    from another installation's copy (another virtualenv, a moved checkout) are
-    forgotten: the figures are for these nine articles only, each once.
+
+def evaluation_knowledge_base(settings: Settings, library: str = "main") -> KnowledgeBase:
+    """A knowledge base of the bundled corpus plus one library's evaluation articles.
+
+    Built once under ``KB_HOME/eval/qa`` (``qa-extra`` for ``extra``; re-ingesting
+    is a no-op afterwards), so evaluating never touches the user's own knowledge
+    base. Articles ingested there from another installation's copy (another
+    virtualenv, a moved checkout) are forgotten: the figures are for this
+    library's articles only, each once.
     """
-    home = settings.home / "eval" / "qa"
+    home = settings.home / "eval" / ("qa" if library == "main" else f"qa-{library}")
     kb = KnowledgeBase(
         settings=settings.model_copy(
             update={"home": home, "auto_ingest": False, "corpus": None, "llm_url": None}
@@ -235,7 +253,7 @@ def evaluation_knowledge_base(settings: Settings) -> KnowledgeBase:
     corpus = bundled_corpus()
     if corpus is None:
         raise ConfigurationError("The bundled corpus was not found; reinstall kb-bot.")
-    report = kb.ingest([corpus, evaluation_articles()])
+    report = kb.ingest([corpus, evaluation_articles(library)])
     if report.failed:
         reasons = "; ".join(f"{f.source}: {f.reason}" for f in report.failed)
         raise ConfigurationError(f"Could not build the evaluation knowledge base: {reasons}")
@@ -244,6 +262,25 @@ def evaluation_knowledge_base(settings: Settings) -> KnowledgeBase:
         if record.source_id not in current:
             kb.forget(record.source_id)
     return kb
+
+
+class EvaluationLibraries:
+    """The evaluation knowledge bases (:func:`evaluation_knowledge_base`), each built
+    when a question of its library is first asked; a :data:`KnowledgeBases`."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._built: dict[str, KnowledgeBase] = {}
+
+    def __call__(self, library: str) -> KnowledgeBase:
+        if library not in self._built:
+            self._built[library] = evaluation_knowledge_base(self.settings, library)
+        return self._built[library]
+
+    def close(self) -> None:
+        for kb in self._built.values():
+            kb.close()
+        self._built.clear()
 
 
 def load_questions(path: Path) -> list[Question]:
@@ -276,8 +313,10 @@ def load_questions(path: Path) -> list[Question]:
                     paraphrase=bool(data.get("paraphrase", False)),
                     history=[str(h) for h in data.get("history") or []],
                     mentions=data.get("mentions"),
+                    library=str(data.get("library", "main")),
                 )
             )
+            _check_library(questions[-1].library)
         except (ValueError, KeyError, TypeError) as exc:
             raise ConfigurationError(f"{path}:{number}: not a valid question ({exc})") from exc
     return questions
@@ -295,31 +334,36 @@ def ask(kb: KnowledgeBase, question: Question) -> Answer:
 
 
 def evaluate_qa(
-    kb: KnowledgeBase,
+    kbs: KnowledgeBases,
     path: Path,
     progress_console: Console | None = None,
     asker: Callable[[KnowledgeBase, Question], Answer] = ask,
 ) -> QaResult:
-    """Ask every question (after one warm-up) and score the answers."""
-    return evaluate_questions(kb, load_questions(path), path.name, progress_console, asker)
+    """Ask every question (after one warm-up per knowledge base) and score the answers."""
+    return evaluate_questions(kbs, load_questions(path), path.name, progress_console, asker)
 
 
 def evaluate_questions(
-    kb: KnowledgeBase,
+    kbs: KnowledgeBases,
     questions: list[Question],
     name: str,
     progress_console: Console | None = None,
     asker: Callable[[KnowledgeBase, Question], Answer] = ask,
 ) -> QaResult:
-    """:func:`evaluate_qa` for questions already loaded (``name`` labels the progress bar)."""
-    kb.warm_up()
-    kb.ask(questions[0].question if questions else "warm up")
+    """:func:`evaluate_qa` for questions already loaded (``name`` labels the progress bar);
+    the outcomes are in the questions' order."""
+    warm: set[str] = set()
     outcomes = []
     with Progress(
         console=progress_console, transient=True, disable=progress_console is None
     ) as bar:
         task = bar.add_task(f"Asking ({name})", total=len(questions))
         for question in questions:
+            kb = kbs(question.library)
+            if question.library not in warm:  # the first answer pays for loading
+                kb.warm_up()
+                kb.ask(question.question)
+                warm.add(question.library)
             started = time.perf_counter()
             answer = asker(kb, question)
             outcomes.append(Outcome(question, answer, time.perf_counter() - started))
