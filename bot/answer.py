@@ -8,7 +8,7 @@ no LLM) quotes the sentences that best answer the question, and
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -124,7 +124,7 @@ class ExtractiveAnswerer:
             evidence.question, evidence.idf, evidence.known, evidence.related
         )
         ranked = self.rank(question, evidence, passages)
-        ranked = _of_expected_type(question, ranked)
+        ranked = _of_expected_type(question, ranked, passages)
         ranked = _of_the_subject(question, ranked, passages)
         confidence = self.answerability(ranked, passages)
         ranked = _named_first(question, ranked)
@@ -645,7 +645,9 @@ def _contiguous(items: list[Candidate], around: int) -> list[Candidate]:
     return run
 
 
-def _of_expected_type(question: Question, ranked: list[Scored]) -> list[Scored]:
+def _of_expected_type(
+    question: Question, ranked: list[Scored], passages: Sequence[Passage] = ()
+) -> list[Scored]:
     """Only sentences that can answer a how-many, when or who question.
 
     A how-many question needs a sentence stating an amount, a when question a
@@ -699,8 +701,9 @@ def _of_expected_type(question: Question, ranked: list[Scored]) -> list[Scored]:
             and (not question.asks_maker or question.states_maker(s.candidate.text))
             and not s.candidate.other_names
         ]
-    if question.kind == "yesno":
-        return [s for s in ranked if settles(question, s.candidate)]
+    if question.kind == "yesno":  # "This dataset…" under an opening that names it
+        opening = _openings(ranked, passages)
+        return [s for s in ranked if settles(question, s.candidate, opening.get(s.candidate.title))]
     if question.asks_place:  # "Where is EleutherAI based?": a sentence that names a place
         return [s for s in ranked if names_place(s.candidate.text)]
     if question.asks_for_named:  # "Which models are open source?": sentences that name some
@@ -726,6 +729,20 @@ def _measures_what_it_names(question: Question, candidate: Candidate) -> bool:
         if not question.name_units or any(unit <= present for unit in question.name_units):
             return True
     return False
+
+
+def _openings(
+    ranked: list[Scored], passages: Sequence[Passage]
+) -> dict[frozenset[str], frozenset[str]]:
+    """What each article's opening passage speaks of, by article title, where it was retrieved:
+    what the article is about, which its sentences need not name again."""
+    opening: dict[frozenset[str], frozenset[str]] = {}
+    for s in ranked:
+        rank = s.candidate.passage_rank
+        if rank < len(passages) and passages[rank].chunk.position == 0:
+            title = s.candidate.title
+            opening[title] = opening.get(title, frozenset()) | s.candidate.about
+    return opening
 
 
 def _of_the_subject(

@@ -291,15 +291,18 @@ def _bulleted(text: str, start: int) -> bool:
     return text[line_start:start].strip() == "-"
 
 
-def settles(question: Question, candidate: Candidate) -> bool:
+def settles(
+    question: Question, candidate: Candidate, article: frozenset[str] | None = None
+) -> bool:
     """Whether a sentence can settle a yes/no question.
 
-    It must be about everything the question names (in the sentence or its
-    headings) and say something about what is asked of it, or its opposite:
+    It must be about everything the question names (in the sentence, its
+    headings, or ``article``: what its article's opening speaks of) and say
+    something about what is asked of it, or its opposite:
     "GPT-4 surpasses human baselines on SuperGLUE" does not settle "Is GPT-4
     open source?"; "GPT-4 is a closed model" would.
     """
-    if question.unknown_names or not question.names <= candidate.about:
+    if question.unknown_names or not question.names <= candidate.about | (article or frozenset()):
         return False  # "Is ChatGPT open source?" in a knowledge base that never names ChatGPT
     asked = set(question.weights) - question.names
     asked = asked - question.subject_heads or asked  # "Is the LLM decontaminator open source?"

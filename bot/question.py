@@ -25,7 +25,7 @@ _ASKS_QUANTITY = re.compile(
 # "What learning rate...", "What is PaLM's context window length?", "Which batch size...":
 # the thing asked for is a measurement, so only a sentence stating an amount answers it.
 _ASKS_MEASURE = re.compile(
-    r"^\W*(what|which)\b[^?]*\b(learning\s+rates?|batch\s+sizes?|context\s+(window|length)s?"
+    r"^\W*(what|which)(?:['’]s)?\s+(?:[^?\s]+\s+){0,4}?(learning\s+rates?|batch\s+sizes?|context\s+(window|length)s?"
     r"|window\s+(size|length)s?|parameter\s+counts?|elo(\s+(rating|score))?|\w+\s+score\s+did|accuracy"
     r"|prices?|costs?|budget|revenues?|income|profits?|valuation|sizes?|lengths?|percentage"
     r"|number\s+of|amount\s+of|count\s+of)\b",
@@ -47,6 +47,22 @@ OUTCOME = re.compile(
 )
 """A sentence that says how a contest ends, or might."""
 _ASKS_TIME = re.compile(r"^\W*(when\b|(in\s+)?(what|which)\s+year\b)", re.IGNORECASE)
+_ASKS_CIRCUMSTANCE = re.compile(
+    r"^\W*when\s+(should|would|could|might|to|do\s+(i|you|we)|does\s+it)\b"
+    r"|^\W*when\b[^?]*\b(useful|helpful|appropriate|needed|necessary|recommended|preferable"
+    r"|better|best|worth|wise|advisable|ideal|suitable|a\s+good\s+(idea|choice|fit)|makes?\s+sense"
+    r"|considered|deemed|regarded|counted|treated|allowed|permitted|required|eligible)\b",
+    re.IGNORECASE,
+)
+""""When is a scenario prompt useful?", "When is a model considered unreleased?", "When should
+I fine-tune?": a circumstance, not a date."""
+_LEADING_CLAUSE = re.compile(
+    r"^\W*(when|if|while|after|before|once|given|for|in|on|at|to|besides|apart\s+from)\b[^,?]{3,120},\s*"
+    r"(?=(what|which|who|whom|whose|why|how|when|where|is|are|was|were|does|do|did|can|could"
+    r"|will|would|should|has|have|had)\b)",
+    re.IGNORECASE,
+)
+"""A clause before the question proper: "When calling a fine-tuned model, why put ### last?"."""
 _ASKS_WHO = re.compile(
     r"^\W*(who\b(?!\s+(will\s+|is\s+going\s+to\s+)?(wins?|winning|leads?|dominates?|prevails?|benefits?|should|loses?)\b)|whom\b|which\s+(company|companies|organi[sz]ations?|firms?|lab|labs|team|group|people)\b)",
     re.IGNORECASE,
@@ -104,6 +120,10 @@ TIME = re.compile(
 )
 # A capitalised or alphanumeric token: a name ("BLOOM", "EleutherAI", "GPT-4", "7B").
 _NAME = re.compile(r"\b(?:[A-Z][\w.\-]*|[\w\-]*\d[\w.\-]*)")
+_NUMBER = re.compile(r"[\d.,%]+|\d[\d.,]*(-[a-z]+)+")
+"""A number, a year or a size ("2019", "7-billion-parameter"): digits, but no name."""
+_NAMED_BEFORE = re.compile(r"[A-Z][\w.\-]*")
+"""A name a number may continue ("PaLM 2"; not "OpenAI's 2019")."""
 
 
 @dataclass(frozen=True)
@@ -660,12 +680,13 @@ drawbacks."""
 
 
 def kind_of(text: str) -> Kind:
-    """The answer a question expects, from its first words."""
+    """The answer a question expects, from the first words of its main clause."""
+    text = _LEADING_CLAUSE.sub("", text, count=1)
     if _ASKS_QUANTITY.search(text) or _ASKS_MEASURE.search(text):
         return "quantity"
     if _ASKS_OUTCOME.search(text):
         return "outcome"
-    if _ASKS_TIME.search(text):
+    if _ASKS_TIME.search(text) and not _ASKS_CIRCUMSTANCE.search(text):
         return "time"
     if _ASKS_WHO.search(text):
         return "who"
@@ -687,6 +708,8 @@ def _names(text: str) -> set[str]:
         token = word.strip("?!.,;:\"'()[]“”‘’")
         if not token or not _NAME.fullmatch(token):
             continue
+        if _NUMBER.fullmatch(token) and not (i and _is_name(words[i - 1], i - 1)):
+            continue  # "2019", "7-billion-parameter"; but "PaLM 2", "Llama 2"
         if (
             i == 0
             and token.isalpha()
@@ -696,6 +719,13 @@ def _names(text: str) -> set[str]:
             continue  # "What", "Is", "Which": a capital only because it starts the question
         found.update(terms(token))
     return found
+
+
+def _is_name(word: str, position: int) -> bool:
+    """Whether ``word`` at ``position`` of a question is a name a number may continue."""
+    if not _NAMED_BEFORE.fullmatch(word):
+        return False
+    return position > 0 or not word.isalpha() or word[1:].isupper()
 
 
 _MEASURES = {

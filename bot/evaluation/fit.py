@@ -160,7 +160,7 @@ def _ranked(sample: Sample, model: LogisticModel) -> list[Scored]:
     p = softmax(model.logits(np.vstack([c.features for c in sample.candidates])))
     order = np.argsort(-p, kind="stable")
     ranked = [Scored(sample.candidates[i], float(p[i])) for i in order]
-    return _of_expected_type(sample.analysed, ranked)
+    return _of_expected_type(sample.analysed, ranked, sample.passages)
 
 
 def _label(sample: Sample, candidate: Candidate) -> bool:

@@ -209,6 +209,35 @@ def test_which_is_asks_for_one_thing_and_which_plural_for_a_list() -> None:
     assert kind_of("Which models are open?") == "list"
 
 
+def test_when_asks_for_a_date_unless_it_asks_for_a_circumstance() -> None:
+    assert kind_of("When was BERT released?") == "time"
+    assert kind_of("When did Anthropic release Claude-1.3?") == "time"
+    assert kind_of("When is a scenario prompt useful?") != "time"
+    assert kind_of("When is a model considered unreleased under the policy?") != "time"
+    assert kind_of("When should I fine-tune a model?") != "time"
+
+
+def test_a_clause_before_the_question_does_not_decide_its_kind() -> None:
+    assert kind_of("When calling a fine-tuned model, why put ### at the end?") == "why"
+    assert kind_of("Before deploying GPT-2, should you check it for bias?") == "yesno"
+    assert kind_of("In the human rating, how many times did Alpaca win?") == "quantity"
+
+
+def test_a_measure_asked_for_comes_early_in_the_question() -> None:
+    assert kind_of("What context length do the LongChat models support?") == "quantity"
+    assert kind_of("What's the size of the DeepMind model?") == "quantity"
+    assert kind_of(
+        "What do the authors think explains 7B chatbots rivalling twice their size?"
+    ) != ("quantity")
+
+
+def test_numbers_and_years_are_no_names_but_a_number_after_a_name_is_part_of_it() -> None:
+    assert _analyse("Which parameter counts did OpenAI release in 2019?").names == {"openai"}
+    assert _analyse("Why do 7-billion-parameter chatbots do well?").names == set()
+    assert _analyse("How many parameters does PaLM 2 have?").names == {"palm", "2"}
+    assert _analyse("Is databricks-dolly-15k open?").names >= {"15k"}
+
+
 def test_common_acronyms_name_no_one() -> None:
     sentence = "Lack of transparency makes it hard to see how a closed-source LLM or AI decides."
     assert proper_nouns(sentence) == set()
@@ -456,6 +485,16 @@ def test_a_polite_request_is_asked_as_what_it_requests() -> None:
     assert as_request("Can open models be fine-tuned?") == "Can open models be fine-tuned?"
     whether = "Can you tell me whether BLOOM is open?"  # still a yes/no question
     assert as_request(whether) == whether
+
+
+def test_a_yes_no_question_is_settled_by_a_sentence_whose_article_names_what_it_names() -> None:
+    question = _analyse("Were contributors to databricks-dolly-15k allowed to use generative AI?")
+    sentence = _sentence("Contributors were told to avoid using generative AI in their responses.")
+    elsewhere = frozenset(terms("databricks-dolly-15k is an open dataset"))
+
+    assert not settles(question, sentence)  # the dataset is named only elsewhere in its article
+    assert settles(question, sentence, elsewhere)
+    assert not settles(question, _sentence("The weights are released."), elsewhere)
 
 
 def test_a_yes_no_word_the_knowledge_base_never_uses_is_settled_in_another() -> None:
