@@ -698,6 +698,7 @@ def _of_expected_type(
             for s in ranked
             if states_expected(question, s.candidate.text)
             and not question.lacks_attribute(set(s.candidate.terms), s.candidate.title)
+            and not question.lacks_count(set(s.candidate.terms))
             and (not question.asks_maker or question.states_maker(s.candidate.text))
             and not s.candidate.other_names
         ]

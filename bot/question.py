@@ -181,6 +181,10 @@ class Question:
     """The noun a name qualifies after "the" ("decontaminator" in "Is the LLM decontaminator
     open source?", "team" in "Will the Vicuna team release the dataset?"): part of what the
     question is about, not of what it asks about it."""
+    counted: frozenset[str] = frozenset()
+    """What a "how many" question counts, in the words the knowledge base uses ("gpu" in
+    "How many GPUs…?"); empty when it uses none of them ("graphics cards" for "GPUs" is
+    another way of saying it)."""
 
     @property
     def sense_subject(self) -> frozenset[str]:
@@ -298,7 +302,8 @@ class Question:
         weights = {term: idf(term) for term in all_terms if known(term)}
         ranked = sorted(weights, key=lambda t: -weights[t])
         rare = frozenset(ranked[: math.ceil(len(ranked) / 2)])
-        mentioned = _names(text) & set(all_terms)
+        # "How many GPUs…?": what is counted is asked about, however it is written
+        mentioned = (_names(text) - _counted(text)) & set(all_terms)
         names = mentioned & set(weights)
         unknown_names = 1 - len(names) / len(mentioned) if mentioned else 0.0
         seen = related or known
@@ -340,6 +345,9 @@ class Question:
             frozenset(set(weights) - names - _answer_type(text)) if names else frozenset(),
             kind_of(text) == "who" and bool(names) and bool(_MAKING_WORDS & _raw_words(text)),
             frozenset(_subject_heads(text)) & set(weights),
+            frozenset(_counted(text) & set(weights))
+            if _counted(text) <= set(weights)
+            else frozenset(),
         )
 
     def lacks_attribute(self, present: set[str], title: frozenset[str] = frozenset()) -> bool:
@@ -352,6 +360,11 @@ class Question:
         if not asked or not self.names <= present | title:  # named in its article's title
             return False
         return not asked & said_of(present)
+
+    def lacks_count(self, present: set[str]) -> bool:
+        """Whether ``present`` never says what a "how many" question counts: "ranging from 7B
+        to 33B parameters" does not say how many GPUs trained Vicuna-33B."""
+        return bool(self.counted) and not self.counted & said_of(present)
 
     def about_other_names(self, present: set[str]) -> bool:
         """Whether ``present`` holds none of the names the question mentions, each whole.
@@ -719,6 +732,20 @@ def _names(text: str) -> set[str]:
             continue  # "What", "Is", "Which": a capital only because it starts the question
         found.update(terms(token))
     return found
+
+
+_HOW_MANY = re.compile(
+    r"^\W*how\s+many\s+((?:[\w\-]+\s+){0,2}?[\w\-]+?)"
+    r"(?=\s+(?:do|does|did|is|are|was|were|has|have|had|can|could|will|would|went|in|of|per|for"
+    r"|on|from|make|made|fed)\b|\s*,|\W*$)",
+    re.IGNORECASE,
+)
+
+
+def _counted(text: str) -> set[str]:
+    """The terms of what a "how many" question counts ("GPUs" in "How many GPUs…?")."""
+    found = _HOW_MANY.search(_LEADING_CLAUSE.sub("", text, count=1))
+    return set(terms(found.group(1))) if found else set()
 
 
 def _is_name(word: str, position: int) -> bool:

@@ -36,6 +36,21 @@ def test_a_sentence_that_names_the_entity_but_not_the_asked_attribute_lacks_it()
     assert not question.lacks_attribute(size)
 
 
+def test_a_how_many_question_needs_a_sentence_that_says_what_it_counts() -> None:
+    gpus = _analyse("How many GPUs were used to train Vicuna-33B?")
+
+    assert gpus.counted == {"gpu"} and "gpu" not in gpus.names
+    assert gpus.lacks_count(set(terms("Vicuna-v1.3 models, from 7B to 33B parameters, trained")))
+    assert not gpus.lacks_count(set(terms("Vicuna-33B was trained on 8 A100 GPUs in one day")))
+    # counted in words the knowledge base never uses: another way of saying it
+    cards = Question.analyse(
+        "How many graphics cards did the run need?",
+        idf=lambda term: 1.0,
+        known=lambda term: term not in {"graphic", "card"},
+    )
+    assert not cards.counted and not cards.lacks_count(set(terms("8 A100 GPUs")))
+
+
 def test_a_sentence_about_other_names_is_not_about_the_question() -> None:
     question = _analyse("How many parameters does GPT-3 have?")
 
