@@ -206,7 +206,9 @@ def frame(question: str) -> Frame:
     if names:
         # "GPUs" in "What did Anthropic spend on GPUs?" names no one the talk is about
         proper = [n for n in names if question[n.start : n.end].lower() not in COMMON_ACRONYMS]
-        return Frame(question, (proper or names)[-1])
+        # "Chatbot Arena" in "How many battles has PaLM 2 fought in Chatbot Arena?" is where
+        acting = [n for n in proper or names if not _after_preposition(tokens, n)]
+        return Frame(question, (acting or proper or names)[-1])
     for i, token in enumerate(tokens):
         if token.is_content:
             end = i
@@ -214,6 +216,19 @@ def frame(question: str) -> Frame:
                 end += 1
             return Frame(question, _Span(token.start, tokens[end].end))
     return Frame(question, None)
+
+
+_WHERE = _words("in at on from during within across inside into throughout since until")
+
+
+def _after_preposition(tokens: list[_Token], span: _Span) -> bool:
+    """Whether a name run stands after a preposition of place or time ("in Chatbot Arena",
+    "from the Vicuna team"): where or when, rarely what the talk is about ("with GPT-J"
+    may well be)."""
+    i = next(t.index for t in tokens if t.start == span.start) - tokens[0].index
+    while i > 0 and tokens[i - 1].bare in _DETERMINERS:
+        i -= 1
+    return i > 0 and tokens[i - 1].bare in _WHERE
 
 
 def _run_before(tokens: list[_Token], i: int) -> _Span | None:

@@ -100,6 +100,17 @@ GPT_J = "Why did EleutherAI take GPT-J offline?"
             "What are the drawbacks of closed-source models?",
         ),
         ([BLOOM], "What about its licence?", "What about the licence of BLOOM?"),
+        # a name after "in", "at", "from"… is where or when, not what is talked about
+        (
+            ["How many battles has PaLM 2 fought in Chatbot Arena so far?"],
+            "And what's its overall rank?",
+            "What's the overall rank of PaLM 2?",
+        ),
+        (
+            ["What is the Open QA category in databricks-dolly-15k?"],
+            "Does it come with a reference text?",
+            "Does Open QA come with a reference text?",
+        ),
         ([BLOOM], "What about training data?", "What about training data of BLOOM?"),
         # no subject of its own
         (["Did EleutherAI take GPT-J offline?"], "Why?", "Why did EleutherAI take GPT-J offline?"),
