@@ -758,10 +758,16 @@ def _of_the_subject(
         return ranked
     senses = question.senses_asked
     titles = [frozenset(terms(p.chunk.title)) for p in passages]
+    # a name ("databricks-dolly-15k") may be said by the article's opening alone
+    opening = _openings(ranked, passages) if subject <= question.names else {}
     return [
         s
         for s in ranked
-        if question.names_subject(s.candidate.terms | titles[s.candidate.passage_rank])
+        if question.names_subject(
+            s.candidate.terms
+            | titles[s.candidate.passage_rank]
+            | opening.get(s.candidate.title, frozenset())
+        )
         and senses & s.candidate.terms  # the pros or cons asked for, not its other features
     ]
 

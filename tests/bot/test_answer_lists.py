@@ -20,6 +20,8 @@ from bot.answer import (
     _attribute_first,
     _items_after,
     _items_before,
+    _of_expected_type,
+    _of_the_subject,
     _Reader,
     _reason_beside,
     _with_their_lines,
@@ -223,3 +225,30 @@ def test_an_answer_model_fitted_on_other_features_is_refused_with_a_clear_error(
 
     with pytest.raises(ConfigurationError, match=r"soft_coverage.*kb eval fit"):
         ExtractiveAnswerer(ExtractiveSettings(model_path=path))
+
+
+def _read(rank: int, text: str, section: str = "", position: int = 0) -> tuple[Candidate, Any]:
+    said = frozenset(terms(f"{section} {text}"))
+    candidate = _candidate(rank, 0, text, terms=said, words=frozenset(terms(text)))
+    candidate = replace(candidate, headings=frozenset(terms(section)), title=frozenset())
+    chunk = SimpleNamespace(source_id="dolly", position=position, sentences=[None], title="Summary")
+    return candidate, SimpleNamespace(chunk=chunk)
+
+
+def test_a_name_said_by_its_articles_opening_alone_names_what_its_sentences_are_about() -> None:
+    opening, first = _read(0, "databricks-dolly-15k is an open instruction dataset.")
+    limits, later = _read(1, "Some annotators may not be native speakers.", "Known Limitations", 5)
+    allowed, later2 = _read(2, "The dataset can be used for commercial purposes.", "", 6)
+    cons = Question.analyse(
+        "What are the known limitations of databricks-dolly-15k?", idf=lambda t: 1.0
+    )
+    paid = Question.analyse("Can databricks-dolly-15k be used commercially?", idf=lambda t: 1.0)
+
+    read = [first, later, later2]
+    assert [s.candidate for s in _of_the_subject(cons, _ranked(opening, limits), read)] == [limits]
+    assert allowed in [
+        s.candidate for s in _of_expected_type(paid, _ranked(opening, allowed), read)
+    ]
+    # without the opening among the passages read, nothing says they are the dataset's
+    assert not _of_the_subject(cons, _ranked(limits), [later, later])
+    assert not _of_expected_type(paid, _ranked(allowed), [later2, later2, later2])
