@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bot.question import NUMBER, TIME, Question, proper_nouns, said_of, states
+from bot.question import NUMBER, TIME, Question, proper_nouns, said_of, states, states_count
 from bot.retrieve import Passage
 from bot.terms import content_words, terms
 
@@ -85,6 +85,12 @@ _MONEY = re.compile(
     re.IGNORECASE,
 )
 """What something cost is stated in money: "two approaches" is no price."""
+_SUM_OF_MONEY = re.compile(
+    r"[$€£¥]\s?\d[\d.,]*(\s*(thousand|million|billion|[kmb]n?)\b)?"
+    r"|\b\d[\d.,]*\s*(thousand|million|billion)?\s*(dollars|usd|euros)\b",
+    re.IGNORECASE,
+)
+"""A sum of money ("$10 million"), which counts no GPUs."""
 
 _ASKS_PERCENT = re.compile(r"\b(percentage|per\s*cent|what\s+(share|proportion|fraction))\b", re.I)
 _PERCENT = re.compile(r"%|\bper\s*cent\b|\b(half|third|quarter|fifth|tenth)s?\b", re.I)
@@ -328,6 +334,8 @@ def states_expected(question: Question, sentence: str) -> bool:
                 return False
             if _PRICE_LEVEL.search(sentence):  # "Can be expensive, especially for smaller…"
                 return True
+        if question.counted:  # "How many GPUs…?" is not answered by "$10 million of GPUs"
+            return states_count(_SUM_OF_MONEY.sub(" ", sentence), question)
         return states(NUMBER, sentence, question.text)
     if question.kind == "time":
         return states(TIME, sentence, question.text)

@@ -743,9 +743,10 @@ _HOW_MANY = re.compile(
 
 
 def _counted(text: str) -> set[str]:
-    """The terms of what a "how many" question counts ("GPUs" in "How many GPUs…?")."""
+    """The terms of what a "how many" question counts, its head noun ("GPUs" in "How many
+    GPUs…?", "URLs" in "How many Reddit-shared URLs…?")."""
     found = _HOW_MANY.search(_LEADING_CLAUSE.sub("", text, count=1))
-    return set(terms(found.group(1))) if found else set()
+    return set(terms(found.group(1).split()[-1].split("-")[-1])) if found else set()
 
 
 def _is_name(word: str, position: int) -> bool:
@@ -845,6 +846,29 @@ def _name_units(text: str) -> tuple[frozenset[str], ...]:
             units.append(found)
         joinable = bool(found) and not word.endswith((",", ";", ":", "?", "."))
     return tuple(frozenset(unit) for unit in units)
+
+
+def states_count(sentence: str, question: Question) -> bool:
+    """Whether ``sentence`` has an amount (as :func:`states` finds them) of what a "how many"
+    question counts, named within a few words after it ("8 A100 GPUs", "80 high-quality,
+    multi-turn questions"); "hundreds of thousands coaching GPT-3" counts no GPUs."""
+    asked = {m.group(0).lower() for m in NUMBER.finditer(question.text)}
+    dates = [m.span() for m in _DATE.finditer(sentence)]
+    for m in NUMBER.finditer(sentence):
+        if (
+            m.group(0).lower() in asked
+            or _IN_NAME.search(sentence, 0, m.start())
+            or any(start <= m.start() < end for start, end in dates)
+        ):
+            continue
+        after = " ".join(sentence[m.start() :].split()[: _COUNT_WINDOW + 1])  # "one day"
+        if question.counted & said_of(set(terms(after))):
+            return True
+    return False
+
+
+_COUNT_WINDOW = 5
+"""Words after an amount that may name what it counts."""
 
 
 def states(pattern: re.Pattern[str], sentence: str, question: str) -> bool:

@@ -51,6 +51,16 @@ def test_a_how_many_question_needs_a_sentence_that_says_what_it_counts() -> None
     assert not cards.counted and not cards.lacks_count(set(terms("8 A100 GPUs")))
 
 
+def test_a_how_many_question_is_answered_by_an_amount_of_what_it_counts() -> None:
+    gpus = _analyse("How many GPUs did Anthropic use?")
+    questions = _analyse("How many questions does MT-Bench include?")
+
+    assert states_expected(gpus, "Vicuna was trained on 8 A100 GPUs in one day.")
+    assert not states_expected(gpus, "Anthropic consumed upwards of $10 million price of GPUs.")
+    assert not states_expected(gpus, "OpenAI spent hundreds of thousands coaching GPT-3.")
+    assert states_expected(questions, "MT-Bench includes 80 high-quality, multi-turn questions.")
+
+
 def test_a_sentence_about_other_names_is_not_about_the_question() -> None:
     question = _analyse("How many parameters does GPT-3 have?")
 
@@ -106,7 +116,8 @@ def test_one_alone_is_no_amount_but_a_share_must_be_a_share() -> None:
     share = _analyse("What percentage of companies use open-source models?")
 
     assert not states_expected(many, "The future likely isn't about one approach dominating.")
-    assert states_expected(many, "Training took one day on eight GPUs.")
+    assert states_expected(many, "The library holds one hundred articles.")
+    assert states_expected(_analyse("How many days did it take?"), "It took one day on 8 GPUs.")
     assert not states_expected(share, "Models use licences like Apache 2.0 and MIT.")
     assert states_expected(share, "About 20% of companies run open models.")
 
