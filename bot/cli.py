@@ -584,6 +584,7 @@ def eval_qa(
         evaluate_qa,
         print_qa,
         question_set,
+        with_libraries,
     )
 
     if file is not None:
@@ -607,8 +608,9 @@ def eval_qa(
                 label = "dev, cross-fitted" + (f" (mean of {draws} draws)" if draws > 1 else "")
                 run = partial(answer_cross_fitted, kbs, dev, errors, draws)
                 results[label] = _run(run)
+    results = with_libraries(results)
     if as_json:
-        data = {name: r.to_dict(failures) for name, r in results.items()}
+        data = {name: r.to_dict(failures and " · " not in name) for name, r in results.items()}
         console.print_json(data=data)
     else:
         print_qa(results, console, failures=failures)

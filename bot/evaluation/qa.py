@@ -382,8 +382,27 @@ _ROWS = (
 )
 
 
+_LIBRARY_PART = " · "
+
+
+def with_libraries(results: dict[str, QaResult]) -> dict[str, QaResult]:
+    """``results``, each followed by its part per library when it spans several
+    ("dev · main", "dev · extra"): the extra library's questions were written blind to
+    the bot and are never fitted on, so they are worth reading apart."""
+    split: dict[str, QaResult] = {}
+    for name, result in results.items():
+        split[name] = result
+        libraries = dict.fromkeys(o.question.library for o in result.outcomes)
+        if len(libraries) > 1:
+            for library in libraries:
+                part = [o for o in result.outcomes if o.question.library == library]
+                split[f"{name}{_LIBRARY_PART}{library}"] = QaResult(part)
+    return split
+
+
 def print_qa(results: dict[str, QaResult], console: Console, *, failures: bool = True) -> None:
-    """One table with a column per split (``dev``, ``test`` or a file name), then the misses."""
+    """One table with a column per split (``dev``, ``test`` or a file name, and their parts
+    per library), then the misses."""
     names = list(results)
     metrics = {name: r.metrics() for name, r in results.items()}
     counts = ", ".join(
@@ -418,6 +437,8 @@ def print_qa(results: dict[str, QaResult], console: Console, *, failures: bool =
     if not failures:
         return
     for name, result in results.items():
+        if _LIBRARY_PART in name:
+            continue  # listed with the whole
         missed = result.failures()
         if not missed:
             continue

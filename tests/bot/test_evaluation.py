@@ -6,6 +6,8 @@ import hashlib
 import json
 from collections import Counter
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import numpy as np
 import pytest
@@ -23,6 +25,7 @@ from bot.evaluation.qa import (
     load_questions,
     normalise,
     question_set,
+    with_libraries,
 )
 from bot.linear import AnswerModel
 from ingest.load import expand, read
@@ -308,3 +311,19 @@ def test_beir_evaluation_ingests_through_the_pipeline_and_scores_every_method(
     payload = result.to_dict()
     assert payload["dataset"] == "tiny" and payload["queries"] == 2
     assert set(payload["methods"]["hybrid"]) == {"ndcg@10", "recall@100"}
+
+
+def test_results_over_several_libraries_are_also_reported_per_library() -> None:
+    def outcome(library: str, answered: bool) -> Any:
+        question = Question("q", "Q?", False, [], [], kind="near_miss", library=library)
+        answer = SimpleNamespace(answered=answered, citations=[])
+        return SimpleNamespace(question=question, answer=answer, seconds=0.01)
+
+    mixed = QaResult([outcome("main", False), outcome("extra", True), outcome("extra", False)])
+    only_main = QaResult([outcome("main", False)])
+
+    split = with_libraries({"dev": mixed, "test": only_main})
+
+    assert list(split) == ["dev", "dev · main", "dev · extra", "test"]
+    assert split["dev · extra"].metrics()["abstention_near_miss"] == 0.5
+    assert split["dev · main"].metrics()["abstention_near_miss"] == 1.0
