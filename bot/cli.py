@@ -579,6 +579,7 @@ def eval_qa(
     from bot.evaluation.fit import cross_fitted as answer_cross_fitted
     from bot.evaluation.qa import (
         LIBRARIES,
+        LIBRARY_PART,
         SPLITS,
         EvaluationLibraries,
         evaluate_qa,
@@ -610,7 +611,8 @@ def eval_qa(
                 results[label] = _run(run)
     results = with_libraries(results)
     if as_json:
-        data = {name: r.to_dict(failures and " · " not in name) for name, r in results.items()}
+        # the failures are listed once, with the whole split
+        data = {n: r.to_dict(failures and LIBRARY_PART not in n) for n, r in results.items()}
         console.print_json(data=data)
     else:
         print_qa(results, console, failures=failures)

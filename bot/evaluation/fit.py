@@ -385,8 +385,8 @@ def cross_fitted(
 ) -> QaResult:
     """The dev split answered by models that never saw the question's fact group.
 
-    The shipped model is fitted on the whole dev split, so asking it the dev
-    questions again flatters it. Here each of the :data:`FOLDS` folds (by fact
+    The shipped model is fitted on the dev split (its main library), so asking it
+    those questions again flatters it. Here each of the :data:`FOLDS` folds (by fact
     group, as in fitting) is answered by a model fitted, exactly as :func:`fit`
     does, on the other folds (of :data:`FITTED_LIBRARIES`; the others' questions are
     only answered): a dev figure as honest as the test split's, that a setting may be

@@ -14,7 +14,8 @@ Each JSONL line: ``question``, ``answerable``, ``evidence`` (strings, any one of
 which a correct citation contains), ``keywords`` (all must appear in the answer
 text; ``a|b`` accepts either), and optionally ``id``, ``group`` (the fact asked
 about), ``kind``, ``paraphrase``, ``source``, ``mentions`` (near-miss: the entity
-the article does name) and ``history`` (earlier turns of a follow-up) and ``library`` (default ``main``).
+the article does name), ``history`` (earlier turns of a follow-up) and ``library``
+(``main`` unless said).
 """
 
 from __future__ import annotations
@@ -382,7 +383,8 @@ _ROWS = (
 )
 
 
-_LIBRARY_PART = " · "
+LIBRARY_PART = " · "
+"""Between a result's name and a library's in :func:`with_libraries` ("dev · extra")."""
 
 
 def with_libraries(results: dict[str, QaResult]) -> dict[str, QaResult]:
@@ -396,7 +398,7 @@ def with_libraries(results: dict[str, QaResult]) -> dict[str, QaResult]:
         if len(libraries) > 1:
             for library in libraries:
                 part = [o for o in result.outcomes if o.question.library == library]
-                split[f"{name}{_LIBRARY_PART}{library}"] = QaResult(part)
+                split[f"{name}{LIBRARY_PART}{library}"] = QaResult(part)
     return split
 
 
@@ -437,7 +439,7 @@ def print_qa(results: dict[str, QaResult], console: Console, *, failures: bool =
     if not failures:
         return
     for name, result in results.items():
-        if _LIBRARY_PART in name:
+        if LIBRARY_PART in name:
             continue  # listed with the whole
         missed = result.failures()
         if not missed:
