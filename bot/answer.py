@@ -704,7 +704,16 @@ def _of_expected_type(
         ]
     if question.kind == "yesno":  # "This dataset…" under an opening that names it
         opening = _openings(ranked, passages)
-        return [s for s in ranked if settles(question, s.candidate, opening.get(s.candidate.title))]
+        read: dict[frozenset[str], frozenset[str]] = {}
+        for s in ranked:
+            read[s.candidate.title] = read.get(s.candidate.title, frozenset()) | s.candidate.about
+        return [
+            s
+            for s in ranked
+            if settles(
+                question, s.candidate, opening.get(s.candidate.title), read[s.candidate.title]
+            )
+        ]
     if question.asks_place:  # "Where is EleutherAI based?": a sentence that names a place
         return [s for s in ranked if names_place(s.candidate.text)]
     if question.asks_for_named:  # "Which models are open source?": sentences that name some

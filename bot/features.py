@@ -298,18 +298,26 @@ def _bulleted(text: str, start: int) -> bool:
 
 
 def settles(
-    question: Question, candidate: Candidate, article: frozenset[str] | None = None
+    question: Question,
+    candidate: Candidate,
+    article: frozenset[str] | None = None,
+    read: frozenset[str] | None = None,
 ) -> bool:
     """Whether a sentence can settle a yes/no question.
 
     It must be about everything the question names (in the sentence, its
-    headings, or ``article``: what its article's opening speaks of) and say
-    something about what is asked of it, or its opposite:
+    headings, or ``article``: what its article's opening speaks of; a name that
+    only qualifies what is asked about, "Stanford" in "the Stanford model", also
+    anywhere in ``read``, what was read of its article) and say something about
+    what is asked of it, or its opposite:
     "GPT-4 surpasses human baselines on SuperGLUE" does not settle "Is GPT-4
     open source?"; "GPT-4 is a closed model" would.
     """
-    if question.unknown_names or not question.names <= candidate.about | (article or frozenset()):
+    about = candidate.about | (article or frozenset())
+    if question.unknown_names or not question.names - question.qualifiers <= about:
         return False  # "Is ChatGPT open source?" in a knowledge base that never names ChatGPT
+    if not question.qualifiers <= about | (read or frozenset()):
+        return False
     asked = set(question.weights) - question.names
     asked = asked - question.subject_heads or asked  # "Is the LLM decontaminator open source?"
     if not asked:

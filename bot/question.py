@@ -181,6 +181,9 @@ class Question:
     """The noun a name qualifies after "the" ("decontaminator" in "Is the LLM decontaminator
     open source?", "team" in "Will the Vicuna team release the dataset?"): part of what the
     question is about, not of what it asks about it."""
+    qualifiers: frozenset[str] = frozenset()
+    """Names that qualify a noun after "the" ("Stanford" in "Does the Stanford model make
+    things up?"): they describe what is asked about; its article may say them anywhere."""
     counted: frozenset[str] = frozenset()
     """What a "how many" question counts, in the words the knowledge base uses ("gpu" in
     "How many GPUs…?"); empty when it uses none of them ("graphics cards" for "GPUs" is
@@ -345,6 +348,7 @@ class Question:
             frozenset(set(weights) - names - _answer_type(text)) if names else frozenset(),
             kind_of(text) == "who" and bool(names) and bool(_MAKING_WORDS & _raw_words(text)),
             frozenset(_subject_heads(text)) & set(weights),
+            frozenset(_qualifying_names(text)) & names,
             frozenset(_counted(text) & set(weights))
             if _counted(text) <= set(weights)
             else frozenset(),
@@ -802,6 +806,22 @@ def _measure_words(text: str) -> tuple[frozenset[str], ...]:
 
 _DETERMINERS = frozenset({"the", "a", "an", "this", "that", "its", "their", "our", "your"})
 _HEAD = re.compile(r"[a-z][a-z\-]*")
+
+
+def _qualifying_names(text: str) -> set[str]:
+    """Terms of the names that qualify a noun after a determiner ("Stanford" in "the Stanford
+    model", "LMSYS" in "the LMSYS contamination detector"): they describe what is asked about."""
+    found: set[str] = set()
+    words = [w.strip("?!.,;:\"'()[]“”‘’") for w in text.split()]
+    for i in range(1, len(words) - 1):
+        if words[i - 1].lower() not in _DETERMINERS:
+            continue
+        j = i
+        while j < len(words) and words[j] and _NAME.fullmatch(words[j]) and words[j] != "I":
+            j += 1
+        if j > i and j < len(words) and _HEAD.fullmatch(words[j]):
+            found.update(t for w in words[i:j] for t in terms(w))
+    return found
 
 
 def _subject_heads(text: str) -> set[str]:

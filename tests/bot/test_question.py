@@ -523,6 +523,22 @@ def test_a_yes_no_question_is_settled_by_a_sentence_whose_article_names_what_it_
     assert not settles(question, _sentence("The weights are released."), elsewhere)
 
 
+def test_a_name_that_only_qualifies_what_is_asked_may_be_said_anywhere_in_the_article() -> None:
+    question = _analyse("Does the Stanford model often make things up?")
+    sentence = _sentence("Alpaca often makes things up, a common deficiency of such models.")
+    read = frozenset(terms("Alpaca was made by a team at Stanford"))
+
+    assert question.qualifiers == {"stanford"}
+    assert not settles(question, sentence)
+    assert settles(question, sentence, None, read)
+    # a name asked about itself is not a qualifier: it must be in the sentence or the opening
+    gpt4 = _analyse("Is GPT-4 open source?")
+    assert not gpt4.qualifiers
+    assert not settles(
+        gpt4, _sentence("Open models are open source."), None, frozenset({"gpt", "4"})
+    )
+
+
 def test_a_yes_no_word_the_knowledge_base_never_uses_is_settled_in_another() -> None:
     question = Question.analyse(
         "Do Anthropic and Cohere make people pay to use their models?",
