@@ -808,10 +808,11 @@ _DETERMINERS = frozenset({"the", "a", "an", "this", "that", "its", "their", "our
 _HEAD = re.compile(r"[a-z][a-z\-]*")
 
 
-def _qualifying_names(text: str) -> set[str]:
-    """Terms of the names that qualify a noun after a determiner ("Stanford" in "the Stanford
-    model", "LMSYS" in "the LMSYS contamination detector"): they describe what is asked about."""
-    found: set[str] = set()
+def _qualified_nouns(text: str) -> list[tuple[list[str], str]]:
+    """Each run of names between a determiner and a noun, with the noun: (["LLM"],
+    "decontaminator") in "the LLM decontaminator", (["Vicuna"], "team") in "the Vicuna
+    team"; nothing for "GPT-4 open" in "Is GPT-4 open source?" (no determiner)."""
+    found: list[tuple[list[str], str]] = []
     words = [w.strip("?!.,;:\"'()[]“”‘’") for w in text.split()]
     for i in range(1, len(words) - 1):
         if words[i - 1].lower() not in _DETERMINERS:
@@ -820,24 +821,19 @@ def _qualifying_names(text: str) -> set[str]:
         while j < len(words) and words[j] and _NAME.fullmatch(words[j]) and words[j] != "I":
             j += 1
         if j > i and j < len(words) and _HEAD.fullmatch(words[j]):
-            found.update(t for w in words[i:j] for t in terms(w))
+            found.append((words[i:j], words[j]))
     return found
 
 
+def _qualifying_names(text: str) -> set[str]:
+    """Terms of the names that qualify a noun ("Stanford" in "the Stanford model"): they
+    describe what is asked about."""
+    return {t for names, _ in _qualified_nouns(text) for name in names for t in terms(name)}
+
+
 def _subject_heads(text: str) -> set[str]:
-    """Terms of the nouns names qualify after a determiner: "the LLM decontaminator",
-    "the Vicuna team" (not "GPT-4 open" in "Is GPT-4 open source?": no determiner)."""
-    heads: set[str] = set()
-    words = [w.strip("?!.,;:\"'()[]“”‘’") for w in text.split()]
-    for i in range(1, len(words) - 1):
-        if words[i - 1].lower() not in _DETERMINERS:
-            continue
-        j = i
-        while j < len(words) and words[j] and _NAME.fullmatch(words[j]) and words[j] != "I":
-            j += 1
-        if j > i and j < len(words) and _HEAD.fullmatch(words[j]):
-            heads.update(terms(words[j]))
-    return heads
+    """Terms of the nouns names qualify ("decontaminator" in "the LLM decontaminator")."""
+    return {t for _, noun in _qualified_nouns(text) for t in terms(noun)}
 
 
 def _name_units(text: str) -> tuple[frozenset[str], ...]:
