@@ -8,7 +8,7 @@ no LLM) quotes the sentences that best answer the question, and
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -703,10 +703,7 @@ def _of_expected_type(
             and not s.candidate.other_names
         ]
     if question.kind == "yesno":  # "This dataset…" under an opening that names it
-        opening = _openings(ranked, passages)
-        read: dict[frozenset[str], frozenset[str]] = {}
-        for s in ranked:
-            read[s.candidate.title] = read.get(s.candidate.title, frozenset()) | s.candidate.about
+        opening, read = _openings(ranked, passages), _said_by_article(ranked)
         return [
             s
             for s in ranked
@@ -746,13 +743,20 @@ def _openings(
 ) -> dict[frozenset[str], frozenset[str]]:
     """What each article's opening passage speaks of, by article title, where it was retrieved:
     what the article is about, which its sentences need not name again."""
-    opening: dict[frozenset[str], frozenset[str]] = {}
+    return _said_by_article(
+        s
+        for s in ranked
+        if s.candidate.passage_rank < len(passages)
+        and passages[s.candidate.passage_rank].chunk.position == 0
+    )
+
+
+def _said_by_article(ranked: Iterable[Scored]) -> dict[frozenset[str], frozenset[str]]:
+    """What the sentences of each article (by title) speak of, together."""
+    said: dict[frozenset[str], frozenset[str]] = {}
     for s in ranked:
-        rank = s.candidate.passage_rank
-        if rank < len(passages) and passages[rank].chunk.position == 0:
-            title = s.candidate.title
-            opening[title] = opening.get(title, frozenset()) | s.candidate.about
-    return opening
+        said[s.candidate.title] = said.get(s.candidate.title, frozenset()) | s.candidate.about
+    return said
 
 
 def _of_the_subject(

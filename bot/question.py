@@ -120,7 +120,7 @@ TIME = re.compile(
 )
 # A capitalised or alphanumeric token: a name ("BLOOM", "EleutherAI", "GPT-4", "7B").
 _NAME = re.compile(r"\b(?:[A-Z][\w.\-]*|[\w\-]*\d[\w.\-]*)")
-_NUMBER = re.compile(r"[\d.,%]+|\d[\d.,]*(-[a-z]+)+")
+_BARE_NUMBER = re.compile(r"[\d.,%]+|\d[\d.,]*(-[a-z]+)+")
 """A number, a year or a size ("2019", "7-billion-parameter"): digits, but no name."""
 _NAMED_BEFORE = re.compile(r"[A-Z][\w.\-]*")
 """A name a number may continue ("PaLM 2"; not "OpenAI's 2019")."""
@@ -306,7 +306,8 @@ class Question:
         ranked = sorted(weights, key=lambda t: -weights[t])
         rare = frozenset(ranked[: math.ceil(len(ranked) / 2)])
         # "How many GPUs…?": what is counted is asked about, however it is written
-        mentioned = (_names(text) - _counted(text)) & set(all_terms)
+        counted = _counted(text)
+        mentioned = (_names(text) - counted) & set(all_terms)
         names = mentioned & set(weights)
         unknown_names = 1 - len(names) / len(mentioned) if mentioned else 0.0
         seen = related or known
@@ -349,9 +350,7 @@ class Question:
             kind_of(text) == "who" and bool(names) and bool(_MAKING_WORDS & _raw_words(text)),
             frozenset(_subject_heads(text)) & set(weights),
             frozenset(_qualifying_names(text)) & names,
-            frozenset(_counted(text) & set(weights))
-            if _counted(text) <= set(weights)
-            else frozenset(),
+            frozenset(counted) if counted <= set(weights) else frozenset(),
         )
 
     def lacks_attribute(self, present: set[str], title: frozenset[str] = frozenset()) -> bool:
@@ -725,7 +724,7 @@ def _names(text: str) -> set[str]:
         token = word.strip("?!.,;:\"'()[]“”‘’")
         if not token or not _NAME.fullmatch(token):
             continue
-        if _NUMBER.fullmatch(token) and not (i and _is_name(words[i - 1], i - 1)):
+        if _BARE_NUMBER.fullmatch(token) and not (i and _is_name(words[i - 1], i - 1)):
             continue  # "2019", "7-billion-parameter"; but "PaLM 2", "Llama 2"
         if (
             i == 0
@@ -864,6 +863,10 @@ def _name_units(text: str) -> tuple[frozenset[str], ...]:
     return tuple(frozenset(unit) for unit in units)
 
 
+_COUNT_WINDOW = 5
+"""Words after an amount that may name what it counts."""
+
+
 def states_count(sentence: str, question: Question) -> bool:
     """Whether ``sentence`` has an amount (as :func:`states` finds them) of what a "how many"
     question counts, named within a few words after it ("8 A100 GPUs", "80 high-quality,
@@ -881,10 +884,6 @@ def states_count(sentence: str, question: Question) -> bool:
         if question.counted & said_of(set(terms(after))):
             return True
     return False
-
-
-_COUNT_WINDOW = 5
-"""Words after an amount that may name what it counts."""
 
 
 def states(pattern: re.Pattern[str], sentence: str, question: str) -> bool:

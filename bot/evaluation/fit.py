@@ -429,5 +429,8 @@ def fit(kbs: KnowledgeBases, dev_path: Path, progress: Console | None = None) ->
         for line in messages:
             progress.print(line)
     # the features read the stored sentence vectors: int8 and fp32 ones fit apart
-    provenance = {**model.provenance, "ingest_runtime": kbs("main").settings.ingest_runtime}
+    provenance = {
+        **model.provenance,
+        "ingest_runtime": kbs(FITTED_LIBRARIES[0]).settings.ingest_runtime,
+    }
     return replace(model, provenance=provenance)
