@@ -123,8 +123,8 @@ class ExtractiveAnswerer:
         question = Question.analyse(
             evidence.question, evidence.idf, evidence.known, evidence.related
         )
-        ranked = self.rank(question, evidence, passages)
-        ranked = _of_expected_type(question, ranked, passages)
+        every = self.rank(question, evidence, passages)
+        ranked = _of_expected_type(question, every, passages)
         ranked = _of_the_subject(question, ranked, passages)
         confidence = self.answerability(ranked, passages)
         ranked = _named_first(question, ranked)
@@ -139,7 +139,7 @@ class ExtractiveAnswerer:
             confidence = 0.0
         if not ranked or confidence < self.model.threshold:
             return abstain(evidence, confidence)
-        chosen = self._choose(question, ranked, passages, _Reader(question, evidence))
+        chosen = self._choose(question, ranked, passages, _Reader(question, evidence), every)
         return _compose(evidence, passages, chosen, confidence)
 
     def rank(self, question: Question, evidence: Evidence, passages: list[Passage]) -> list[Scored]:
@@ -171,10 +171,14 @@ class ExtractiveAnswerer:
         ranked: list[Scored],
         passages: list[Passage],
         reader: _Reader | None = None,
+        every: list[Scored] | None = None,
     ) -> list[Candidate]:
-        """The sentences to quote. ``reader`` may add the passages that continue cut-off
-        lists to ``passages`` (and their sentences to ``ranked``)."""
-        chosen = self._choose_sentences(question, ranked, passages, reader)
+        """The sentences to quote, from ``ranked``; a list they start goes on with its items
+        from ``every`` sentence read (by default ``ranked``), whatever filtered ``ranked``:
+        "…potential limitations of LLM-as-a-judge:" is answered by the biases listed under
+        it, which name no limitation. ``reader`` may add the passages that continue cut-off
+        lists to ``passages`` (and their sentences to ``every``)."""
+        chosen = self._choose_sentences(question, ranked, passages, reader, every or ranked)
         return chosen + _other_name(question, chosen, ranked)  # "…between BERT and GPT?"
 
     def _choose_sentences(
@@ -183,6 +187,7 @@ class ExtractiveAnswerer:
         ranked: list[Scored],
         passages: list[Passage],
         reader: _Reader | None,
+        every: list[Scored],
     ) -> list[Candidate]:
         best = ranked[0].candidate
         if _names_item(question, best):  # "What are GPT models known for?"
@@ -193,13 +198,19 @@ class ExtractiveAnswerer:
             if both:
                 return both
         if question.kind == "list" and best.list_item:
-            items = _list_items(best, ranked, limit)
-            items = _items_before(items[0], ranked, limit - _count(items), passages) + items
+            items = _list_items(best, every, limit)
+            items = _items_before(items[0], every, limit - _count(items), passages) + items
             more = limit - _count(items)
-            return items + (_items_after(items[-1], ranked, more, passages, reader) if more else [])
-        following = _items_after(best, ranked, limit, passages, reader)
+            return items + (_items_after(items[-1], every, more, passages, reader) if more else [])
+        following = _items_after(best, every, limit, passages, reader)
         if following and (question.kind == "list" or _announces(best.text)):
             return [best, *following]  # "...involves two steps:" is answered by the steps
+        if question.kind == "list":  # "…the best lever for improving outputs." + "Try tricks like:"
+            intro = _sentences_of(best.passage_rank, every).get(best.sentence + 1)
+            if intro is not None and _announces(intro.text):
+                following = _items_after(intro, every, limit, passages, reader)
+                if following:
+                    return [best, intro, *following]
         chosen = [best]
         if question.kind == "why" and not GIVES_REASON.search(best.text):
             chosen += _reason_beside(best, ranked)  # "...an accuracy drop." + "...because..."

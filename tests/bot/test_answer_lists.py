@@ -175,6 +175,42 @@ def test_a_new_citation_must_score_nearer_the_best_than_more_words_from_a_cited_
     assert answerer._choose(question, ranked, passages) == [best, beside]
 
 
+def _answerer() -> ExtractiveAnswerer:
+    unused = LogisticModel((), np.zeros(0), np.ones(0), np.zeros(0), 0.0)
+    return ExtractiveAnswerer(model=AnswerModel(unused, unused, 0.5, keep=0.9, keep_in_passage=0.4))
+
+
+def test_an_intro_brings_its_items_even_when_filters_left_only_the_intro() -> None:
+    question = Question.analyse("What are the limitations of LLM judges?", idf=lambda term: 1.0)
+    intro = _candidate(0, 0, "We begin by acknowledging potential limitations of LLM judges:")
+    items = [
+        _candidate(0, i, f"Bias {i} where judges favor something.", list_item=True) for i in (1, 2)
+    ]
+    every = _ranked(intro, *items)
+    # the pros/cons filter kept the intro alone: the items name no limitation
+    chosen = _answerer()._choose(question, every[:1], [_passage("judge", 0, 3)], None, every)
+
+    assert chosen == [intro, *items]
+
+
+def test_a_list_question_answered_by_the_sentence_before_an_intro_gets_the_intro_and_items() -> (
+    None
+):
+    question = Question.analyse(
+        "What tricks do you suggest for better outputs?", idf=lambda term: 1.0
+    )
+    lever = _candidate(0, 0, "The input prompt is the best lever for improving model outputs.")
+    intro = _candidate(0, 1, "You can try tricks like:")
+    items = [_candidate(0, i, f"Trick {i}.", list_item=True) for i in (2, 3)]
+    ranked = [Scored(lever, 0.6), Scored(intro, 0.05), *_ranked(*items)]
+
+    chosen = _answerer()._choose(question, ranked, [_passage("cookbook", 0, 4)])
+
+    assert chosen == [lever, intro, *items]
+    why = Question.analyse("Why is the prompt the best lever?", idf=lambda term: 1.0)
+    assert _answerer()._choose(why, ranked, [_passage("cookbook", 0, 4)])[:2] != [lever, intro]
+
+
 def test_a_model_saved_before_keep_in_passage_keeps_one_ratio_for_both() -> None:
     data = AnswerModel.load().to_dict()
     del data["keep_in_passage"]
