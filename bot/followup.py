@@ -64,9 +64,14 @@ _VAGUE = _words("""make makes made making use uses used using get gets got tell 
     cost costs thanks thank hello hi hey cool nice sure yes yeah ok okay""")
 # Nouns that, after "this"/"that"/"these"/"those", stand for the subject itself
 # ("Who made this model?"), and that continue a name ("DeepMind's Gopher model").
-_GENERIC = _words("""model models llm llms mannequin system systems approach approaches one ones company
+_GENERIC = _words("""model models llm llms mannequin system systems one ones company
     companies organisation organization project tool tools thing family series version
     versions network networks""")
+# Nouns for a way of doing something: "that approach" after "How did LMSYS evaluate Vicuna?"
+# is how it was evaluated, not Vicuna; after "What is the hybrid approach?" it is the subject.
+_MANNER = _words(
+    "approach approaches method methods process strategy strategies technique techniques"
+)
 _HEADS = _words("model models llm llms mannequin family series")
 _MODIFIERS = _words(
     "open closed proprietary commercial public private free large small new original"
@@ -94,6 +99,8 @@ _TOKEN = re.compile(r"[^\W_](?:[^\W_]|[-'’.](?=[^\W_]))*|[^\w\s]")
 _ABOUT = re.compile(r"^(?:what|how)\s+about\s+(?P<rest>.+)$", re.IGNORECASE | re.DOTALL)
 _LEADING = re.compile(r"^(?:and|but|so|also|ok|okay|then|well)\b[\s,]*", re.IGNORECASE)
 _END = re.compile(r"[\s?.!]*$")
+# Adverbs that may end a question after "that" used as a pronoun ("change that later").
+_WHEN_ADVERBS = _words("later earlier first before after afterwards again now then since")
 # Words after which "that" starts a clause ("it is true that...", "they said that...").
 _CLAUSE_TAKERS = _words("""true false possible likely clear sure fact say says said think thinks
     thought know knows knew mean means meant claim claims claimed believe show shows showed
@@ -411,7 +418,9 @@ def _rewrite(question: str, context: Frame) -> str:
         # "their restrictions" after "How do OpenRAILs differ from RAILs?": whose?
         return _carry(body, context, question)
     edits = _pronoun_edits(tokens, context) + _ones_edits(tokens, context)
-    if _leans(tokens) or (stripped_leading and not edits and not any(t.is_name for t in tokens)):
+    if _leans(tokens, context) or (
+        stripped_leading and not edits and not any(t.is_name for t in tokens)
+    ):
         # "Who carried out that evaluation?", "How many questions per category?",
         # "And which people did the rating?": the follow-up's words, then what
         # the conversation is about.
@@ -475,6 +484,8 @@ def _demonstrative(tokens: list[_Token], i: int) -> bool:
         return True
     before = tokens[i - 1] if i else None
     after = tokens[i + 1] if i + 1 < len(tokens) else None
+    if after is None or not after.is_word or after.bare in _PREPOSITIONS | _WHEN_ADVERBS:
+        return True  # "Why did they change that later?", "What came of that?": no clause follows
     if before is not None and (
         before.bare in _CLAUSE_TAKERS or before.bare in _DUMMY_IT_ADJECTIVES
     ):
@@ -496,7 +507,18 @@ def _demonstrative(tokens: list[_Token], i: int) -> bool:
     )
 
 
-def _leans(tokens: list[_Token]) -> bool:
+def _stands_for_subject(word: _Token | None, context: Frame) -> bool:
+    """Whether "this <word>" is the subject itself ("this model"; "this approach" when the
+    subject is an approach)."""
+    if word is None:
+        return False
+    if word.bare in _GENERIC:
+        return True
+    subject = _tokens(context.subject_text, initial=False)
+    return word.bare in _MANNER and bool(subject) and subject[-1].bare in _MANNER
+
+
+def _leans(tokens: list[_Token], context: Frame) -> bool:
     """Whether the question points back in a way a substitution cannot fix.
 
     "that evaluation", "each of those types", "doing that", "per category" and
@@ -507,7 +529,7 @@ def _leans(tokens: list[_Token]) -> bool:
     for i, token in enumerate(tokens):
         after = tokens[i + 1] if i + 1 < len(tokens) else None
         if token.bare in _DEMONSTRATIVES and _demonstrative(tokens, i):
-            if after is not None and after.bare in _GENERIC:
+            if _stands_for_subject(after, context):
                 continue  # "this model": replaced by the subject
             if content:
                 return True
@@ -577,7 +599,7 @@ def _pronoun_edits(tokens: list[_Token], context: Frame) -> list[tuple[int, int,
         if any(t.is_name for t in tokens[:i]):
             break  # "What is GPT-J and why was it taken offline?" refers to itself
         if word in _DEMONSTRATIVES:
-            if after is not None and after.bare in _GENERIC:
+            if _stands_for_subject(after, context) and after is not None:
                 edits.append((token.start, after.end, subject))  # "this model"
             elif _pronoun_use(before, after) and not any(t.is_content for t in tokens):
                 edits.append((token.start, token.end, subject))  # "Why is that?"

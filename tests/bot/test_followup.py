@@ -200,6 +200,23 @@ ALPACA = "How did Alpaca compare with text-davinci-003 in the blind pairwise com
             "What about common groundwork that makes results easier to replicate? "
             "(standard, mixing parts, open and closed models)",
         ),
+        # "that" as a pronoun for what was done ("change that later"), not a relative clause
+        (
+            ["How did LMSYS pair up models when the Chatbot Arena tournament first started?"],
+            "And why did they change that later?",
+            "Why did Chatbot Arena change that later? (LMSYS pair up models)",
+        ),
+        # "that approach" is how it was done, unless the subject is itself an approach
+        (
+            ["How did LMSYS evaluate Vicuna when they launched it?"],
+            "What was the drawback of that approach?",
+            "What was the drawback of that approach? (LMSYS evaluate, Vicuna)",
+        ),
+        (
+            ["What is the hybrid approach?"],
+            "What are the drawbacks of this approach?",
+            "What are the drawbacks of hybrid approach?",
+        ),
         # "and ..." without a subject of its own
         (
             ["What is Alpaca?", "How well did it do against OpenAI's model?"],
