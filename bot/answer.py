@@ -723,7 +723,7 @@ def _of_expected_type(
             )
         ]
     if question.asks_place:  # "Where is EleutherAI based?": a sentence that names a place
-        return [s for s in ranked if names_place(s.candidate.text)]
+        return [s for s in ranked if names_place(s.candidate.text, question.names)]
     if question.asks_for_named:  # "Which models are open source?": sentences that name some
         return [s for s in ranked if names_something(s.candidate.text, question.text)]
     if question.kind == "outcome":

@@ -934,15 +934,19 @@ _ASKS_PLACE = re.compile(
     re.IGNORECASE,
 )
 _PLACE = re.compile(
-    r"\b(?:in|at|near|from)\s+(?:the\s+)?(?:[A-Z][a-z]+\s+)*[A-Z][a-z]+"
+    r"\b(?:in|at|near|from)\s+(?:the\s+)?(?P<place>(?:[A-Z][a-z]+\s+)*[A-Z][a-z]+)\b"
     r"|\b(?:headquartered|based|located)\s+in\b",
 )
 """A place named in a sentence: "in San Francisco", "at Stanford", "based in …"."""
 
 
-def names_place(sentence: str) -> bool:
-    """Whether ``sentence`` says where something is."""
-    return bool(_PLACE.search(sentence))
+def names_place(sentence: str, asked_about: frozenset[str] = frozenset()) -> bool:
+    """Whether ``sentence`` says where something is; not "developed at Databricks" for where
+    Databricks is (the place would be what ``asked_about``, the question's names, name)."""
+    return any(
+        not match.group("place") or not set(terms(match.group("place"))) <= asked_about
+        for match in _PLACE.finditer(sentence)
+    )
 
 
 _ASKS_EXPANSION = re.compile(

@@ -414,6 +414,10 @@ def test_where_something_is_needs_a_sentence_that_names_a_place() -> None:
     assert not _analyse("Where did LAION get the data for its 5B release?").asks_place
     assert names_place("Anthropic is an AI company headquartered in San Francisco.")
     assert not names_place("In truth, EleutherAI took the GPT-J model from public entry.")
+    # where Databricks is: "at Databricks" names what is asked about, not a place
+    asked = _analyse("Where is Databricks headquartered?").names
+    assert not names_place("This dataset was developed at Databricks (https://…).", asked)
+    assert names_place("The team at Stanford released it.", asked)
 
 
 def test_what_a_section_says_names_the_section() -> None:
