@@ -37,6 +37,7 @@ scores with another snapshot's chunk table.
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import functools
 import itertools
@@ -271,10 +272,10 @@ class LexicalSnapshot:
         return {i: p for p, i in enumerate(self.ids) if alive[p]}
 
     @functools.cached_property
-    def prefixes(self) -> frozenset[str]:
+    def known_words(self) -> list[str]:
+        """Every term a live chunk holds, sorted (for the word forms :meth:`related` finds)."""
         words = self.vocabulary.words
-        known = np.flatnonzero(self.document_frequency > 0)
-        return frozenset(words[int(i)][:4] for i in known if len(words[int(i)]) >= 4)
+        return sorted(words[int(i)] for i in np.flatnonzero(self.document_frequency > 0))
 
     def live_ids(self) -> list[str]:
         """Ids of the chunks held, in position order."""
@@ -359,11 +360,20 @@ class LexicalSnapshot:
         return self._term_id(term) is not None
 
     def related(self, term: str) -> bool:
-        """Known, or a word form of a known term ("taken" for "take": the stemmer keeps
-        irregular forms apart), judged by a shared four-letter stem start."""
+        """Known, or a word form of a known term ("taken" for "take", "spent" for "spend": the
+        stemmer keeps irregular forms apart): a known term shares all of its stem but the last
+        letter, and at least four ("specul" is not "specif", "mixtur" not "mix")."""
         if self.known(term):
             return True
-        return len(term) >= 4 and term[:4] in self.prefixes
+        if len(term) < 4:
+            return False
+        words = self.known_words
+        at = bisect.bisect_left(words, term)
+        shared = max(
+            (_common_prefix(term, words[i]) for i in (at - 1, at) if 0 <= i < len(words)),
+            default=0,
+        )
+        return shared >= max(4, len(term) - 1)
 
     # --- updating ----------------------------------------------------------------------
 
@@ -634,6 +644,10 @@ class LexicalIndex:
             )
         except (OSError, ValueError, KeyError, TypeError):
             return None
+
+
+def _common_prefix(a: str, b: str) -> int:
+    return next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
 
 
 def _rows(array: np.ndarray, rows: Sequence[int]) -> list[np.ndarray]:

@@ -206,3 +206,14 @@ def test_vectors_of_a_saved_segment_are_read_from_its_file(tmp_path: Path) -> No
     assert np.array_equal(np.stack(_rows(mapped, rows)), vectors[rows])  # read with pread
     assert np.array_equal(np.stack(_rows(mapped[10:], [0, 5])), vectors[[10, 15]])  # a view
     assert np.array_equal(np.stack(_rows(vectors, [3])), vectors[[3]])  # in memory
+
+
+def test_a_word_form_of_a_known_term_is_related_and_a_shared_start_alone_is_not() -> None:
+    text = "EleutherAI had to take the model offline; it did not specify why or spend more."
+    chunks = [_chunk("a", 0, text)]
+    snapshot = LexicalSnapshot.build([(c, _vector(c)) for c in chunks], {"a": "v1"}, "r1")
+
+    assert snapshot.related("take") and not snapshot.known("taken")
+    assert snapshot.related("taken") and snapshot.related("spent")  # irregular forms
+    assert not snapshot.related("specul")  # "speculative" only shares "spec" with "specify"
+    assert not snapshot.related("zebra")
