@@ -99,9 +99,32 @@ def markdown_drafts(text: str, _depth: int = 0) -> list[Draft]:
             index = end + 1
             continue
         elif kind == "html_block":
-            drafts.extend(html_drafts(token.content))
+            end = _table_end(tokens, index)
+            drafts.extend(html_drafts("".join(t.content for t in tokens[index : end + 1])))
+            index = end + 1
+            continue
         index += 1
     return drafts
+
+
+_TABLE_TAG = re.compile(r"<(/?)table\b", re.IGNORECASE)
+
+
+def _table_end(tokens: list[Token], start: int) -> int:
+    """The last of the HTML blocks from ``start`` that one ``<table>`` spans.
+
+    Markdown ends an HTML block at a blank line, and pages often leave one between
+    rows: each row would be read alone, without the header that labels its cells.
+    """
+    depth = 0
+    index = start
+    while index < len(tokens) and tokens[index].type == "html_block":
+        for match in _TABLE_TAG.finditer(tokens[index].content):
+            depth += -1 if match.group(1) else 1
+        if depth <= 0:
+            return index
+        index += 1
+    return index - 1
 
 
 def _closing(tokens: list[Token], start: int, closer: str) -> int:

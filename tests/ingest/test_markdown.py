@@ -99,6 +99,22 @@ def test_html_pages_keep_tables_as_rows_and_links_apart() -> None:
     assert any(Link("the docs", "https://example.org/docs") in b.links for b in article.blocks)
 
 
+def test_an_html_table_in_markdown_with_blank_lines_between_rows_keeps_its_header() -> None:
+    text = (
+        "# Leaderboard\n\nThe ratings after a month of votes from the arena's users.\n\n"
+        "<table>\n<tr> <th>Rank</th> <th>Model</th> <th>Elo</th> </tr>\n\n"
+        "<tr> <td>1</td> <td><a href='https://example.org/a'>GPT-4</a></td> <td>1225</td> </tr>\n\n"
+        "<tr> <td>2</td> <td>Claude-v1</td> <td>1195</td> </tr>\n</table>\n\n"
+        "<p>Votes were collected over four weeks in the wild.</p>\n\nAfter the table.\n"
+    )
+    article = _parse(text)
+
+    rows = [b.text for b in article.blocks if b.kind == "table_row"]
+    assert rows == ["Rank: 1 · Model: GPT-4 · Elo: 1225", "Rank: 2 · Model: Claude-v1 · Elo: 1195"]
+    assert "Votes were collected over four weeks in the wild." in article.text
+    assert "After the table." in article.text
+
+
 def test_big_tables_and_code_still_fit_the_window() -> None:
     rows = "\n".join(f"| Model {i} | {'very long cell text ' * 30} |" for i in range(20))
     code = "\n".join(f"    value_{i} = compute({i}, 'argument number {i}')" for i in range(200))
