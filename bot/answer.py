@@ -512,7 +512,7 @@ def _items_after(
                 break
             rank, index = following, 0
         candidate = by_place.get((rank, index))
-        if candidate is None or (rank != intro.passage_rank and candidate.section != intro.section):
+        if candidate is None or candidate.section != intro.section:
             break
         bulleted = any(c.list_item for c in run)
         opens = candidate.list_item or (

@@ -137,6 +137,10 @@ def test_a_list_never_runs_into_another_section_or_past_its_limit() -> None:
 
     assert _items_after(intro, ranked, 8, passages) == items
     assert _items_after(intro, ranked, 2, passages) == items[:2]
+    # nor into the next list of the same passage ("Key Features…" after "Examples…")
+    features = _candidate(0, 4, "A feature.", list_item=True, section="Features")
+    wider = [_passage("debate", 0, 5), _passage("debate", 1, 1)]
+    assert _items_after(intro, _ranked(intro, *items, features), 8, wider) == items
 
 
 def test_a_why_answer_that_only_restates_the_fact_brings_the_reason_beside_it() -> None:
