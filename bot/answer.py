@@ -8,7 +8,7 @@ no LLM) quotes the sentences that best answer the question, and
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -33,6 +33,7 @@ from bot.retrieve import Passage
 from bot.terms import terms
 from ingest.chunk import SECTION_SEPARATOR
 from ingest.errors import ConfigurationError
+from ingest.store import StoredChunk
 
 NOT_FOUND = "I could not find this in the knowledge base."
 ANSWER_PASSAGES = 10
@@ -60,6 +61,9 @@ class Evidence:
     list that a retrieved passage cuts off goes on there."""
     word_vectors: WordLookup | None = None
     """Unit vectors of single words, for the ``soft_coverage`` feature (without it, 0)."""
+    openings: Callable[[Sequence[str]], Mapping[str, StoredChunk]] | None = None
+    """The first passage of each of these articles (by source id), read on demand: what an
+    article is about, which its sentences need not name again."""
 
 
 class Answerer(Protocol):
@@ -124,12 +128,13 @@ class ExtractiveAnswerer:
             evidence.question, evidence.idf, evidence.known, evidence.related
         )
         every = self.rank(question, evidence, passages)
-        ranked = _of_expected_type(question, every, passages)
-        ranked = _of_the_subject(question, ranked, passages)
+        openings = _Openings(every, passages, evidence.openings)
+        ranked = _of_expected_type(question, every, passages, openings)
+        ranked = _of_the_subject(question, ranked, passages, openings)
         confidence = self.answerability(ranked, passages)
         ranked = _named_first(question, ranked)
         ranked = _definition_first(question, ranked)
-        ranked = _attribute_first(question, ranked)
+        ranked = _attribute_first(question, ranked, passages, openings)
         if ranked and (
             _settles_the_contest(question, ranked[0].candidate)
             or _in_the_section_asked(question, ranked[0].candidate)
@@ -370,22 +375,33 @@ ATTRIBUTE_SHARE = 0.03
 coverage made the sentence model surer of its best, 0.03 and 0.01 tying)."""
 
 
-def _attribute_first(question: Question, ranked: list[Scored]) -> list[Scored]:
+def _attribute_first(
+    question: Question,
+    ranked: list[Scored],
+    passages: Sequence[Passage] = (),
+    openings: _Openings | None = None,
+) -> list[Scored]:
     """``ranked`` with a sentence that itself says what is asked of the name first, when the
     best sentence says it only in its headings: "Our mission is to advance LLM development…"
     before "Chatbot Arena (chat.lmsys.org) is an open-source project…", both under "Our
     Mission", for "What is the mission of Chatbot Arena?". The sentence must hold the names
-    too (in its words, headings or its article's title): "Corporations invest heavily…" does
-    not say what Microsoft invested in. Not for lists, which their own rules assemble."""
+    too (in its words, headings, its article's title or its article's opening, when that was
+    retrieved: a README titled "Summary" that opens with databricks-dolly-15k): "Corporations
+    invest heavily…" does not say what Microsoft invested in. Not for lists, which their own
+    rules assemble."""
     asked = question.attributes
     if not ranked or not asked or question.kind == "list" or asked & ranked[0].candidate.words:
         return ranked
     floor = ATTRIBUTE_SHARE * ranked[0].probability
+    opening = openings or _Openings(ranked, passages)
     for i, scored in enumerate(ranked[1:NAMED_ITEM_REACH], start=1):
         if scored.probability < floor:
             break
         candidate = scored.candidate
-        if asked & candidate.words and question.names <= candidate.about:
+        if asked & candidate.words and (
+            question.names <= candidate.about
+            or question.names <= candidate.about | opening.get(candidate.title)
+        ):
             return [scored, *ranked[:i], *ranked[i + 1 :]]
     return ranked
 
@@ -657,7 +673,10 @@ def _contiguous(items: list[Candidate], around: int) -> list[Candidate]:
 
 
 def _of_expected_type(
-    question: Question, ranked: list[Scored], passages: Sequence[Passage] = ()
+    question: Question,
+    ranked: list[Scored],
+    passages: Sequence[Passage] = (),
+    openings: _Openings | None = None,
 ) -> list[Scored]:
     """Only sentences that can answer a how-many, when or who question.
 
@@ -714,11 +733,12 @@ def _of_expected_type(
             and not s.candidate.other_names
         ]
     if question.kind == "yesno":  # "This dataset…" under an opening that names it
-        opening, read = _openings(ranked, passages), _said_by_article(ranked)
+        opening, read = openings or _Openings(ranked, passages), _said_by_article(ranked)
         return [
             s
             for s in ranked
-            if settles(
+            if settles(question, s.candidate, None, read[s.candidate.title])
+            or settles(
                 question, s.candidate, opening.get(s.candidate.title), read[s.candidate.title]
             )
         ]
@@ -749,17 +769,47 @@ def _measures_what_it_names(question: Question, candidate: Candidate) -> bool:
     return False
 
 
-def _openings(
-    ranked: list[Scored], passages: Sequence[Passage]
-) -> dict[frozenset[str], frozenset[str]]:
-    """What each article's opening passage speaks of, by article title, where it was retrieved:
-    what the article is about, which its sentences need not name again."""
-    return _said_by_article(
-        s
-        for s in ranked
-        if s.candidate.passage_rank < len(passages)
-        and passages[s.candidate.passage_rank].chunk.position == 0
-    )
+class _Openings:
+    """What each article's opening passage speaks of, by article title: what the article is
+    about, which its sentences need not name again.
+
+    From the sentences of openings that were retrieved; the openings of the other articles
+    read are read from the store (``read``, one call for all of them) when first asked for,
+    so a rule does not depend on whether an opening happened to rank among the passages.
+    """
+
+    def __init__(
+        self,
+        ranked: list[Scored],
+        passages: Sequence[Passage],
+        read: Callable[[Sequence[str]], Mapping[str, StoredChunk]] | None = None,
+    ) -> None:
+        self._said = _said_by_article(
+            s
+            for s in ranked
+            if s.candidate.passage_rank < len(passages)
+            and passages[s.candidate.passage_rank].chunk.position == 0
+        )
+        self._passages = passages
+        self._read = read
+
+    def get(self, title: frozenset[str]) -> frozenset[str]:
+        if title not in self._said and self._read is not None:
+            self._read_missing()
+        return self._said.get(title, frozenset())
+
+    def _read_missing(self) -> None:
+        read, self._read = self._read, None
+        assert read is not None
+        missing = {
+            p.chunk.source_id: None
+            for p in self._passages
+            if frozenset(terms(p.chunk.title)) not in self._said
+        }
+        for chunk in read(list(missing)).values():
+            title = frozenset(terms(chunk.title))
+            spoken = frozenset(terms(chunk.text)) | frozenset(terms(chunk.section)) | title
+            self._said[title] = self._said.get(title, frozenset()) | spoken
 
 
 def _said_by_article(ranked: Iterable[Scored]) -> dict[frozenset[str], frozenset[str]]:
@@ -771,7 +821,10 @@ def _said_by_article(ranked: Iterable[Scored]) -> dict[frozenset[str], frozenset
 
 
 def _of_the_subject(
-    question: Question, ranked: list[Scored], passages: list[Passage]
+    question: Question,
+    ranked: list[Scored],
+    passages: list[Passage],
+    openings: _Openings | None = None,
 ) -> list[Scored]:
     """For the pros or cons of something, only sentences whose article, headings or words
     name it, under or with a word for what is asked: neither the closed-source "Challenges"
@@ -783,16 +836,22 @@ def _of_the_subject(
     senses = question.senses_asked
     titles = [frozenset(terms(p.chunk.title)) for p in passages]
     # a name ("databricks-dolly-15k") may be said by the article's opening alone
-    opening = _openings(ranked, passages) if subject <= question.names else {}
+    opening = (openings or _Openings(ranked, passages)) if subject <= question.names else None
     return [
         s
         for s in ranked
-        if question.names_subject(
-            s.candidate.terms
-            | titles[s.candidate.passage_rank]
-            | opening.get(s.candidate.title, frozenset())
+        if senses & s.candidate.terms  # the pros or cons asked for, not its other features
+        and (
+            question.names_subject(s.candidate.terms | titles[s.candidate.passage_rank])
+            or (
+                opening is not None
+                and question.names_subject(
+                    s.candidate.terms
+                    | titles[s.candidate.passage_rank]
+                    | opening.get(s.candidate.title)
+                )
+            )
         )
-        and senses & s.candidate.terms  # the pros or cons asked for, not its other features
     ]
 
 

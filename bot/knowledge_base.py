@@ -701,6 +701,7 @@ class KnowledgeBase:
             related=lexical.related,
             following=self._following,
             word_vectors=self._words.rows,
+            openings=self._store.openings,
         )
 
     def _following(self, passage: Passage) -> tuple[Passage, np.ndarray] | None:

@@ -766,6 +766,18 @@ class ChromaStore:
             return None
         return _chunk_from_row(got["ids"][0], got["documents"][0], got["metadatas"][0])
 
+    def openings(self, source_ids: Sequence[str]) -> dict[str, StoredChunk]:
+        """The first chunk of each of these articles (those that have one), in one read."""
+        if not source_ids:
+            return {}
+        where = {"$and": [{"source": {"$in": list(source_ids)}}, {"position": 0}]}
+        got = self._chunks.get(where=where, include=["documents", "metadatas"])
+        found = (
+            _chunk_from_row(i, d, m)
+            for i, d, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
+        )
+        return {chunk.source_id: chunk for chunk in found}
+
     def all_chunks(self) -> Iterator[StoredChunk]:
         """Every chunk, page by page."""
         for chunk, _ in self._rows(None, vectors=False):

@@ -22,6 +22,7 @@ from bot.answer import (
     _items_before,
     _of_expected_type,
     _of_the_subject,
+    _Openings,
     _Reader,
     _reason_beside,
     _with_their_lines,
@@ -292,3 +293,33 @@ def test_a_name_said_by_its_articles_opening_alone_names_what_its_sentences_are_
     # without the opening among the passages read, nothing says they are the dataset's
     assert not _of_the_subject(cons, _ranked(limits), [later, later])
     assert not _of_expected_type(paid, _ranked(allowed), [later2, later2, later2])
+
+
+def test_an_opening_not_among_the_passages_read_is_read_from_the_store_once() -> None:
+    limits, later = _read(1, "Some annotators may not be native speakers.", "Known Limitations", 5)
+    allowed, later2 = _read(2, "The dataset can be used for commercial purposes.", "", 6)
+    limits = replace(limits, title=frozenset(terms("Summary")))
+    allowed = replace(allowed, title=frozenset(terms("Summary")))
+    cons = Question.analyse(
+        "What are the known limitations of databricks-dolly-15k?", idf=lambda t: 1.0
+    )
+    paid = Question.analyse("Can databricks-dolly-15k be used commercially?", idf=lambda t: 1.0)
+    first = SimpleNamespace(
+        source_id="dolly",
+        title="Summary",
+        section="",
+        text="databricks-dolly-15k is an open instruction dataset.",
+    )
+    asked: list[list[str]] = []
+
+    def read(sources: Any) -> dict[str, Any]:
+        asked.append(list(sources))
+        return {"dolly": first}
+
+    passages = [later, later2]
+    openings = _Openings(_ranked(limits, allowed), passages, read)
+    kept = _of_the_subject(cons, _ranked(limits), passages, openings)
+    assert [s.candidate for s in kept] == [limits]
+    settled = _of_expected_type(paid, _ranked(allowed), passages, openings)
+    assert [s.candidate for s in settled] == [allowed]
+    assert asked == [["dolly"]]  # one read, for every rule that asks

@@ -55,6 +55,12 @@ def test_the_chunk_at_a_position_of_an_article_is_read_by_source_and_position(
     assert fake_store.chunk_at("zebras", 0) == ZEBRAS[0]
     assert fake_store.chunk_at("otters", 2) is None
     assert fake_store.chunk_at("zebras", 1) is None
+    # every article's opening in one read; an unknown source is left out
+    assert fake_store.openings(["otters", "zebras", "yaks"]) == {
+        "otters": OTTERS[0],
+        "zebras": ZEBRAS[0],
+    }
+    assert fake_store.openings([]) == {}
 
 
 def test_dense_search_ranks_by_cosine_and_filters_by_source(fake_store: ChromaStore) -> None:
