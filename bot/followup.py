@@ -41,6 +41,7 @@ _AUX = _words(
     "may might must has have had isn aren wasn weren don doesn didn can't won't"
 )
 _DETERMINERS = _words("the a an some any each every all both either neither no")
+_FOR = _words("for with")
 _PREPOSITIONS = _words(
     "of in on at by for with about from to into onto over under between among through "
     "during against without within than as like per via vs versus behind"
@@ -96,7 +97,12 @@ _FUNCTION = (
 ) | _PERSONAL
 
 _TOKEN = re.compile(r"[^\W_](?:[^\W_]|[-'’.](?=[^\W_]))*|[^\w\s]")
-_ABOUT = re.compile(r"^(?:what|how)\s+about\s+(?P<rest>.+)$", re.IGNORECASE | re.DOTALL)
+_ABOUT = re.compile(
+    r"^(?:(?:what|how)\s+about|(?:what(?:'s|\s+is|\s+are|\s+was|\s+were)\s+)?(?:the\s+)?"
+    r"(?:equivalent|same|corresponding|comparable)(?:\s+\w+){0,2}?\s+(?:for|of|with))\s+(?P<rest>.+)$",
+    re.IGNORECASE | re.DOTALL,
+)
+"""'What about X?', and 'What's the equivalent figure for X?': the earlier question of X."""
 _LEADING = re.compile(r"^(?:and|but|so|also|ok|okay|then|well)\b[\s,]*", re.IGNORECASE)
 _END = re.compile(r"[\s?.!]*$")
 # Adverbs that may end a question after "that" used as a pronoun ("change that later").
@@ -667,8 +673,8 @@ def _dummy_it(tokens: list[_Token], i: int) -> bool:
 def _what_about(rest: str, context: Frame, original: str) -> str:
     """ "What about X?": ask the earlier question again about X, or about X of its subject."""
     tokens = _tokens(rest, initial=False)
-    while tokens and tokens[0].bare in _DETERMINERS:
-        tokens = tokens[1:]
+    while tokens and tokens[0].bare in _DETERMINERS | _FOR:
+        tokens = tokens[1:]  # "the", and "for" in "And for GPT-3.5-turbo?"
     if not tokens:
         return original
     previous = context.question
@@ -703,14 +709,34 @@ def _what_about(rest: str, context: Frame, original: str) -> str:
         t.bare.rstrip("s") for t in _tokens(context.subject_text, initial=False) if t.is_content
     }
     if context.subject is not None and (any(t.is_name for t in tokens) or own & subject):
-        return _finish(
-            _replace(previous, context.subject, phrase), original
-        )  # "What about Falcon?"
+        # "What about Falcon?"; a name inside the subject is replaced alone, so that
+        # "PaLM 2's battles" becomes "GPT-3.5-turbo's battles"
+        inner = _name_runs(_tokens(context.subject_text, initial=False))
+        target = context.subject
+        if (
+            any(t.is_name for t in tokens)
+            and inner
+            and context.subject_text != inner[-1].of(context.subject_text)
+        ):
+            offset = context.subject.start
+            bare = _bare_name(inner[-1], context.subject_text)
+            target = _Span(offset + bare.start, offset + bare.end)
+        return _finish(_replace(previous, target, phrase), original)
     if context.attribute is not None:
         return _finish(_replace(previous, context.attribute, phrase), original)  # "the drawbacks"
     if context.subject is not None:  # "What about training data?" after "What is BLOOM?"
         return _finish(f"What about {rest} of {context.subject_text}", original)
     return original
+
+
+def _bare_name(run: _Span, text: str) -> _Span:
+    """``run`` without a possessive ending ("PaLM 2" of "PaLM 2's")."""
+    end = run.end
+    for ending in ("'s", "’s", "'", "’"):
+        if text[run.start : end].endswith(ending):
+            end -= len(ending)
+            break
+    return _Span(run.start, end)
 
 
 def _other_side(tokens: list[_Token], rest: str, context: Frame) -> str | None:

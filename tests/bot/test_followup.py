@@ -62,6 +62,14 @@ GPT_J = "Why did EleutherAI take GPT-J offline?"
         ([BLOOM], "Who made this model?", "Who made BLOOM?"),
         # "what about X": the earlier question, asked about X
         ([LLAMA_LICENCE], "What about Falcon?", "What licence does Falcon use?"),
+        # the same asked of another name: only the name inside the subject changes
+        (
+            ["What share of PaLM 2's battles were lost to chatbots outside the top four?"],
+            "What's the equivalent figure for GPT-3.5-turbo?",
+            "What share of GPT-3.5-turbo's battles were lost to chatbots outside the top four?",
+        ),
+        ([LLAMA_LICENCE], "And the same for Falcon?", "What licence does Falcon use?"),
+        ([LLAMA_LICENCE], "And for Falcon?", "What licence does Falcon use?"),
         ([LLAMA_LICENCE], "And what about Falcon?", "What licence does Falcon use?"),
         ([LLAMA_LICENCE], "how about Falcon", "What licence does Falcon use?"),
         ([LLAMA_LICENCE], "And Falcon?", "What licence does Falcon use?"),
