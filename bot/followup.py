@@ -51,6 +51,7 @@ _CONJUNCTIONS = _words("and or but nor so yet if then because while whereas alth
 _PRONOUNS = _words("it they them he she him this that these those itself themselves")
 _POSSESSIVES = _words("its their his her")
 _DEMONSTRATIVES = _words("this that these those")
+_PLURAL = _words("they them their these those")
 _PERSONAL = _words("i me my mine we us our you your yours one ones someone something")
 # Words that do not name what a question is about: verbs of asking, vague
 # adjectives and adverbs. A question made only of these has no subject of its own.
@@ -596,6 +597,8 @@ def _pronoun_edits(tokens: list[_Token], context: Frame) -> list[tuple[int, int,
     if _remedies_the_attribute(tokens, context) and context.attribute and context.subject:
         # "they" are the risks: "How can the risks of open-source LLMs be mitigated?"
         subject = "the " + context.question[context.attribute.start : context.subject.end]
+    elif any(t.bare in _PLURAL for t in tokens):
+        subject = _plural_subject(context) or subject
     edits: list[tuple[int, int, str]] = []
     replaced: str | None = None
     for i, token in enumerate(tokens):
@@ -629,6 +632,20 @@ def _pronoun_edits(tokens: list[_Token], context: Frame) -> list[tuple[int, int,
             replaced = word
             edits.append((token.start, token.end, subject))
     return edits
+
+
+def _plural_subject(context: Frame) -> str | None:
+    """For "they": a named plural of the earlier question ("new Vicuna models"), when its
+    subject is one singular name ("MT-Bench" in "What new Vicuna models did LMSYS introduce
+    with the MT-Bench update?")."""
+    subject = _tokens(context.subject_text, initial=False)
+    if not subject or subject[-1].bare.endswith("s") or not subject[-1].is_name:
+        return None
+    for run in reversed(_name_runs(_tokens(context.question))):
+        last = _tokens(run.of(context.question), initial=False)[-1]
+        if last.bare in _HEADS and last.bare.endswith("s"):
+            return run.of(context.question)
+    return None
 
 
 def _remedies_the_attribute(tokens: list[_Token], context: Frame) -> bool:

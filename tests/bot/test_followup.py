@@ -27,6 +27,12 @@ GPT_J = "Why did EleutherAI take GPT-J offline?"
             "How many parameters does DeepMind's Gopher model have?",
         ),
         ([GPT_J], "Who made it?", "Who made GPT-J?"),  # the thing, not the organisation
+        # "they" are the named plural, not the one singular name the question ends with
+        (
+            ["What new Vicuna models did LMSYS introduce with the MT-Bench leaderboard update?"],
+            "What sizes do they come in?",
+            "What sizes do new Vicuna models come in?",
+        ),
         (
             ["What is open-source AI?"],
             "What are the risks of them?",
