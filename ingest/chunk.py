@@ -389,7 +389,7 @@ def _add_units(
 
 
 def _sentence_spans(text: str, language: str) -> list[tuple[int, int]]:
-    spans = []
+    spans: list[tuple[int, int]] = []
     for boundary in sentencex.get_sentence_boundaries(language, text):
         start, end = int(boundary["start_index"]), int(boundary["end_index"])
         while end > start and text[end - 1].isspace():
@@ -397,8 +397,15 @@ def _sentence_spans(text: str, language: str) -> list[tuple[int, int]]:
         while start < end and text[start].isspace():
             start += 1
         if end > start:
-            spans.append((start, end))
+            if spans and text[start] in _CONTINUES:
+                spans[-1] = (spans[-1][0], end)  # "(e.g. [42]" | ") which we recommend…"
+            else:
+                spans.append((start, end))
     return spans or [(0, len(text))]
+
+
+_CONTINUES = frozenset(")]},;")
+"""No sentence starts with these: a boundary before one is a split inside a sentence."""
 
 
 _MAX_WORD_CHARS = 100

@@ -30,9 +30,9 @@ from ingest.structure import structure
 
 log = logging.getLogger(__name__)
 
-PIPELINE_VERSION = "5"  # 2: sentences embedded on their own; 3: Markdown parsed as Markdown;
+PIPELINE_VERSION = "6"  # 2: sentences embedded on their own; 3: Markdown parsed as Markdown;
 # 4: a chunk that opens with a list item keeps its bullet; 5: an HTML table in Markdown with
-# blank lines between its rows is one table
+# blank lines between its rows is one table; 6: no sentence starts with ")" or ","
 """Bump when cleaning or chunking changes, so re-ingest rebuilds every source."""
 
 _MIN_TEXT_CHARS = 20

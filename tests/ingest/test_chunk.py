@@ -265,3 +265,19 @@ def test_a_heading_too_long_for_the_window_is_kept_as_text_and_cut() -> None:
     for chunk in chunks:
         assert _model_tokens(chunk) <= MAX_TOKENS
         assert len(chunk.text) <= 2_000 and len(chunk.section) <= 300
+
+
+def test_no_sentence_starts_with_a_closing_bracket_or_a_comma() -> None:
+    from ingest.chunk import _sentence_spans
+
+    text = (
+        "Reference text may contain bracketed citation numbers (e.g. [42]) which we "
+        "recommend users remove for downstream applications. The next sentence stands alone."
+    )
+    sentences = [text[a:b] for a, b in _sentence_spans(text, "en")]
+
+    assert sentences == [
+        "Reference text may contain bracketed citation numbers (e.g. [42]) which we "
+        "recommend users remove for downstream applications.",
+        "The next sentence stands alone.",
+    ]
