@@ -618,11 +618,17 @@ def _next_passage(passages: list[Passage], rank: int, step: int = 1) -> int | No
 
 
 def _reason_beside(best: Candidate, ranked: list[Scored]) -> list[Candidate]:
-    """The sentence right after (or else right before) ``best`` that gives a reason, if any."""
+    """The sentence right after (or else right before, or else the one after next) ``best``
+    that gives a reason, under the same heading, if any: "The Elo rating system is a
+    method…" is followed by what it predicts, then by "…works well for our case because…"."""
     beside = _sentences_of(best.passage_rank, ranked)
-    for index in (best.sentence + 1, best.sentence - 1):
+    for index in (best.sentence + 1, best.sentence - 1, best.sentence + 2):
         candidate = beside.get(index)
-        if candidate is not None and GIVES_REASON.search(candidate.text):
+        if (
+            candidate is not None
+            and candidate.section == best.section
+            and GIVES_REASON.search(candidate.text)
+        ):
             return [candidate]
     return []
 

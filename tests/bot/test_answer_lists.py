@@ -151,6 +151,12 @@ def test_a_why_answer_that_only_restates_the_fact_brings_the_reason_beside_it() 
 
     assert _reason_beside(fact, _ranked(before, fact, reason)) == [reason]
     assert _reason_beside(fact, _ranked(before, fact)) == []
+    # one sentence further on, under the same heading; not under the next one
+    aside = _candidate(0, 2, "The drop is steep.")
+    later = replace(reason, sentence=3)
+    assert _reason_beside(fact, _ranked(before, fact, aside, later)) == [later]
+    elsewhere = replace(later, section="Other")
+    assert _reason_beside(fact, _ranked(before, fact, aside, elsewhere)) == []
 
 
 def test_a_list_cut_by_the_start_of_its_passage_brings_the_items_before_it() -> None:
