@@ -385,10 +385,9 @@ def _attribute_first(
     best sentence says it only in its headings: "Our mission is to advance LLM development…"
     before "Chatbot Arena (chat.lmsys.org) is an open-source project…", both under "Our
     Mission", for "What is the mission of Chatbot Arena?". The sentence must hold the names
-    too (in its words, headings, its article's title or its article's opening, when that was
-    retrieved: a README titled "Summary" that opens with databricks-dolly-15k): "Corporations
-    invest heavily…" does not say what Microsoft invested in. Not for lists, which their own
-    rules assemble."""
+    too (in its words, headings, its article's title or its article's opening: a README
+    titled "Summary" that opens with databricks-dolly-15k): "Corporations invest heavily…"
+    does not say what Microsoft invested in. Not for lists, which their own rules assemble."""
     asked = question.attributes
     if not ranked or not asked or question.kind == "list" or asked & ranked[0].candidate.words:
         return ranked
