@@ -842,22 +842,15 @@ def _of_the_subject(
     titles = [frozenset(terms(p.chunk.title)) for p in passages]
     # a name ("databricks-dolly-15k") may be said by the article's opening alone
     opening = (openings or _Openings(ranked, passages)) if subject <= question.names else None
-    return [
-        s
-        for s in ranked
-        if senses & s.candidate.terms  # the pros or cons asked for, not its other features
-        and (
-            question.names_subject(s.candidate.terms | titles[s.candidate.passage_rank])
-            or (
-                opening is not None
-                and question.names_subject(
-                    s.candidate.terms
-                    | titles[s.candidate.passage_rank]
-                    | opening.get(s.candidate.title)
-                )
-            )
+
+    def names_it(candidate: Candidate) -> bool:
+        said = candidate.terms | titles[candidate.passage_rank]
+        return question.names_subject(said) or (
+            opening is not None and question.names_subject(said | opening.get(candidate.title))
         )
-    ]
+
+    # the pros or cons asked for, not its other features
+    return [s for s in ranked if senses & s.candidate.terms and names_it(s.candidate)]
 
 
 def _settles_the_contest(question: Question, best: Candidate) -> bool:

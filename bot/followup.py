@@ -608,7 +608,7 @@ def _pronoun_edits(tokens: list[_Token], context: Frame) -> list[tuple[int, int,
         if any(t.is_name for t in tokens[:i]):
             break  # "What is GPT-J and why was it taken offline?" refers to itself
         if word in _DEMONSTRATIVES:
-            if _stands_for_subject(after, context) and after is not None:
+            if after is not None and _stands_for_subject(after, context):
                 edits.append((token.start, after.end, subject))  # "this model"
             elif _pronoun_use(before, after) and not any(t.is_content for t in tokens):
                 edits.append((token.start, token.end, subject))  # "Why is that?"
@@ -747,13 +747,9 @@ def _what_about(rest: str, context: Frame, original: str) -> str:
 
 
 def _bare_name(run: _Span, text: str) -> _Span:
-    """``run`` without a possessive ending ("PaLM 2" of "PaLM 2's")."""
-    end = run.end
-    for ending in ("'s", "’s", "'", "’"):
-        if text[run.start : end].endswith(ending):
-            end -= len(ending)
-            break
-    return _Span(run.start, end)
+    """``run`` without a possessive "'s" ("PaLM 2" of "PaLM 2's"), as :attr:`_Token.bare`."""
+    possessive = run.of(text).replace("’", "'").endswith("'s")
+    return _Span(run.start, run.end - 2 if possessive else run.end)
 
 
 def _other_side(tokens: list[_Token], rest: str, context: Frame) -> str | None:
