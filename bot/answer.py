@@ -62,8 +62,8 @@ class Evidence:
     word_vectors: WordLookup | None = None
     """Unit vectors of single words, for the ``soft_coverage`` feature (without it, 0)."""
     openings: Callable[[Sequence[str]], Mapping[str, StoredChunk]] | None = None
-    """The first passage of each of these articles (by source id), read on demand: what an
-    article is about, which its sentences need not name again."""
+    """The first passage of each of these articles (by source id), read with the passages or
+    on demand: what an article is about, which its sentences need not name again."""
 
 
 class Answerer(Protocol):
@@ -779,8 +779,8 @@ class _Openings:
     about, which its sentences need not name again.
 
     From the sentences of openings that were retrieved; the openings of the other articles
-    read are read from the store (``read``, one call for all of them) when first asked for,
-    so a rule does not depend on whether an opening happened to rank among the passages.
+    read come from ``read`` (read with the passages, or from the store in one call) when
+    first asked for, so a rule does not depend on whether an opening ranked among the passages.
     """
 
     def __init__(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 import threading
@@ -35,7 +36,7 @@ from ingest.load import MEDIA_TYPES, Input, check_inputs, check_text, is_url, so
 from ingest.pipeline import Ingestor, ProgressCallback
 from ingest.report import IngestReport, SourceReport
 from ingest.site import CrawlOptions
-from ingest.store import ChromaStore, SourceRecord
+from ingest.store import ChromaStore, SourceRecord, StoredChunk
 
 if TYPE_CHECKING:
     import numpy as np
@@ -628,12 +629,13 @@ class KnowledgeBase:
             # "cons" finds the "Challenges" heading; "X vs Y" is asked how X and Y differ;
             # "Can you name a few…?" asks for them
             query = with_senses(as_comparison(as_request(standalone)), known)
-            retrieval = self._retrieve(query, k, source, checked_later=later)
+            retrieval = self._retrieve(query, k, source, checked_later=later, with_openings=True)
             evidence, revision = self._read_evidence(retrieval, checked_later=later)
             seen = retrieval.lexical
             if later and seen is not None and revision != seen.revision:
                 log.info("the knowledge base changed while answering; answering again")
-                evidence, _ = self._read_evidence(self._retrieve(query, k, source))
+                retrieval = self._retrieve(query, k, source, with_openings=True)
+                evidence, _ = self._read_evidence(retrieval)
             return evidence
 
     def _finish(
@@ -656,13 +658,21 @@ class KnowledgeBase:
         return replace(answer, question=question)
 
     def _retrieve(
-        self, query: str, k: int, source: str | None, *, checked_later: bool = False
+        self,
+        query: str,
+        k: int,
+        source: str | None,
+        *,
+        checked_later: bool = False,
+        with_openings: bool = False,
     ) -> Retrieval:
         self._ensure_content()
         source_id = self.resolve_source(source) if source else None
         vector = self.embed([query])[0]
         retriever = HybridRetriever(self._store, self._lexical)
-        return retriever.retrieve(query, vector, k, source_id, checked_later=checked_later)
+        return retriever.retrieve(
+            query, vector, k, source_id, checked_later=checked_later, with_openings=with_openings
+        )
 
     def _evidence(self, retrieval: Retrieval, *, with_sentences: bool = True) -> Evidence:
         """What an answerer needs; search results need no sentence vectors."""
@@ -701,8 +711,18 @@ class KnowledgeBase:
             related=lexical.related,
             following=self._following,
             word_vectors=self._words.rows,
-            openings=self._store.openings,
+            openings=functools.partial(self._openings, retrieval.openings),
         )
+
+    def _openings(
+        self, read: Mapping[str, StoredChunk], source_ids: Sequence[str]
+    ) -> dict[str, StoredChunk]:
+        """The first chunk of each of these articles: read with the passages, or else now
+        (one store call; a lexical index from before it kept openings, or a source that
+        ranked below the passages read)."""
+        found = {s: read[s] for s in source_ids if s in read}
+        missing = [s for s in source_ids if s not in read]
+        return found | (self._store.openings(missing) if missing else {})
 
     def _following(self, passage: Passage) -> tuple[Passage, np.ndarray] | None:
         """The passage after ``passage`` in its article, with its sentence vectors (two

@@ -7,7 +7,8 @@ stay in Chroma, which is asked for the few passages a query returns): per
 chunk its id, its source and its length; per term its postings (which chunks
 hold it, how often); per source which version of it is held (the
 :func:`~ingest.store.chunk_digest` of its chunk ids that the store's source
-record carries) and its URL. So the index can tell cheaply, from the source
+record carries), its URL and the id of its first chunk (which an answer reads with
+its passages). So the index can tell cheaply, from the source
 records alone, whether it agrees with the store; on open, and whenever the
 store's revision changes, it compares them and re-reads only the sources that
 were added, changed or removed.
@@ -62,7 +63,7 @@ log = logging.getLogger(__name__)
 # Anserini's (and BEIR's) BM25 defaults; better than 1.2/0.75 on SciFact's train claims.
 BM25_K1 = 0.9
 BM25_B = 0.4
-_FORMAT = "6"
+_FORMAT = "7"
 _MANIFEST = "manifest.json"
 _ARRAYS = ("lengths", "terms", "indptr", "docs", "tfs", "vectors")
 _MAX_SEGMENTS = 8
@@ -238,11 +239,24 @@ class LexicalSnapshot:
     total_length: int
     urls: Mapping[str, str | None]
     """Source id -> URL from its record (for citations without another store call)."""
+    openings: Mapping[str, str]
+    """Source id -> id of its first chunk (read with the passages, for rules that need what
+    an article is about)."""
 
     @classmethod
     def empty(cls) -> LexicalSnapshot:
         return cls(
-            None, {}, Vocabulary(), (), (), np.zeros(0, np.int32), np.zeros(0, np.int64), 0, 0, {}
+            None,
+            {},
+            Vocabulary(),
+            (),
+            (),
+            np.zeros(0, np.int32),
+            np.zeros(0, np.int64),
+            0,
+            0,
+            {},
+            {},
         )
 
     @classmethod
@@ -421,6 +435,8 @@ class LexicalSnapshot:
             new = np.array([number[c.source_id] for c, _ in fetched], dtype=np.int32)
             source_index = np.concatenate([source_index, new])
             segments.append(segment)
+        openings = {s: i for s, i in self.openings.items() if s not in dropped}
+        openings.update((c.source_id, c.id) for c, _ in fetched if c.position == 0)
         snapshot = LexicalSnapshot(
             revision=revision,
             sources=dict(sources),
@@ -432,6 +448,7 @@ class LexicalSnapshot:
             count=count,
             total_length=total,
             urls=dict(urls),
+            openings=openings,
         )
         return snapshot._compacted()
 
@@ -600,6 +617,7 @@ class LexicalIndex:
                 "segments": [s.name for s in snapshot.segments],
                 "count": snapshot.count,
                 "total_length": snapshot.total_length,
+                "openings": dict(snapshot.openings),
                 "vocabulary": snapshot.vocabulary.words[: len(snapshot.document_frequency)],
             }
             aside = directory / f".{_MANIFEST}.{generation}"
@@ -641,6 +659,7 @@ class LexicalIndex:
                 count=int(manifest["count"]),
                 total_length=int(manifest["total_length"]),
                 urls={},
+                openings=dict(manifest["openings"]),
             )
         except (OSError, ValueError, KeyError, TypeError):
             return None

@@ -9,8 +9,8 @@ duplicate passages (the same article ingested twice, say) are dropped.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
@@ -44,6 +44,8 @@ class Retrieval:
     passages: list[Passage]
     lexical: LexicalSnapshot | None = None
     """The lexical index as this retrieval saw it (term statistics for the answerer)."""
+    openings: Mapping[str, StoredChunk] = field(default_factory=dict)
+    """Source id -> first chunk, for the articles of the passages (when asked for)."""
 
 
 Mode = Literal["hybrid", "dense", "lexical"]
@@ -64,6 +66,7 @@ class HybridRetriever:
         source: str | None = None,
         *,
         checked_later: bool = False,
+        with_openings: bool = False,
     ) -> Retrieval:
         """The ``k`` best passages, best first, without near-duplicates.
 
@@ -71,10 +74,16 @@ class HybridRetriever:
             checked_later: Rank with the lexical index as last checked against
                 the store, without reading the store's revision first: the
                 caller compares it with ``Retrieval.lexical.revision`` afterwards.
+            with_openings: Also read the first chunk of each article the passages
+                come from, in the same store call as the passages.
         """
         table = self.lexical.refresh(self.store, checked_later=checked_later)
-        ranked = self.ranking(query, vector, source, table=table, fetch=k + k // 2 + 1)
-        return Retrieval(query, vector, _without_duplicates(ranked, k), table)
+        openings: dict[str, StoredChunk] | None = {} if with_openings else None
+        ranked = self.ranking(
+            query, vector, source, table=table, fetch=k + k // 2 + 1, openings=openings
+        )
+        passages = _without_duplicates(ranked, k)
+        return Retrieval(query, vector, passages, table, openings or {})
 
     def ranking(
         self,
@@ -84,6 +93,7 @@ class HybridRetriever:
         mode: Mode = "hybrid",
         table: LexicalSnapshot | None = None,
         fetch: int = 16,
+        openings: dict[str, StoredChunk] | None = None,
     ) -> Iterator[Passage]:
         """Every candidate passage, best first, scored by ``mode``: one order, however far read.
 
@@ -98,14 +108,22 @@ class HybridRetriever:
 
         Passages' texts and metadata are read from the store as the caller gets
         to them: the first ``fetch`` in one call, then twice as many, and so on.
+        With ``openings``, the first call also reads the first chunk of each
+        of their articles, and puts it there by source id.
         """
         if table is None:
             table = self.lexical.refresh(self.store)
+        first_call = openings is not None
         for tier in self._tiers(query, vector, source, mode, table):
             start = 0
             while start < len(tier):
                 part = tier[start : start + fetch]
-                chunks = {c.id: c for c in self.store.chunks([table.ids[p] for p, *_ in part])}
+                ids = [table.ids[p] for p, *_ in part]
+                firsts = _openings_of(table, part) if first_call else {}
+                chunks = {c.id: c for c in self.store.chunks(list(dict.fromkeys([*ids, *firsts])))}
+                if openings is not None and first_call:
+                    openings.update((firsts[i], chunks[i]) for i in firsts if i in chunks)
+                    first_call = False
                 for position, score, dense, lexical in part:
                     chunk = chunks.get(table.ids[position])
                     if chunk is not None:  # gone since the snapshot (a server has no lock)
@@ -176,6 +194,14 @@ class HybridRetriever:
             if exhausted:
                 return
             depth *= 2
+
+
+def _openings_of(
+    table: LexicalSnapshot, part: list[tuple[int, float, float, float]]
+) -> dict[str, str]:
+    """First-chunk id -> source id, for the articles of the candidates in ``part``."""
+    sources = dict.fromkeys(table.source_of(p) for p, *_ in part)
+    return {table.openings[s]: s for s in sources if s in table.openings}
 
 
 def _similarities(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -576,6 +577,27 @@ def test_an_answer_takes_three_store_round_trips(
     assert asked[-1].endswith("-sentences.get"), asked
     assert [c.split(".")[-1] for c in searched] == ["query", "get"], searched
     assert requests == []
+
+
+def test_an_answer_that_needs_an_article_opening_reads_it_with_the_passages(
+    corpus_kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The yes/no rule needs what each article's opening passage is about; the
+    # openings come in the same call as the passages, not in a fourth one.
+    from ingest.store import ChromaStore
+
+    read_alone: list[Sequence[str]] = []
+    original = ChromaStore.openings
+
+    def openings(self: ChromaStore, source_ids: Sequence[str]) -> Any:
+        read_alone.append(source_ids)
+        return original(self, source_ids)
+
+    monkeypatch.setattr(ChromaStore, "openings", openings)
+    asked, _, _ = _round_trips(corpus_kb, monkeypatch, "Are closed-source LLMs transparent?")
+
+    assert [c.split(".")[-1] for c in asked] == ["query", "get", "get"], asked
+    assert read_alone == []
 
 
 def test_a_server_mode_answer_takes_three_http_requests(

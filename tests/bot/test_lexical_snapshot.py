@@ -192,6 +192,9 @@ def test_many_small_updates_keep_the_scores_of_an_index_built_at_once(tmp_path: 
         assert _live_scores(updated, query) == want
         assert _live_scores(reopened, query) == want
     assert updated.live_ids() == reopened.live_ids()
+    # Each live article's first chunk, which an answer reads with its passages.
+    firsts = {c.source_id: c.id for c in chunks if c.position == 0}
+    assert updated.openings == reopened.openings == firsts
     assert updated.idf("okapi") == scratch.idf("okapi") and not updated.known("a3")
 
 
