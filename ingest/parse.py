@@ -30,9 +30,10 @@ from ingest.structure import structure
 
 log = logging.getLogger(__name__)
 
-PIPELINE_VERSION = "6"  # 2: sentences embedded on their own; 3: Markdown parsed as Markdown;
+PIPELINE_VERSION = "7"  # 2: sentences embedded on their own; 3: Markdown parsed as Markdown;
 # 4: a chunk that opens with a list item keeps its bullet; 5: an HTML table in Markdown with
-# blank lines between its rows is one table; 6: no sentence starts with ")" or ","
+# blank lines between its rows is one table; 6: no sentence starts with ")" or ",";
+# 7: a generic first heading ("Summary") is no title
 """Bump when cleaning or chunking changes, so re-ingest rebuilds every source."""
 
 _MIN_TEXT_CHARS = 20
@@ -87,13 +88,8 @@ def parse(raw: RawSource, digest: str | None = None) -> Article:
     if len(laid_out.text) < _MIN_TEXT_CHARS:
         raise EmptySourceError(raw.location, "no article text found")
     meta = raw.meta
-    title = (
-        meta.title
-        or front.title
-        or title_hint
-        or laid_out.title
-        or _title_from_location(raw.location)
-    )
+    heading = laid_out.title if laid_out.title and not _generic(laid_out.title) else None
+    title = meta.title or front.title or title_hint or heading or _title_from_location(raw.location)
     return Article(
         source_id=raw.source_id,
         kind=raw.kind,
@@ -370,6 +366,20 @@ def _pdf_pages(raw: RawSource) -> tuple[str, str | None]:
     if not text.strip():
         raise EmptySourceError(raw.location, "the PDF has no extractable text (is it a scan?)")
     return text, (str(title).strip() or None) if title else None
+
+
+_GENERIC_HEADING = re.compile(
+    r"summary|overview|introduction|intro|abstract|background|about|read ?me|preface|foreword"
+    r"|(table of )?contents|description|notes|documentation|home|index|untitled|tl ?dr"
+    r"|getting started|(model|dataset) card"
+)
+"""First headings that name a part of a page, not the page: a README or card that opens
+with "# Summary" is no article called "Summary"."""
+
+
+def _generic(heading: str) -> bool:
+    words = re.sub(r"[^\w\s]", "", heading).lower().split()
+    return _GENERIC_HEADING.fullmatch(" ".join(words)) is not None
 
 
 def _title_from_location(location: str) -> str:

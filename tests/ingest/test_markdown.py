@@ -26,6 +26,17 @@ def test_front_matter_fills_title_date_description_and_tags() -> None:
     assert "title:" not in article.text and "tags:" not in article.text
 
 
+def test_a_generic_first_heading_is_no_title_and_the_file_name_is() -> None:
+    text = "# Summary\n\nThe okapi dataset holds 15,000 records written by volunteers.\n"
+    generic = parse(
+        RawSource("o", "file", "/docs/okapi-dataset.md", text.encode(), "text/markdown")
+    )
+    named = _parse(text.replace("Summary", "The Okapi Dataset"))
+
+    assert generic.title == "Okapi dataset"
+    assert named.title == "The Okapi Dataset"
+
+
 def test_each_table_row_is_a_unit_that_carries_its_header() -> None:
     article = parse(RawSource("doc", "file", str(ARTICLE), ARTICLE.read_bytes(), "text/markdown"))
     rows = [b.text for b in article.blocks if b.kind == "table_row"]
