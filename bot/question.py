@@ -765,6 +765,8 @@ _MEASURES = {
     r"context\s+(window|length)s?|window\s+(size|length)s?": ("context", "window", "tokens"),
     r"elo(\s+(rating|score)s?)?": ("elo",),
     r"gpu[-\s]hours?": ("gpu hour",),
+    # a unit the answer is asked in: "What is the average response length, in words?"
+    **{rf"in\s+{unit}s(?=\W*$)": (unit,) for unit in ("word", "token", "character", "hour", "day")},
 }
 _MEASURE_WORDS = tuple(
     (re.compile(rf"\b({k})\b", re.IGNORECASE), tuple(_stems(w) for w in ways))

@@ -100,6 +100,11 @@ def test_a_named_measure_must_be_stated() -> None:
     window = _analyse("How long is GPT-4's context window?")
     assert not window.lacks_measure(set(terms("GPT-4 reads 32K tokens")))
     assert not _analyse("How many parameters does GPT-3 have?").lacks_measure(set())
+    # The unit an answer is asked in: eight categories are no length in words.
+    length = _analyse("What is the average response length in Dolly, in words?")
+    assert length.lacks_measure(set(terms("Dolly holds eight different instruction categories")))
+    assert not length.lacks_measure(set(terms("Dolly's responses average 120 words")))
+    assert not _analyse("How many people took part in days of testing?").measure
 
 
 def test_a_number_inside_a_name_states_no_amount() -> None:
