@@ -131,6 +131,7 @@ class ExtractiveAnswerer:
         openings = _Openings(every, passages, evidence.openings)
         ranked = _of_expected_type(question, every, passages, openings)
         ranked = _of_the_subject(question, ranked, passages, openings)
+        ranked = _of_the_defined(question, ranked)
         confidence = self.answerability(ranked, passages)
         ranked = _named_first(question, ranked)
         ranked = _definition_first(question, ranked)
@@ -407,6 +408,15 @@ def _attribute_first(
 
 DEFINITION_SHARE = 0.5
 """How likely, against the best, a sentence that says what a thing is must be to come first."""
+
+
+def _of_the_defined(question: Question, ranked: list[Scored]) -> list[Scored]:
+    """For what a thing is or how it works, only sentences that name it (with their headings
+    and article title): "We have observed many efficiency issues … during training and
+    inference" does not say how speculative decoding works, which no article explains."""
+    if not question.defined_subject:
+        return ranked
+    return [s for s in ranked if question.names_defined(s.candidate.about)]
 
 
 def _definition_first(question: Question, ranked: list[Scored]) -> list[Scored]:

@@ -101,6 +101,14 @@ _ASKS_WHAT_IT_IS = re.compile(
     re.IGNORECASE,
 )
 """What a thing is: "What are hybrid models?", "What is BLOOM?"."""
+_ASKS_WHAT_IT_IS_START = re.compile(r"^\W*what(?:\s+is|'s|\s+are)\s+", re.IGNORECASE)
+_ASKS_HOW_IT_WORKS = re.compile(
+    r"^\W*how\s+(?:does|do)\s+(?:an?\s+|the\s+)?(?!.*\b(?:their|its|our|your|my|his|her)\s+work\b)"
+    r"((?:[\w\-’']+\s+){0,4}[\w\-’']+)\s+work\b"
+    r"(?:\s+(?:in|for|with)\s+[^?]*)?\W*$",
+    re.IGNORECASE,
+)
+"""How a thing works: "How does retrieval-augmented generation work (in LLMs)?"."""
 
 NUMBER = re.compile(
     r"\d+(?:[.,]\d+)*|\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve"
@@ -208,6 +216,37 @@ class Question:
             if self.weights.get(t, 0.0) >= SUBJECT_WEIGHT
             and not any(t in sense for sense in _ASKING_STEMS)
         )
+
+    @property
+    def defined_subject(self) -> frozenset[str]:
+        """What "What is X?" or "How does X work?" asks about: the words of X the knowledge
+        base uses, rare enough to say what is asked ("reinforc", "learn", "human",
+        "feedback"; not "model"). Empty for any other question."""
+        works = _ASKS_HOW_IT_WORKS.match(self.text)
+        if works:
+            phrase = works.group(1)
+        elif self.defines:
+            phrase = _ASKS_WHAT_IT_IS_START.sub("", self.text)
+        else:
+            return frozenset()
+        return frozenset(
+            t
+            for t in terms(phrase)
+            if self.weights.get(t, 0.0) >= SUBJECT_WEIGHT
+            and not any(t in sense for sense in _ASKING_STEMS)
+        )
+
+    def names_defined(self, present: set[str] | frozenset[str]) -> bool:
+        """Whether ``present`` names what :attr:`defined_subject` is: every name in it, and
+        most of it by weight (a side in any of its words: "Closed-Source" names
+        "proprietary"). Not all of it: the spun article calls the OpenAPI standard the
+        "OpenAPI normal". "…reinforcing our commitment to openness" does not name
+        reinforcement learning from human feedback."""
+        subject = self.defined_subject
+        held = {t for t in subject if present & (_side_of(t) or {t})}
+        if not subject.intersection(self.names) <= held:
+            return False
+        return sum(self.weights[t] for t in held) >= 0.5 * sum(self.weights[t] for t in subject)
 
     def names_subject(self, present: set[str] | frozenset[str]) -> bool:
         """Whether ``present`` names what the pros or cons are asked of (:attr:`sense_subject`),

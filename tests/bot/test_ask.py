@@ -88,6 +88,8 @@ def test_answers_are_grounded_in_their_citations(corpus_kb: KnowledgeBase, quest
         "Where is EleutherAI based?",
         "What are the drawbacks of hybrid models?",  # the corpus lists their features only
         "What are the risks of LLaMA?",
+        # "…reinforcing our commitment to openness" names none of it but a word form
+        "How does reinforcement learning from human feedback work?",
     ],
 )
 def test_out_of_scope_questions_abstain_honestly(corpus_kb: KnowledgeBase, question: str) -> None:

@@ -586,3 +586,23 @@ def test_a_lowercase_model_name_with_a_number_is_a_name() -> None:
     assert question.names == {"text", "davinci", "003"}
     compared = "We compared text-davinci-003 and Alpaca 7B: Alpaca wins 90 versus 89."
     assert question.lacks_attribute(set(terms(compared)))  # names it, says nothing of its size
+
+
+def test_what_a_thing_is_or_how_it_works_is_answered_only_by_a_sentence_that_names_it() -> None:
+    rarity = {"reinforc": 4.7, "learn": 1.8, "human": 2.1, "feedback": 3.2, "model": 0.1}
+    rlhf = Question.analyse(
+        "How does reinforcement learning from human feedback work?", lambda t: rarity.get(t, 1.0)
+    )
+    assert {"reinforc", "learn", "human", "feedback"} <= rlhf.defined_subject
+    assert not rlhf.names_defined(set(terms("…reinforcing our commitment to openness")))
+    assert rlhf.names_defined(set(terms("Human feedback trains a reward model for learning")))
+
+    # The names in it, and most of it: the spun article's "OpenAPI normal" is the standard.
+    openapi = _analyse("What is the OpenAPI standard?")
+    assert openapi.names_defined(set(terms("established interfaces like the OpenAPI normal")))
+    assert not openapi.names_defined(set(terms("an established interface standard")))
+    hybrid = Question.analyse("What are hybrid models?", lambda t: rarity.get(t, 1.0))
+    assert hybrid.defined_subject == {"hybrid"}  # "model" is in every article
+    # Not "How do communities fund their work?", nor a question of another shape.
+    assert not _analyse("How do open-source communities fund their work?").defined_subject
+    assert not _analyse("Why did EleutherAI take GPT-J offline?").defined_subject
