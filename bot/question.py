@@ -931,13 +931,15 @@ def states(pattern: re.Pattern[str], sentence: str, question: str) -> bool:
     """Whether ``sentence`` has a match of ``pattern`` that the question does not.
 
     A number that is part of a name ("GPT-4", "A100", "Claude-1.3") states no amount,
-    nor does one inside a date ("Last Updated: April 29, 2024." says how many of nothing).
+    nor does one inside a date ("Last Updated: April 29, 2024." says how many of nothing)
+    or one that points at a part of the article ("illustrated in Figure 3", "[42]").
     """
     asked = {m.group(0).lower() for m in pattern.finditer(question)}
     dates = [m.span() for m in _DATE.finditer(sentence)] if pattern is NUMBER else []
     return any(
         m.group(0).lower() not in asked
         and not _IN_NAME.search(sentence, 0, m.start())
+        and not (pattern is NUMBER and _REFERENCE.search(sentence, 0, m.start()))
         and not any(start <= m.start() < end for start, end in dates)
         for m in pattern.finditer(sentence)
     )
@@ -957,6 +959,12 @@ _DATE = re.compile(
 
 
 _IN_NAME = re.compile(r"[A-Za-z]-?$")
+_REFERENCE = re.compile(
+    r"(?:\b(?:fig(?:ure)?s?|tables?|sections?|sec|appendix|appendices|eqs?|equations?"
+    r"|chapters?|listings?|algorithms?|footnotes?|refs?|references?)\.?\s*|\[)$",
+    re.IGNORECASE,
+)
+"""What comes before a number that points at a part of a text: "Figure 3", "Table 1", "[42]"."""
 
 
 _LABEL = re.compile(r"^\s*(?:\*\*)?[A-Z][\w\-]*(?:\s+[\w\-]+){0,4}(?:\*\*)?:\s")

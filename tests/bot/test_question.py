@@ -114,6 +114,10 @@ def test_a_number_inside_a_name_states_no_amount() -> None:
     assert not states(NUMBER, "Trained on A100 GPUs.", asked)
     assert states(NUMBER, "GPT-J reads 2,048 tokens at once.", asked)
     assert states(NUMBER, "LLaMA 7B was fine-tuned.", asked)
+    # nor one that points at a part of the article
+    assert not states(NUMBER, "We calculate the Elo ratings, illustrated in Figure 3.", asked)
+    assert not states(NUMBER, "It may hold citation numbers (e.g. [42]).", asked)
+    assert states(NUMBER, "Table 1 lists 9 models.", asked)
 
 
 def test_one_alone_is_no_amount_but_a_share_must_be_a_share() -> None:
