@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Literal
@@ -101,6 +101,8 @@ _ASKS_WHAT_IT_IS = re.compile(
     re.IGNORECASE,
 )
 """What a thing is: "What are hybrid models?", "What is BLOOM?"."""
+_NEVER_A_TERM = "\x00"
+"""No text's term: its IDF is that of a term the knowledge base never uses."""
 _ASKS_WHAT_IT_IS_START = re.compile(r"^\W*what(?:\s+is|'s|\s+are)\s+", re.IGNORECASE)
 _ASKS_HOW_IT_WORKS = re.compile(
     r"^\W*how\s+(?:does|do)\s+(?:an?\s+|the\s+)?(?!.*\b(?:their|its|our|your|my|his|her)\s+work\b)"
@@ -109,6 +111,13 @@ _ASKS_HOW_IT_WORKS = re.compile(
     re.IGNORECASE,
 )
 """How a thing works: "How does retrieval-augmented generation work (in LLMs)?"."""
+_ASKS_WHAT_IT_IS_AND = re.compile(
+    r"^\W*what(?:\s+is|'s|\s+are)\s+(?:an?\s+|the\s+)?((?:[\w\-’']+\s+){0,3}[\w\-’']+)"
+    r"\s+and\s+(?:when|why|how|where|what|who|which|should|can|could|is|are|do|does)\b",
+    re.IGNORECASE,
+)
+"""What a thing is, and more: "What is retrieval-augmented generation and when should I use
+it?"."""
 
 NUMBER = re.compile(
     r"\d+(?:[.,]\d+)*|\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve"
@@ -196,6 +205,8 @@ class Question:
     """What a "how many" question counts, in the words the knowledge base uses ("gpu" in
     "How many GPUs…?"); empty when it uses none of them ("graphics cards" for "GPUs" is
     another way of saying it)."""
+    unheard_weight: float = 1.0
+    """The IDF weight of a term the knowledge base never uses (the largest there is)."""
 
     @property
     def sense_subject(self) -> frozenset[str]:
@@ -222,7 +233,7 @@ class Question:
         """What "What is X?" or "How does X work?" asks about: the words of X the knowledge
         base uses, rare enough to say what is asked ("reinforc", "learn", "human",
         "feedback"; not "model"). Empty for any other question."""
-        works = _ASKS_HOW_IT_WORKS.match(self.text)
+        works = _ASKS_HOW_IT_WORKS.match(self.text) or _ASKS_WHAT_IT_IS_AND.match(self.text)
         if works:
             phrase = works.group(1)
         elif self.defines:
@@ -232,7 +243,7 @@ class Question:
         return frozenset(
             t
             for t in terms(phrase)
-            if self.weights.get(t, 0.0) >= SUBJECT_WEIGHT
+            if (self.weights.get(t, 0.0) >= SUBJECT_WEIGHT or t in self.unheard_terms)
             and not any(t in sense for sense in _ASKING_STEMS)
         )
 
@@ -241,12 +252,18 @@ class Question:
         most of it by weight (a side in any of its words: "Closed-Source" names
         "proprietary"). Not all of it: the spun article calls the OpenAPI standard the
         "OpenAPI normal". "…reinforcing our commitment to openness" does not name
-        reinforcement learning from human feedback."""
+        reinforcement learning from human feedback. A word the knowledge base never uses
+        ("augmented") weighs as much as its rarest: "text generation, retrieval, …" does
+        not name retrieval-augmented generation."""
         subject = self.defined_subject
         held = {t for t in subject if present & (_side_of(t) or {t})}
         if not subject.intersection(self.names) <= held:
             return False
-        return sum(self.weights[t] for t in held) >= 0.5 * sum(self.weights[t] for t in subject)
+
+        def weight(terms: Iterable[str]) -> float:
+            return sum(self.weights.get(t, self.unheard_weight) for t in terms)
+
+        return weight(held) >= 0.5 * weight(subject)
 
     def names_subject(self, present: set[str] | frozenset[str]) -> bool:
         """Whether ``present`` names what the pros or cons are asked of (:attr:`sense_subject`),
@@ -390,6 +407,7 @@ class Question:
             frozenset(_subject_heads(text)) & set(weights),
             frozenset(_qualifying_names(text)) & names,
             frozenset(counted) if counted <= set(weights) else frozenset(),
+            idf(_NEVER_A_TERM),
         )
 
     def lacks_attribute(self, present: set[str], title: frozenset[str] = frozenset()) -> bool:

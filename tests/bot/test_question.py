@@ -607,6 +607,17 @@ def test_what_a_thing_is_or_how_it_works_is_answered_only_by_a_sentence_that_nam
     assert not openapi.names_defined(set(terms("an established interface standard")))
     hybrid = Question.analyse("What are hybrid models?", lambda t: rarity.get(t, 1.0))
     assert hybrid.defined_subject == {"hybrid"}  # "model" is in every article
+    # A word no article uses weighs as much as the rarest: "augmented" is most of
+    # "retrieval-augmented generation", and "What is X and when…?" asks what X is too.
+    known = {"retriev": 2.0, "generat": 1.6, "use": 0.5}
+    rag = Question.analyse(
+        "What is retrieval-augmented generation and when should I use it?",
+        lambda t: known.get(t, 5.0),
+        known=lambda t: t in known,
+    )
+    assert rag.defined_subject == {"retriev", "augment", "generat"}
+    assert not rag.names_defined(set(terms("abilities of text generation, retrieval, and …")))
+    assert rag.names_defined(set(terms("Retrieval-augmented generation quotes passages.")))
     # Not "How do communities fund their work?", nor a question of another shape.
     assert not _analyse("How do open-source communities fund their work?").defined_subject
     assert not _analyse("Why did EleutherAI take GPT-J offline?").defined_subject
