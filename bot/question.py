@@ -135,8 +135,9 @@ TIME = re.compile(
     r"|\b(?:yesterday|today|last\s+year|this\s+year)\b",
     re.IGNORECASE,
 )
-# A capitalised or alphanumeric token: a name ("BLOOM", "EleutherAI", "GPT-4", "7B").
-_NAME = re.compile(r"\b(?:[A-Z][\w.\-]*|[\w\-]*\d[\w.\-]*)")
+# A capitalised or alphanumeric token: a name ("BLOOM", "EleutherAI", "GPT-4", "7B",
+# "chat-bison@001").
+_NAME = re.compile(r"\b(?:[A-Z][\w.\-@]*|[\w\-@]*\d[\w.\-@]*)")
 _BARE_NUMBER = re.compile(r"[\d.,%]+|\d[\d.,]*(-[a-z]+)+")
 """A number, a year or a size ("2019", "7-billion-parameter"): digits, but no name."""
 _NAMED_BEFORE = re.compile(r"[A-Z][\w.\-]*")

@@ -79,6 +79,10 @@ def test_a_name_counts_only_whole() -> None:
     assert llama.about_other_names(set(terms("LLaMA was pre-trained on sequences of 2048 tokens")))
     assert not llama.about_other_names(set(terms("LLaMA 2 came out in July 2023")))
     assert palm.about_other_names(set(terms("Commercial models tout longer context")))
+    # a model identifier is a name, "@" and all
+    bison = _analyse("What context length does chat-bison@001 support?")
+    assert bison.name_units == (frozenset({"chat", "bison", "001"}),)
+    assert bison.about_other_names(set(terms("Claude-instant has a context length of 9K")))
 
 
 def test_a_name_the_knowledge_base_never_uses_is_in_no_sentence() -> None:
