@@ -81,7 +81,8 @@ class TextDocument:
         source_id: A stable id, e.g. ``"beir:scifact/4983"``; re-ingesting the same
             id with the same text is a no-op.
         text: The article text (plain text or Markdown).
-        title: Shown in citations; the first heading is used when omitted.
+        title: Shown in citations; when omitted, the first heading (unless it is a generic
+            one such as "Summary"), else one made from ``source_id``.
     """
 
     source_id: str

@@ -112,9 +112,9 @@ def evaluation_kbs(
 # margin for numeric noise across machines. Nothing was chosen on the test split.
 # Two runs of the same code have differed by up to a point, hence margins of two or more.
 TEST_BAR = {
-    "evidence_in_citations": (">=", 0.52),  # measured 0.549 (looks 26 and 27; 0.562 at look 24)
+    "evidence_in_citations": (">=", 0.52),  # measured 0.549 (looks 26 to 28; 0.562 at look 24)
     "keywords_in_answer": (">=", 0.48),  # 0.506
-    "abstention_out_of_scope": (">=", 0.53),  # 0.600 (15 questions: 9; one more is noise)
+    "abstention_out_of_scope": (">=", 0.59),  # 0.667 at look 28 (15 questions: 10; one is noise)
     "abstention_near_miss": (">=", 0.62),  # 0.704 (27 questions)
     "false_abstentions": ("<=", 0.08),  # 0.062
     "followups_right_passage": (">=", 0.55),  # 0.65
