@@ -5,6 +5,7 @@ Pure text analysis (no model, no store), shared by the answerer's features.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections.abc import Callable, Iterable
@@ -222,18 +223,20 @@ class Question:
         side = next((t for t in of_terms if _side_of(t)), None)
         if side:  # "openly available LLMs", "community-built models": that side, however named
             return frozenset({side})
-        return frozenset(
-            t
-            for t in of_terms
-            if self.weights.get(t, 0.0) >= SUBJECT_WEIGHT
-            and not any(t in sense for sense in _ASKING_STEMS)
+        return frozenset(t for t in of_terms if self._says_what(t))
+
+    def _says_what(self, term: str) -> bool:
+        """Whether ``term`` is rare enough to say what is asked about ("hybrid", not "model"),
+        and no word for asking pros or cons."""
+        return self.weights.get(term, 0.0) >= SUBJECT_WEIGHT and not any(
+            term in sense for sense in _ASKING_STEMS
         )
 
     @property
     def defined_subject(self) -> frozenset[str]:
-        """What "What is X?" or "How does X work?" asks about: the words of X the knowledge
-        base uses, rare enough to say what is asked ("reinforc", "learn", "human",
-        "feedback"; not "model"). Empty for any other question."""
+        """What "What is X?", "What is X and …?" or "How does X work?" asks about: the words
+        of X that say what is asked ("reinforc", "learn", "human", "feedback"; not "model"),
+        and those the knowledge base never uses ("augment"). Empty for any other question."""
         works = _ASKS_HOW_IT_WORKS.match(self.text) or _ASKS_WHAT_IT_IS_AND.match(self.text)
         if works:
             phrase = works.group(1)
@@ -241,20 +244,16 @@ class Question:
             phrase = _ASKS_WHAT_IT_IS_START.sub("", self.text)
         else:
             return frozenset()
-        return frozenset(
-            t
-            for t in terms(phrase)
-            if (self.weights.get(t, 0.0) >= SUBJECT_WEIGHT or t in self.unheard_terms)
-            and not any(t in sense for sense in _ASKING_STEMS)
-        )
+        unheard = self.unheard_terms - set(itertools.chain.from_iterable(_ASKING_STEMS))
+        return frozenset(t for t in terms(phrase) if self._says_what(t) or t in unheard)
 
     def names_defined(self, present: set[str] | frozenset[str]) -> bool:
         """Whether ``present`` names what :attr:`defined_subject` is: every name in it, and
-        most of it by weight (a side in any of its words: "Closed-Source" names
+        at least half of it by IDF weight (a side in any of its words: "Closed-Source" names
         "proprietary"). Not all of it: the spun article calls the OpenAPI standard the
         "OpenAPI normal". "…reinforcing our commitment to openness" does not name
         reinforcement learning from human feedback. A word the knowledge base never uses
-        ("augmented") weighs as much as its rarest: "text generation, retrieval, …" does
+        ("augmented") weighs as much as a term can: "text generation, retrieval, …" does
         not name retrieval-augmented generation."""
         subject = self.defined_subject
         held = {t for t in subject if present & (_side_of(t) or {t})}
