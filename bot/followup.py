@@ -222,7 +222,13 @@ def frame(question: str) -> Frame:
         proper = [n for n in names if question[n.start : n.end].lower() not in COMMON_ACRONYMS]
         # "Chatbot Arena" in "How many battles has PaLM 2 fought in Chatbot Arena?" is where
         acting = [n for n in proper or names if not _after_preposition(tokens, n)]
-        return Frame(question, (acting or proper or names)[-1])
+        if not acting:
+            return Frame(question, (proper or names)[-1])
+        # "GPT-4" in "What biases can LLM judges like GPT-4 have?" is an example, and "the
+        # Cookbook" in "…, according to the Cookbook?" a source: the talk is about the rest
+        named = [n for n in acting if not _example_or_source(tokens, n)]
+        if named:
+            return Frame(question, named[-1])
     for i, token in enumerate(tokens):
         if token.is_content:
             end = i
@@ -243,6 +249,15 @@ def _after_preposition(tokens: list[_Token], span: _Span) -> bool:
     while i > 0 and tokens[i - 1].bare in _DETERMINERS:
         i -= 1
     return i > 0 and tokens[i - 1].bare in _WHERE
+
+
+def _example_or_source(tokens: list[_Token], span: _Span) -> bool:
+    """Whether a name run stands after "like", "such as", "including" or "according to"."""
+    i = next(t.index for t in tokens if t.start == span.start) - tokens[0].index
+    while i > 0 and tokens[i - 1].bare in _DETERMINERS:
+        i -= 1
+    before = " ".join(t.bare for t in tokens[max(i - 2, 0) : i])
+    return before.endswith(("like", "including", "such as", "according to"))
 
 
 def _run_before(tokens: list[_Token], i: int) -> _Span | None:
@@ -605,8 +620,14 @@ def _pronoun_edits(tokens: list[_Token], context: Frame) -> list[tuple[int, int,
         word = token.bare
         before = tokens[i - 1] if i else None
         after = tokens[i + 1] if i + 1 < len(tokens) else None
-        if any(t.is_name for t in tokens[:i]):
-            break  # "What is GPT-J and why was it taken offline?" refers to itself
+        # "What is GPT-J and why was it taken offline?" refers to itself, but "them" in "How
+        # did the LMSYS study try to mitigate them?" is no study
+        if (
+            word in _PRONOUNS | _POSSESSIVES
+            and any(t.is_name for t in tokens[:i])
+            and (word not in _PLURAL or _plural_names(tokens[:i]))
+        ):
+            break
         if word in _DEMONSTRATIVES:
             if after is not None and _stands_for_subject(after, context):
                 edits.append((token.start, after.end, subject))  # "this model"
@@ -634,12 +655,25 @@ def _pronoun_edits(tokens: list[_Token], context: Frame) -> list[tuple[int, int,
     return edits
 
 
+def _plural_names(tokens: list[_Token]) -> bool:
+    """Whether the names among ``tokens`` are plural, what a "they" or "them" after them may
+    stand for: two names joined by "and", or a name before a plural noun ("the Vicuna
+    models"); not "the LMSYS study" in "How did the LMSYS study try to mitigate them?"."""
+    names = [t for t in tokens if t.is_name]
+    if len(names) > 1 and any(t.bare in ("and", "or") for t in tokens):
+        return True
+    return any(
+        a.is_name and b.is_word and not b.is_name and b.bare.endswith("s") and b.bare != "s"
+        for a, b in itertools.pairwise(tokens)
+    )
+
+
 def _plural_subject(context: Frame) -> str | None:
     """For "they": a named plural of the earlier question ("new Vicuna models"), when its
     subject is one singular name ("MT-Bench" in "What new Vicuna models did LMSYS introduce
     with the MT-Bench update?")."""
     subject = _tokens(context.subject_text, initial=False)
-    if not subject or subject[-1].bare.endswith("s") or not subject[-1].is_name:
+    if not subject or not subject[-1].is_name:  # "LLM judges": plural already; "LMSYS": not
         return None
     for run in reversed(_name_runs(_tokens(context.question))):
         last = _tokens(run.of(context.question), initial=False)[-1]

@@ -159,6 +159,24 @@ GPT_J = "Why did EleutherAI take GPT-J offline?"
         ),
         ([BLOOM, GPT_J], "Who made it?", "Who made GPT-J?"),
         ([BLOOM, "Thanks!"], "Who made it?", "Who made BLOOM?"),
+        # a name given as an example is not the subject, and a plural pronoun after a
+        # singular name ("the LMSYS study") points back
+        (
+            ["What biases can LLM judges like GPT-4 have?"],
+            "And how did the LMSYS study try to mitigate them?",
+            "How did the LMSYS study try to mitigate biases?",
+        ),
+        (
+            ["What new Vicuna models did LMSYS introduce?"],
+            "Did the Vicuna team release them?",
+            "Did the Vicuna team release new Vicuna models?",
+        ),
+        # ... but not after two names of its own
+        (
+            [BLOOM],
+            "What are GPT-J and GPT-NeoX and why are they popular?",
+            "What are GPT-J and GPT-NeoX and why are they popular?",
+        ),
     ],
 )
 def test_follow_ups_become_standalone(history: list[str], question: str, expected: str) -> None:
