@@ -623,3 +623,6 @@ def test_a_server_mode_answer_takes_three_http_requests(
     assert [c.split(".")[-1] for c in searched] == ["get", "query", "get"], searched
     assert searched[0].endswith("-sentences.get"), searched
     assert len(requests) == len(asked) + len(searched), requests
+    # an answer that needs its articles' openings reads them with the passages here too
+    asked, _, requests = _round_trips(kb, monkeypatch, "Are closed-source LLMs transparent?")
+    assert [c.split(".")[-1] for c in asked] == ["query", "get", "get"], asked
