@@ -245,19 +245,22 @@ def _after_preposition(tokens: list[_Token], span: _Span) -> bool:
     """Whether a name run stands after a preposition of place or time ("in Chatbot Arena",
     "from the Vicuna team"): where or when, rarely what the talk is about ("with GPT-J"
     may well be)."""
-    i = next(t.index for t in tokens if t.start == span.start) - tokens[0].index
-    while i > 0 and tokens[i - 1].bare in _DETERMINERS:
-        i -= 1
-    return i > 0 and tokens[i - 1].bare in _WHERE
+    before = _words_before(tokens, span)
+    return bool(before) and before[-1].bare in _WHERE
 
 
 def _example_or_source(tokens: list[_Token], span: _Span) -> bool:
     """Whether a name run stands after "like", "such as", "including" or "according to"."""
+    before = " ".join(t.bare for t in _words_before(tokens, span)[-2:])
+    return before.endswith(("like", "including", "such as", "according to"))
+
+
+def _words_before(tokens: list[_Token], span: _Span) -> list[_Token]:
+    """The tokens before a name run, without the determiners just before it."""
     i = next(t.index for t in tokens if t.start == span.start) - tokens[0].index
     while i > 0 and tokens[i - 1].bare in _DETERMINERS:
         i -= 1
-    before = " ".join(t.bare for t in tokens[max(i - 2, 0) : i])
-    return before.endswith(("like", "including", "such as", "according to"))
+    return tokens[:i]
 
 
 def _run_before(tokens: list[_Token], i: int) -> _Span | None:
