@@ -244,6 +244,8 @@ class ExtractiveAnswerer:
 _LABEL = re.compile(r"^([^:.!?]{1,60}):\s")
 """An item's label: "GPT Models" in "GPT Models: OpenAI's series of models…"."""
 _LABEL_WORDS = 5
+_LABEL_HEADS = frozenset(terms("model models LLM LLMs family series"))
+"""Head nouns a label may add to the name it gives ("GPT Models")."""
 NAMED_ITEM_SHARE = 0.3
 """Share of the question's term weight an item's label must hold to be the item it asks about."""
 NAMED_ITEM_REACH = 5
@@ -256,12 +258,14 @@ def _names_item(question: Question, candidate: Candidate) -> bool:
     Every word of the label is a word of the question, and together they carry a
     fair share of its weight: "What are GPT models known for?" names "GPT Models: …",
     "Why are closed-source models more secure?" names "Security: …"; "What are the
-    advantages of LLMs?" names no item of the list it asks for.
+    advantages of LLMs?" names no item of the list it asks for. A head noun after a
+    name need not be asked: "What is GPT?" names "GPT Models: …".
     """
     match = _LABEL.match(candidate.text) if candidate.list_item else None
     if not match or len(match.group(1).split()) > _LABEL_WORDS:
         return False
     label = set(terms(match.group(1)))
+    label = label - _LABEL_HEADS or label
     weights = question.weights
     total = sum(weights.values())
     return (

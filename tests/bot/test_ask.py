@@ -197,6 +197,7 @@ def test_the_cons_of_something_are_found_under_its_challenges_heading(
     ("question", "item"),
     [
         ("What are GPT models known for?", "GPT Models: OpenAI’s series of models"),
+        ("What is GPT?", "GPT Models: OpenAI’s series of models"),  # not GPT-4's benchmark
         ("What is Meta's LLaMA?", "Meta’s LLaMA: A partially open-source model"),
         ("Why are closed-source models more secure?", "Security: By restricting access"),
     ],
