@@ -551,7 +551,10 @@ def eval_qa(
         ),
     ] = None,
     split: Annotated[
-        str, typer.Option(help="Shipped split(s) to report: dev, test or both.")
+        str,
+        typer.Option(
+            help="Shipped split(s) to report: dev, test, holdout, both (dev and test) or all."
+        ),
     ] = "both",
     as_json: JsonOption = False,
     failures: Annotated[
@@ -583,6 +586,7 @@ def eval_qa(
         SPLITS,
         EvaluationLibraries,
         evaluate_qa,
+        load_questions,
         print_qa,
         question_set,
         with_libraries,
@@ -593,14 +597,19 @@ def eval_qa(
         run_file = partial(evaluate_qa, lambda _: kb, file, errors)
         results = {file.name: _run(run_file)}
     else:
-        if split not in (*SPLITS, "both"):
-            errors.print(f"[red]Error:[/red] --split must be dev, test or both, not {split!r}.")
+        choices = {**{name: (name,) for name in SPLITS}, "both": ("dev", "test"), "all": SPLITS}
+        if split not in choices:
+            errors.print(
+                f"[red]Error:[/red] --split must be one of {', '.join(choices)}, not {split!r}."
+            )
             raise typer.Exit(1)
-        names = SPLITS if split == "both" else (split,)
+        names = choices[split]
         errors.print("Building the evaluation knowledge bases (first run only)…")
         kbs = EvaluationLibraries(settings())
+        asked = {q.library for name in names for q in load_questions(question_set(name))}
         for library in LIBRARIES:
-            _run(partial(kbs, library))
+            if library in asked:
+                _run(partial(kbs, library))
         results = {}
         for name in names:
             results[name] = _run(partial(evaluate_qa, kbs, question_set(name), errors))

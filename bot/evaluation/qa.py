@@ -1,9 +1,10 @@
 """``kb eval qa``: answer quality on a labelled question set, per split.
 
-The shipped set (``qa_dev.jsonl`` and ``qa_test.jsonl``) asks about the bundled
-corpus plus public articles, in two libraries: ``main`` (``articles/``, both
-splits) and ``extra`` (``articles_extra/``, dev only, written later by writers who
-never saw the bot). Each question is answered from a knowledge base of the bundled
+The shipped set (``qa_dev.jsonl``, ``qa_test.jsonl`` and ``qa_holdout.jsonl``) asks
+about the bundled corpus plus public articles, in three libraries: ``main``
+(``articles/``, dev and test), ``extra`` (``articles_extra/``, dev only, written
+later by writers who never saw the bot) and ``holdout`` (``articles_holdout/``,
+its own split, written the same way and never tuned on). Each question is answered from a knowledge base of the bundled
 corpus plus its library's articles, built under ``KB_HOME/eval``; the libraries
 are kept apart so that adding articles never changes what the test split is asked
 against (several articles of ``extra`` restate facts of ``main``).
@@ -37,8 +38,10 @@ from rich.table import Table
 
 from bot import Answer, ConfigurationError, KnowledgeBase, Settings, bundled_corpus
 
-SPLITS = ("dev", "test")
-LIBRARIES = ("main", "extra")
+SPLITS = ("dev", "test", "holdout")
+"""The shipped question files: settings are chosen on ``dev``; ``test`` and ``holdout`` are
+only ever reported."""
+LIBRARIES = ("main", "extra", "holdout")
 """The article sets a question may be asked against (``Question.library``)."""
 KINDS = (
     "factoid",
@@ -219,7 +222,7 @@ def _package_dir() -> Path:
 
 
 def question_set(split: str) -> Path:
-    """The shipped question file of one split (``dev`` or ``test``)."""
+    """The shipped question file of one split (``dev``, ``test`` or ``holdout``)."""
     if split not in SPLITS:
         raise ConfigurationError(f"Unknown split {split!r}: use one of {', '.join(SPLITS)}.")
     return _package_dir() / f"qa_{split}.jsonl"

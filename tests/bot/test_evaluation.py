@@ -35,6 +35,7 @@ from tests.kb_cli import run_kb
 
 ARTICLES = REPO / "bot" / "evaluation" / "articles"
 EXTRA_ARTICLES = REPO / "bot" / "evaluation" / "articles_extra"
+HOLDOUT_ARTICLES = REPO / "bot" / "evaluation" / "articles_holdout"
 
 
 def _cleaned(path: Path) -> str:
@@ -44,11 +45,13 @@ def _cleaned(path: Path) -> str:
 
 def test_the_shipped_question_set_is_well_formed() -> None:
     dev, test = load_questions(question_set("dev")), load_questions(question_set("test"))
-    questions = dev + test
+    holdout = load_questions(question_set("holdout"))
+    questions = dev + test + holdout
     bundled = [*CORPUS.glob("*.txt")]
     libraries = {
         "main": [*bundled, *ARTICLES.glob("*.md")],
         "extra": [*bundled, *EXTRA_ARTICLES.glob("*.md")],
+        "holdout": [*bundled, *HOLDOUT_ARTICLES.glob("*.md")],
     }
     texts = {str(p.relative_to(REPO)): _cleaned(p) for paths in libraries.values() for p in paths}
     asked_from = {
@@ -64,6 +67,8 @@ def test_the_shipped_question_set_is_well_formed() -> None:
     assert not {q.group for q in dev} & {q.group for q in test}  # split by fact
     assert all(not q.id.startswith("legacy-") for q in test)  # the old set is dev only
     assert all(q.library == "main" for q in test)  # the test split's articles never change
+    assert all(q.library == "holdout" for q in holdout)  # nor the hold-out's
+    assert len(holdout) >= 140 and not {q.group for q in holdout} & {q.group for q in dev}
     for q in questions:
         if q.source:  # asked of a knowledge base that holds the article
             assert q.source in asked_from[q.library], q.id
