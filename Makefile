@@ -44,9 +44,9 @@ test: setup lint typecheck  ## install, lint, type-check and run the test suite
 test-fast: setup  ## the fast tier of the tests (well under a minute)
 	$(BIN)/python -m pytest -q -m "not slow and not server and not discord"
 
-# While changing the answerer: every test but the test-split bar, whose failure message
-# would show a test figure (settings are chosen on the dev split only).
-test-dev: setup  ## every test except the one that evaluates the test split
+# While changing the answerer: every test but the held-out bars, whose failure messages
+# would show a test or holdout figure (settings are chosen on the dev split only).
+test-dev: setup  ## every test except those that evaluate the test and holdout splits
 	$(BIN)/python -m pytest -q -m "not test_split"
 
 $(VENV)/.installed-bench: $(VENV)/.installed

@@ -89,8 +89,9 @@ def test_the_shipped_question_set_is_well_formed() -> None:
         assert len(members) >= 2 and any(m.paraphrase for m in members), group
 
 
-def test_the_readme_names_the_test_split_it_reports() -> None:
-    digest = hashlib.sha256(question_set("test").read_bytes()).hexdigest()
+@pytest.mark.parametrize("split", ["test", "holdout"])
+def test_the_readme_names_the_held_out_splits_it_reports(split: str) -> None:
+    digest = hashlib.sha256(question_set(split).read_bytes()).hexdigest()
 
     assert digest in (REPO / "README.md").read_text(encoding="utf-8")
 
@@ -126,13 +127,27 @@ TEST_BAR = {
 }
 
 
-@pytest.mark.test_split  # a look at the test split: `make test-dev` leaves it out
-def test_answers_meet_the_bar_on_the_test_split(evaluation_kbs: EvaluationLibraries) -> None:
-    metrics = evaluate_qa(evaluation_kbs, question_set("test")).metrics()
+# The holdout split's bar, the same way: its first look (README) less two questions or more.
+HOLDOUT_BAR = {
+    "evidence_in_citations": (">=", 0.47),  # measured 0.500 (96 questions)
+    "keywords_in_answer": (">=", 0.41),  # 0.438
+    "abstention_out_of_scope": (">=", 0.62),  # 0.75 (8 questions: 6)
+    "abstention_near_miss": (">=", 0.32),  # 0.393 (28 questions: 11)
+    "false_abstentions": ("<=", 0.07),  # 0.031
+    "followups_right_passage": (">=", 0.43),  # 0.5625 (16 questions: 9)
+}
 
-    for key, (direction, bar) in TEST_BAR.items():
+
+@pytest.mark.test_split  # a look at a held-out split: `make test-dev` leaves it out
+@pytest.mark.parametrize(("split", "bar"), [("test", TEST_BAR), ("holdout", HOLDOUT_BAR)])
+def test_answers_meet_the_bar_on_the_held_out_splits(
+    evaluation_kbs: EvaluationLibraries, split: str, bar: dict[str, tuple[str, float]]
+) -> None:
+    metrics = evaluate_qa(evaluation_kbs, question_set(split)).metrics()
+
+    for key, (direction, value_bar) in bar.items():
         value = metrics[key]
-        assert value >= bar if direction == ">=" else value <= bar, (key, value)
+        assert value >= value_bar if direction == ">=" else value <= value_bar, (key, value)
 
 
 def test_the_evaluation_knowledge_base_holds_only_this_installations_articles(
