@@ -246,6 +246,7 @@ _LABEL = re.compile(r"^([^:.!?]{1,60}):\s")
 _LABEL_WORDS = 5
 _LABEL_HEADS = frozenset(terms("model models LLM LLMs family series"))
 """Head nouns a label may add to the name it gives ("GPT Models")."""
+_LABEL_HEAD_WORDS = re.compile(r"\s+(models?|LLMs?|family|series)\s*$", re.IGNORECASE)
 NAMED_ITEM_SHARE = 0.3
 """Share of the question's term weight an item's label must hold to be the item it asks about."""
 NAMED_ITEM_REACH = 5
@@ -265,7 +266,14 @@ def _names_item(question: Question, candidate: Candidate) -> bool:
     if not match or len(match.group(1).split()) > _LABEL_WORDS:
         return False
     label = set(terms(match.group(1)))
-    label = label - _LABEL_HEADS or label
+    if label & _LABEL_HEADS and not label <= set(question.weights):
+        # "GPT Models" for "What is GPT?": the rest of the label, a word of its own there
+        named = _LABEL_HEAD_WORDS.sub("", match.group(1)).strip()
+        if not named or not re.search(
+            rf"(?<![\w-]){re.escape(named)}(?![\w-])", question.text, re.IGNORECASE
+        ):
+            return False
+        label -= _LABEL_HEADS
     weights = question.weights
     total = sum(weights.values())
     return (

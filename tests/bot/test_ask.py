@@ -213,6 +213,17 @@ def test_a_question_that_names_a_list_item_is_answered_by_that_item(
     assert_grounded(answer)
 
 
+@pytest.mark.parametrize("question", ["Tell me about GPT-J", "GPT-J?"])
+def test_an_item_labelled_with_a_shorter_name_is_not_the_one_asked_about(
+    corpus_kb: KnowledgeBase, question: str
+) -> None:
+    answer = corpus_kb.ask(question)
+
+    assert answer.answered
+    assert not answer.text.startswith("GPT Models")  # GPT-J is not GPT
+    assert "internet hosting prices" in answer.text
+
+
 @pytest.mark.parametrize("question", ["What are LLMs?", "what are llms"])
 def test_what_are_llms_is_answered_by_what_they_are_not_a_list(
     corpus_kb: KnowledgeBase, question: str
