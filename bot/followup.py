@@ -460,7 +460,21 @@ def _rewrite(question: str, context: Frame) -> str:
         return _finish(f"{_END.sub('', body)} of {context.subject_text}", question)
     if not any(t.is_content or t.is_name for t in tokens):
         return _finish(_no_subject(body, tokens, context), question)
+    if _only_echoes(tokens, body, context):
+        # "What kinds of products?" after "Which OpenAI models power many software products…?"
+        return _carry(body, context, question)
     return _finish(body, question) if stripped_leading else question
+
+
+def _only_echoes(tokens: list[_Token], body: str, context: Frame) -> bool:
+    """Whether the question names nothing and says nothing the earlier one did not: it asks
+    more about what was said ("What kinds of products?"), not about something new."""
+    own = set(query_terms(body))
+    return (
+        bool(own)
+        and not any(t.is_name for t in tokens)
+        and own <= set(query_terms(context.question))
+    )
 
 
 def _picks_one(tokens: list[_Token]) -> bool:

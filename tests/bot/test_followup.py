@@ -255,6 +255,12 @@ ALPACA = "How did Alpaca compare with text-davinci-003 in the blind pairwise com
             "And which people did the rating by hand?",
             "Which people did the rating by hand? (Alpaca, OpenAI's model)",
         ),
+        # nothing named, nothing the earlier question did not say: more about what it said
+        (
+            ["Which models power many software products, according to the Cookbook?"],
+            "What kinds of products?",
+            "What kinds of products? (models power, according, Cookbook)",
+        ),
     ],
 )
 def test_elliptical_follow_ups_carry_the_earlier_key_terms(
