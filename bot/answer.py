@@ -244,9 +244,10 @@ class ExtractiveAnswerer:
 _LABEL = re.compile(r"^([^:.!?]{1,60}):\s")
 """An item's label: "GPT Models" in "GPT Models: OpenAI's series of models…"."""
 _LABEL_WORDS = 5
-_LABEL_HEADS = frozenset(terms("model models LLM LLMs family series"))
+_HEAD_NOUNS = ("models", "model", "LLMs", "LLM", "family", "series")
 """Head nouns a label may add to the name it gives ("GPT Models")."""
-_LABEL_HEAD_WORDS = re.compile(r"\s+(models?|LLMs?|family|series)\s*$", re.IGNORECASE)
+_LABEL_HEADS = frozenset(terms(" ".join(_HEAD_NOUNS)))
+_LABEL_HEAD_WORDS = re.compile(rf"\s+({'|'.join(_HEAD_NOUNS)})\s*$", re.IGNORECASE)
 NAMED_ITEM_SHARE = 0.3
 """Share of the question's term weight an item's label must hold to be the item it asks about."""
 NAMED_ITEM_REACH = 5

@@ -4,12 +4,12 @@ The shipped set (``qa_dev.jsonl``, ``qa_test.jsonl`` and ``qa_holdout.jsonl``) a
 about the bundled corpus plus public articles, in three libraries: ``main``
 (``articles/``, dev and test), ``extra`` (``articles_extra/``, dev only, written
 later by writers who never saw the bot) and ``holdout`` (``articles_holdout/``,
-its own split, written the same way and never tuned on). Each question is answered from a knowledge base of the bundled
-corpus plus its library's articles, built under ``KB_HOME/eval``; the libraries
-are kept apart so that adding articles never changes what the test split is asked
-against (several articles of ``extra`` restate facts of ``main``).
-The answerer's settings are fitted on the dev split only (``kb eval fit``);
-the test split is only ever reported.
+its own split, written the same way and never tuned on). Each question is answered
+from a knowledge base of the bundled corpus plus its library's articles, built under
+``KB_HOME/eval``; the libraries are kept apart so that adding articles never changes
+what the test split is asked against (several articles of ``extra`` restate facts of
+``main``). The answerer's settings are fitted on the dev split only (``kb eval fit``);
+the test and holdout splits are only ever reported.
 
 Each JSONL line: ``question``, ``answerable``, ``evidence`` (strings, any one of
 which a correct citation contains), ``keywords`` (all must appear in the answer
