@@ -44,7 +44,8 @@ _DETERMINERS = _words("the a an some any each every all both either neither no")
 _FOR = _words("for with")
 _PREPOSITIONS = _words(
     "of in on at by for with about from to into onto over under between among through "
-    "during against without within than as like per via vs versus behind"
+    "during against without within than as like per via vs versus behind "
+    "according regarding concerning"
 )
 _CONJUNCTIONS = _words("and or but nor so yet if then because while whereas although though also")
 # Anaphoric pronouns: they point back at what the conversation is about.

@@ -259,7 +259,7 @@ ALPACA = "How did Alpaca compare with text-davinci-003 in the blind pairwise com
         (
             ["Which models power many software products, according to the Cookbook?"],
             "What kinds of products?",
-            "What kinds of products? (models power, according, Cookbook)",
+            "What kinds of products? (models power, Cookbook)",
         ),
     ],
 )
