@@ -258,6 +258,13 @@ def test_eval_qa_json_reports_metrics_and_failures(
     assert data["failures"] == []
 
 
+def test_eval_qa_names_its_splits_when_given_another(tmp_path: Path) -> None:
+    result = run_kb(["eval", "qa", "--split", "train"], tmp_path / "home", tmp_path / "models")
+
+    assert result.returncode == 1
+    assert "dev, test, holdout, both, all" in " ".join(result.stderr.split())
+
+
 def test_eval_qa_json_leaves_the_failures_out_when_asked(
     corpus_kb: KnowledgeBase, model_cache: Path, tmp_path: Path
 ) -> None:
