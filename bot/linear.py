@@ -97,11 +97,49 @@ def fit_monotone(
     """
     kept = list(range(len(features)))
     while True:
-        model = fit_logistic(rows[:, kept], labels, tuple(features[i] for i in kept), l2)
+        model = fit_logistic(rows[:, kept], labels, _named(features, kept), l2)
         wrong = [i for i, w in zip(kept, model.weights) if signs.get(features[i], 0) * w < 0]
         if not wrong:
             break
         kept.remove(max(wrong, key=lambda i: abs(model.weights[kept.index(i)])))
+    return _widened(model, features, kept)
+
+
+def fit_choice(
+    groups: list[tuple[np.ndarray, np.ndarray]],
+    features: tuple[str, ...],
+    l2: float = 1.0,
+    signs: dict[str, int] | None = None,
+) -> LogisticModel:
+    """Fit a conditional logit: which row of each group is the right one.
+
+    Each group is ``(rows, positives)`` for one question: ``P(row i) =
+    softmax(w · x)_i`` over the group's rows, maximised for its positive rows
+    (several positives share the credit). Convex; fitted by Newton's method.
+    With ``signs``, each named feature's weight keeps its sign as in
+    :func:`fit_monotone`: one that comes out the wrong way is dropped (weight 0)
+    and the rest refitted.
+    """
+    if not signs:
+        return _fit_choice(groups, features, l2)
+    kept = list(range(len(features)))
+    while True:
+        model = _fit_choice(
+            [(rows[:, kept], pos) for rows, pos in groups], _named(features, kept), l2
+        )
+        wrong = [i for i, w in zip(kept, model.weights) if signs.get(features[i], 0) * w < 0]
+        if not wrong:
+            break
+        kept.remove(max(wrong, key=lambda i: abs(model.weights[kept.index(i)])))
+    return _widened(model, features, kept)
+
+
+def _named(features: tuple[str, ...], kept: list[int]) -> tuple[str, ...]:
+    return tuple(features[i] for i in kept)
+
+
+def _widened(model: LogisticModel, features: tuple[str, ...], kept: list[int]) -> LogisticModel:
+    """``model`` (fitted on the features at ``kept``) over every feature, the others at 0."""
     weights = np.zeros(len(features))
     mean = np.zeros(len(features))
     scale = np.ones(len(features))
@@ -110,15 +148,9 @@ def fit_monotone(
     return LogisticModel(features, mean, scale, weights, model.intercept)
 
 
-def fit_choice(
-    groups: list[tuple[np.ndarray, np.ndarray]], features: tuple[str, ...], l2: float = 1.0
+def _fit_choice(
+    groups: list[tuple[np.ndarray, np.ndarray]], features: tuple[str, ...], l2: float
 ) -> LogisticModel:
-    """Fit a conditional logit: which row of each group is the right one.
-
-    Each group is ``(rows, positives)`` for one question: ``P(row i) =
-    softmax(w · x)_i`` over the group's rows, maximised for its positive rows
-    (several positives share the credit). Convex; fitted by Newton's method.
-    """
     stacked = np.vstack([rows for rows, _ in groups])
     mean = stacked.mean(axis=0)
     scale = stacked.std(axis=0)

@@ -151,7 +151,7 @@ def _fit_sentence(samples: list[Sample], l2: float) -> LogisticModel:
     groups = [
         (np.vstack([c.features for c in s.candidates]), s.labels) for s in samples if s.candidates
     ]
-    return fit_choice(groups, SENTENCE_FEATURES, l2)
+    return fit_choice(groups, SENTENCE_FEATURES, l2, SENTENCE_SIGNS)
 
 
 def _ranked(sample: Sample, model: LogisticModel) -> list[Scored]:
@@ -170,6 +170,39 @@ def _label(sample: Sample, candidate: Candidate) -> bool:
 def _out_of_fold(samples: list[Sample], fit: Callable[[list[Sample]], Any]) -> dict[int, Any]:
     return {f: fit([s for s in samples if s.fold != f]) for f in range(FOLDS)}
 
+
+SENTENCE_SIGNS = {
+    **{
+        name: 1
+        for name in (
+            "dense",
+            "dense_passage",
+            "fused",
+            "first_passage",
+            "rank",
+            "coverage",
+            "coverage_context",
+            "coverage_passage",
+            "coverage_headings",
+            "rare",
+            "names",
+            "plain",
+            "typed_match",
+            "list_match",
+            "why_because",
+            "soft_coverage",
+        )
+    },
+    "missing": -1,
+    "contrast": -1,
+    "contrast_only": -1,
+}
+"""Which way each measure of support may move a sentence's odds of stating the answer:
+more similarity, more of the question's words, a better-ranked passage never count
+against it; a missing rare word or a sentence about the opposite side (closed when open
+is asked) never counts for it. Fixed before fitting, as :data:`SIGNS` is for the
+answerability model. The other features (length, position, list item, novelty, …) are
+free."""
 
 SIGNS = {
     "best_logit": 1,

@@ -1,0 +1,47 @@
+"""The answerer's small models: fitted weights keep the signs they are given."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from bot.evaluation.fit import SENTENCE_SIGNS
+from bot.features import SENTENCE_FEATURES
+from bot.linear import fit_choice
+
+
+def _groups(rng: np.random.Generator) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Questions of five candidate rows: the right row stands out on ``support`` and,
+    in this data, happens to score lower on ``echo``."""
+    groups = []
+    for _ in range(60):
+        rows = rng.normal(size=(5, 2))
+        right = int(rng.integers(5))
+        rows[right, 0] += 2.5  # support
+        rows[right, 1] -= 2.0  # echo
+        positives = np.zeros(5, dtype=bool)
+        positives[right] = True
+        groups.append((rows, positives))
+    return groups
+
+
+def test_a_free_choice_model_follows_the_data() -> None:
+    model = fit_choice(_groups(np.random.default_rng(0)), ("support", "echo"), l2=0.1)
+
+    assert model.weights[0] > 0
+    assert model.weights[1] < 0
+
+
+def test_a_weight_that_would_take_the_wrong_sign_is_left_out() -> None:
+    groups = _groups(np.random.default_rng(0))
+
+    model = fit_choice(groups, ("support", "echo"), l2=0.1, signs={"echo": 1})
+
+    assert model.weights[1] == 0.0
+    assert model.weights[0] > 0
+    scores = [model.logits(rows) for rows, _ in groups]
+    assert np.mean([s.argmax() == p.argmax() for s, (_, p) in zip(scores, groups)]) > 0.6
+
+
+def test_every_sentence_sign_names_a_feature() -> None:
+    assert set(SENTENCE_SIGNS) <= set(SENTENCE_FEATURES)
+    assert SENTENCE_SIGNS["contrast"] == -1  # the opposite side (closed when open is asked)
