@@ -27,7 +27,14 @@ from bot.features import (
     states_expected,
 )
 from bot.linear import AnswerModel, softmax
-from bot.question import OUTCOME, Question, names_place, names_something, spells_out
+from bot.question import (
+    OUTCOME,
+    Question,
+    names_place,
+    names_something,
+    side_of,
+    spells_out,
+)
 from bot.results import Answer, Citation, SuggestedSource
 from bot.retrieve import Passage
 from bot.terms import terms
@@ -131,6 +138,7 @@ class ExtractiveAnswerer:
         openings = _Openings(every, passages, evidence.openings)
         ranked = _of_expected_type(question, every, passages, openings)
         ranked = _of_the_subject(question, ranked, passages, openings)
+        ranked = _under_its_heading(question, ranked)
         ranked = _of_the_defined(question, ranked)
         confidence = self.answerability(ranked, passages)
         ranked = _named_first(question, ranked)
@@ -874,6 +882,33 @@ def _of_the_subject(
 
     # the pros or cons asked for, not its other features
     return [s for s in ranked if senses & s.candidate.terms and names_it(s.candidate)]
+
+
+_HEADED_OF = re.compile(r"^\W*(?:the\s+)?([\w\s\-]+?)\s+of\s+(.+?)\W*$", re.IGNORECASE)
+"""A heading that says what its list is of: "Examples of Hybrid Approaches"."""
+
+
+def _under_its_heading(question: Question, ranked: list[Scored]) -> list[Scored]:
+    """For a list question, no item of a list whose heading gives what is asked for of
+    something else: "Examples of Hybrid Approaches" lists no examples of open-source
+    LLMs, "Key Features of LLMs" no features of hybrid approaches. (The pros or cons of
+    something are checked by :func:`_of_the_subject`, with the words they are filed under.)
+    """
+    if question.kind != "list" or question.sense_subject or not ranked:
+        return ranked
+    asked = set(question.weights)
+
+    def of_something_else(candidate: Candidate) -> bool:
+        if not candidate.list_item:
+            return False
+        match = _HEADED_OF.match(candidate.section.split(SECTION_SEPARATOR)[-1])
+        if match is None or not set(terms(match.group(1))) & asked:
+            return False  # not headed "<what is asked for> of …"
+        subject = set(terms(match.group(2)))
+        sides = {t for term in asked if (side := side_of(term)) for t in side}  # "proprietary"
+        return bool(subject) and not subject & (asked | sides)
+
+    return [s for s in ranked if not of_something_else(s.candidate)]
 
 
 def _settles_the_contest(question: Question, best: Candidate) -> bool:

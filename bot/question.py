@@ -220,7 +220,7 @@ class Question:
         if of is None:
             return frozenset()
         of_terms = terms(of.group(1))
-        side = next((t for t in of_terms if _side_of(t)), None)
+        side = next((t for t in of_terms if side_of(t)), None)
         if side:  # "openly available LLMs", "community-built models": that side, however named
             return frozenset({side})
         return frozenset(t for t in of_terms if self._says_what(t))
@@ -256,7 +256,7 @@ class Question:
         ("augmented") weighs as much as a term can: "text generation, retrieval, …" does
         not name retrieval-augmented generation."""
         subject = self.defined_subject
-        held = {t for t in subject if present & (_side_of(t) or {t})}
+        held = {t for t in subject if present & (side_of(t) or {t})}
         if not subject.intersection(self.names) <= held:
             return False
 
@@ -268,7 +268,7 @@ class Question:
     def names_subject(self, present: set[str] | frozenset[str]) -> bool:
         """Whether ``present`` names what the pros or cons are asked of (:attr:`sense_subject`),
         a side in any of its words: "Closed-Source" names "proprietary models"."""
-        return all(bool(present & (_side_of(term) or {term})) for term in self.sense_subject)
+        return all(bool(present & (side_of(term) or {term})) for term in self.sense_subject)
 
     @property
     def section_asked(self) -> frozenset[str]:
@@ -548,7 +548,7 @@ _OPPOSITES = tuple(
 )
 
 
-def _side_of(term: str) -> frozenset[str] | None:
+def side_of(term: str) -> frozenset[str] | None:
     """Every word for the side ``term`` takes in an opposition ("proprietari": closed), if any."""
     return next((own for own, _ in _OPPOSITES if term in own), None)
 

@@ -25,6 +25,7 @@ from bot.answer import (
     _Openings,
     _Reader,
     _reason_beside,
+    _under_its_heading,
     _with_their_lines,
 )
 from bot.features import Candidate
@@ -329,3 +330,33 @@ def test_an_opening_not_among_the_passages_read_is_read_from_the_store_once() ->
     settled = _of_expected_type(paid, _ranked(allowed), passages, openings)
     assert [s.candidate for s in settled] == [allowed]
     assert asked == [["dolly"]]  # one read, for every rule that asks
+
+
+def test_a_list_item_headed_as_what_is_asked_of_something_else_is_dropped() -> None:
+    question = Question.analyse("What are the key features of hybrid approaches?", lambda t: 2.0)
+    hybrid = _candidate(
+        0,
+        0,
+        "Selective Accessibility: …",
+        list_item=True,
+        section="Hybrid Models › Key Features of Hybrid Approaches",
+    )
+    llms = _candidate(
+        1, 0, "Tokenization: …", list_item=True, section="Understanding LLMs › Key Features of LLMs"
+    )
+    prose = _candidate(2, 0, "LLMs are advanced AI systems.", section="Key Features of LLMs")
+
+    kept = [s.candidate for s in _under_its_heading(question, _ranked(hybrid, llms, prose))]
+
+    assert question.kind == "list"
+
+    assert kept == [hybrid, prose]  # not an item of the LLMs' features; prose is not an item
+
+
+def test_a_heading_on_the_asked_side_in_other_words_keeps_its_items() -> None:
+    question = Question.analyse("What are examples of proprietary LLMs?", lambda t: 2.0)
+    closed = _candidate(
+        0, 0, "GPT-4: …", list_item=True, section="Examples of Closed-Source Models"
+    )
+
+    assert [s.candidate for s in _under_its_heading(question, _ranked(closed))] == [closed]

@@ -194,6 +194,21 @@ def test_the_cons_of_something_are_found_under_its_challenges_heading(
 
 
 @pytest.mark.parametrize(
+    "question",
+    ["What are examples of open source LLMs?", "Which models are examples of open source LLMs?"],
+)
+def test_a_list_headed_as_examples_of_something_else_is_no_answer(
+    corpus_kb: KnowledgeBase, question: str
+) -> None:
+    answer = corpus_kb.ask(question)
+
+    assert answer.answered
+    assert "GPT-NeoX" in answer.text  # "Main examples embrace …" (the spun article)
+    assert "Partially Open Models" not in answer.text  # "Examples of Hybrid Approaches"
+    assert_grounded(answer)
+
+
+@pytest.mark.parametrize(
     ("question", "item"),
     [
         ("What are GPT models known for?", "GPT Models: OpenAI’s series of models"),
