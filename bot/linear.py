@@ -7,6 +7,7 @@ split by ``kb eval fit`` and shipped in ``bot/answer_model.json``.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -95,14 +96,11 @@ def fit_monotone(
     its correlation with others) is dropped, weight 0, and the rest refitted,
     until every weight has its sign.
     """
-    kept = list(range(len(features)))
-    while True:
-        model = fit_logistic(rows[:, kept], labels, _named(features, kept), l2)
-        wrong = [i for i, w in zip(kept, model.weights) if signs.get(features[i], 0) * w < 0]
-        if not wrong:
-            break
-        kept.remove(max(wrong, key=lambda i: abs(model.weights[kept.index(i)])))
-    return _widened(model, features, kept)
+    return _signed(
+        lambda kept: fit_logistic(rows[:, kept], labels, _named(features, kept), l2),
+        features,
+        signs,
+    )
 
 
 def fit_choice(
@@ -122,16 +120,27 @@ def fit_choice(
     """
     if not signs:
         return _fit_choice(groups, features, l2)
+    return _signed(
+        lambda kept: _fit_choice(
+            [(rows[:, kept], positives) for rows, positives in groups], _named(features, kept), l2
+        ),
+        features,
+        signs,
+    )
+
+
+def _signed(
+    fit: Callable[[list[int]], LogisticModel], features: tuple[str, ...], signs: dict[str, int]
+) -> LogisticModel:
+    """``fit`` (on the features at the positions given) until every weight named in ``signs``
+    has its sign: the feature furthest the wrong way is dropped and the rest refitted."""
     kept = list(range(len(features)))
     while True:
-        model = _fit_choice(
-            [(rows[:, kept], pos) for rows, pos in groups], _named(features, kept), l2
-        )
+        model = fit(kept)
         wrong = [i for i, w in zip(kept, model.weights) if signs.get(features[i], 0) * w < 0]
         if not wrong:
-            break
+            return _widened(model, features, kept)
         kept.remove(max(wrong, key=lambda i: abs(model.weights[kept.index(i)])))
-    return _widened(model, features, kept)
 
 
 def _named(features: tuple[str, ...], kept: list[int]) -> tuple[str, ...]:
