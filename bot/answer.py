@@ -897,6 +897,7 @@ def _under_its_heading(question: Question, ranked: list[Scored]) -> list[Scored]
     if question.kind != "list" or question.sense_subject or not ranked:
         return ranked
     asked = set(question.weights)
+    named = asked | {t for term in asked if (side := side_of(term)) for t in side}  # "proprietary"
 
     def of_something_else(candidate: Candidate) -> bool:
         if not candidate.list_item:
@@ -905,8 +906,7 @@ def _under_its_heading(question: Question, ranked: list[Scored]) -> list[Scored]
         if match is None or not set(terms(match.group(1))) & asked:
             return False  # not headed "<what is asked for> of …"
         subject = set(terms(match.group(2)))
-        sides = {t for term in asked if (side := side_of(term)) for t in side}  # "proprietary"
-        return bool(subject) and not subject & (asked | sides)
+        return bool(subject) and not subject & named
 
     return [s for s in ranked if not of_something_else(s.candidate)]
 
