@@ -35,7 +35,7 @@ from bot.question import (
     side_of,
     spells_out,
 )
-from bot.results import Answer, Citation, SuggestedSource
+from bot.results import CLOSEST_ARTICLES, Answer, Citation, SuggestedSource
 from bot.retrieve import Passage
 from bot.terms import terms
 from ingest.chunk import SECTION_SEPARATOR
@@ -1033,7 +1033,7 @@ def abstain(evidence: Evidence, confidence: float = 0.0) -> Answer:
     closest = closest_sources(evidence)
     text = NOT_FOUND
     if closest:
-        text += " The closest articles are: " + "; ".join(f"“{s.title}”" for s in closest) + "."
+        text += CLOSEST_ARTICLES + "; ".join(f"“{s.title}”" for s in closest) + "."
     return Answer(evidence.question, text, False, [], confidence=confidence, closest=closest)
 
 

@@ -450,7 +450,7 @@ def print_answer(answer: Answer) -> None:
     """Render an answer: text with highlighted markers, then the numbered sources."""
     if answer.standalone_question != answer.question:
         console.print(f"[dim]Searched for: {escape(answer.standalone_question)}[/dim]")
-    text = Text(answer.text)
+    text = Text(answer.lead)
     text.highlight_regex(r"\[\d+\]", "bold cyan")
     console.print(
         Panel(

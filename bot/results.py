@@ -59,6 +59,10 @@ class SuggestedSource:
     url: str | None = None
 
 
+CLOSEST_ARTICLES = " The closest articles are: "
+"""How an abstention's text goes on to name the articles nearest to the question."""
+
+
 @dataclass(frozen=True)
 class Answer:
     """An answer whose every sentence carries a ``[n]`` marker into ``citations``.
@@ -93,6 +97,14 @@ class Answer:
     def __post_init__(self) -> None:
         if not self.standalone_question:
             object.__setattr__(self, "standalone_question", self.question)
+
+    @property
+    def lead(self) -> str:
+        """``text`` for a display that lists ``closest`` on its own: an abstention
+        without its sentence naming the closest articles, anything else unchanged."""
+        if self.answered or not self.closest:
+            return self.text
+        return self.text.partition(CLOSEST_ARTICLES)[0]
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON shape of ``kb ask --json``."""

@@ -145,7 +145,7 @@ def render_answer(answer: Answer) -> list[Message]:
     """
     colour = COLOUR_ANSWER if answer.answered else COLOUR_NOT_FOUND
     title = trim(answer.question, TITLE_LIMIT)
-    parts = split_text(escape_mentions(answer.text), DESCRIPTION_LIMIT) or ["(empty answer)"]
+    parts = split_text(escape_mentions(answer.lead), DESCRIPTION_LIMIT) or ["(empty answer)"]
     embeds = [
         discord.Embed(title=title if i == 0 else None, description=p, colour=colour)
         for i, p in enumerate(parts)

@@ -48,6 +48,16 @@ def test_unanswerable_question_says_so(cli_home: Path, model_cache: Path) -> Non
 
     data = json.loads(result.stdout)
     assert data["answered"] is False and data["citations"] == []
+    assert data["closest"] and "The closest articles are" in data["answer"]  # the text, whole
+
+
+def test_an_abstention_names_the_closest_articles_once(cli_home: Path, model_cache: Path) -> None:
+    result = invoke_kb(["ask", "Who won the 2022 World Cup?"], cli_home, model_cache)
+
+    assert result.returncode == 0, result.stderr
+    assert "I could not find this in the knowledge base." in result.stdout
+    assert "Closest articles:" in result.stdout
+    assert "The closest articles are" not in result.stdout  # listed once, not twice
 
 
 def test_ask_json_shows_what_was_searched_for(cli_home: Path, model_cache: Path) -> None:

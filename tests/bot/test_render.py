@@ -102,6 +102,20 @@ def test_an_abstention_lists_the_closest_articles_and_a_follow_up_shows_its_sear
     assert embed["footer"]["text"] == "Searched for: Who made BLOOM?"
 
 
+def test_an_abstention_names_the_closest_articles_in_their_field_only() -> None:
+    answer = Answer(
+        "Who founded Anthropic?",
+        "I could not find this in the knowledge base. The closest articles are: “BLOOM explained”.",
+        False,
+        closest=[SuggestedSource("a.md", "BLOOM explained", None)],
+    )
+
+    [embed] = _embeds(render_answer(answer))
+
+    assert embed["description"] == "I could not find this in the knowledge base."
+    assert embed["fields"][0]["value"] == "• BLOOM explained"
+
+
 def test_a_very_long_answer_is_split_at_sentences_within_discord_limits() -> None:
     sentences = [
         f"Sentence number {i} says something about hosting costs [{i % 3 + 1}]." for i in range(900)
