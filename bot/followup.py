@@ -818,9 +818,13 @@ def _other_side(tokens: list[_Token], rest: str, context: Frame) -> str | None:
         return None
     for token in _tokens(context.subject_text, initial=False):
         if _side(token) not in (None, side):
-            if len(tokens) == 1:
+            if len(tokens) == 1:  # "closed-source", not "for closed-source" of "And for…?"
                 start = context.subject.start + token.start
-                return _replace(context.question, _Span(start, start + len(token.text)), rest)
+                return _replace(
+                    context.question,
+                    _Span(start, start + len(token.text)),
+                    rest[tokens[0].start :],
+                )
             return _replace(context.question, context.subject, rest[tokens[0].start :])
     return None
 

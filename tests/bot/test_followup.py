@@ -97,6 +97,11 @@ GPT_J = "Why did EleutherAI take GPT-J offline?"
             "What are the perks of closed-source LLMs?",
         ),
         (
+            ["What are the risks of open-source LLMs?", "How can they be mitigated?"],
+            "And for closed-source?",
+            "How can the risks of closed-source LLMs be mitigated?",
+        ),
+        (
             ["What are the perks of open-source LLMs?"],
             "And proprietary models?",
             "What are the perks of proprietary models?",
