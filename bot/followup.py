@@ -415,20 +415,26 @@ def standalone(question: str, history_questions: Sequence[str]) -> str:
         'What licence does Falcon use?'
     """
     context: Frame | None = None
+    before: Frame | None = None  # the latest subject before ``context``'s, if another
     for earlier in history_questions:
-        resolved = _rewrite(earlier, context) if context else earlier
+        resolved = _rewrite(earlier, context, before) if context else earlier
         found = frame(resolved)
         if found.subject is not None:
+            if context is not None and found.subject_text != context.subject_text:
+                before = context
             context = found
-    return _rewrite(question, context) if context else question
+    return _rewrite(question, context, before) if context else question
 
 
-def _rewrite(question: str, context: Frame) -> str:
+def _rewrite(question: str, context: Frame, before: Frame | None = None) -> str:
     text = question.strip()
     body = _LEADING.sub("", text)
     stripped_leading = body != text
     if not body:
         return question
+    if before is not None and not _ambiguous(context.question) and _picks_one(_tokens(body)):
+        # "Which one is open source?" after "What is BERT?" and "And GPT?": of the two
+        return _carry(body, context, question, [before.subject_text, context.subject_text])
     about = _ABOUT.match(body)
     if about:
         return _what_about(_END.sub("", about.group("rest")), context, question)
@@ -495,14 +501,17 @@ def _bare_request(tokens: list[_Token]) -> bool:
     )
 
 
-def _carry(text: str, context: Frame, original: str) -> str:
-    """``text`` followed by the earlier question's key terms that it does not already hold."""
+def _carry(text: str, context: Frame, original: str, phrases: Sequence[str] | None = None) -> str:
+    """``text`` followed by the earlier question's key terms (or ``phrases``) that it does
+    not already hold."""
     text = _finish(text, original)
     own = set(query_terms(text))
     # A phrase that shares a word with the follow-up is already said by it
     # ("question categories" for "per category"); carrying it again would pull
     # the search back to the earlier question.
-    carried = [term for term in key_terms(context.question) if not own & set(query_terms(term))]
+    if phrases is None:
+        phrases = key_terms(context.question)
+    carried = [term for term in phrases if not own & set(query_terms(term))]
     return f"{text} ({', '.join(carried)})" if carried else text
 
 

@@ -230,6 +230,17 @@ ALPACA = "How did Alpaca compare with text-davinci-003 in the blind pairwise com
             "Which one is open source?",
             "Which one is open source? (BLOOM, BERT)",
         ),
+        # ... or between the subjects of the two latest questions
+        (
+            ["What is BERT?", "And GPT?"],
+            "Which one is open source?",
+            "Which one is open source? (BERT, GPT)",
+        ),
+        (
+            ["What is BLOOM?", "Who made it?"],
+            "Which one is bigger?",
+            "Which one is bigger (BLOOM)?",
+        ),
         # "what about" with a clause of its own is not spliced into the earlier question
         (
             ["Is there a standard for mixing parts of open and closed models?"],
