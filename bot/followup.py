@@ -196,6 +196,9 @@ class Frame:
     question: str
     subject: _Span | None
     attribute: _Span | None = None
+    clause: bool = False
+    """The subject is the clause after "which"/"what" ("companies build closed models" in
+    "Which companies build closed models?"): no pronoun can be replaced by it."""
 
     @property
     def subject_text(self) -> str:
@@ -235,7 +238,12 @@ def frame(question: str) -> Frame:
             end = i
             while end + 1 < len(tokens) and tokens[end + 1].is_content:
                 end += 1
-            return Frame(question, _Span(token.start, tokens[end].end))
+            clause = (
+                end > i
+                and tokens[0].bare in ("which", "what")
+                and not any(t.bare in _AUX for t in tokens[1:i])
+            )
+            return Frame(question, _Span(token.start, tokens[end].end), clause=clause)
     return Frame(question, None)
 
 
@@ -449,6 +457,13 @@ def _rewrite(question: str, context: Frame, before: Frame | None = None) -> str:
     if _ambiguous(context.question) and _anaphors(tokens):
         # "their restrictions" after "How do OpenRAILs differ from RAILs?": whose?
         return _carry(body, context, question)
+    if context.clause and _anaphors(tokens):
+        # "What do they charge?" after "Which companies build closed models?": the follow-up
+        # as typed, with the clause (not "What do companies build closed models charge?")
+        text = _finish(body, question)
+        if set(query_terms(context.subject_text)) <= set(query_terms(text)):
+            return text
+        return f"{text} ({context.subject_text})"
     edits = _pronoun_edits(tokens, context) + _ones_edits(tokens, context)
     if _leans(tokens, context) or (
         stripped_leading and not edits and not any(t.is_name for t in tokens)

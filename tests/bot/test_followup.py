@@ -230,6 +230,17 @@ ALPACA = "How did Alpaca compare with text-davinci-003 in the blind pairwise com
             "Which one is open source?",
             "Which one is open source? (BLOOM, BERT)",
         ),
+        # a subject that is a clause ("companies build closed models") replaces no pronoun
+        (
+            ["Which companies build closed models?"],
+            "What do they charge?",
+            "What do they charge? (companies build closed models)",
+        ),
+        (
+            ["What large language models exist?"],
+            "Who makes them?",
+            "Who makes them? (language models exist)",
+        ),
         # ... or between the subjects of the two latest questions
         (
             ["What is BERT?", "And GPT?"],
