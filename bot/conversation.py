@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from bot.followup import repeats_earlier, standalone
 from bot.results import Answer
+from bot.small_talk import is_small_talk
 from bot.streaming import in_thread
 
 if TYPE_CHECKING:
@@ -124,7 +125,7 @@ class Conversation:
     def _standalone(self, question: str) -> str:
         """What to search for: the LLM's condensed question, else the rule-based rewrite."""
         earlier = [t.question for t in self._turns]
-        if not earlier:
+        if not earlier or is_small_talk(question):
             return question
         condense = getattr(self._kb.answerer, "condense", None)
         if condense is not None:

@@ -28,6 +28,7 @@ from bot.question import (
     kind_of,
 )
 from bot.results import Answer
+from bot.small_talk import is_small_talk
 from bot.terms import query_terms, terms
 
 
@@ -425,6 +426,8 @@ def standalone(question: str, history_questions: Sequence[str]) -> str:
     context: Frame | None = None
     before: Frame | None = None  # the latest subject before ``context``'s, if another
     for earlier in history_questions:
+        if is_small_talk(earlier):  # "hello" is about nothing a follow-up points back to
+            continue
         resolved = _rewrite(earlier, context, before) if context else earlier
         found = frame(resolved)
         if found.subject is not None:

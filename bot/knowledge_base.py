@@ -28,6 +28,7 @@ from bot.question import as_comparison, as_request, with_senses
 from bot.results import Answer, Citation
 from bot.retrieve import CANDIDATES, HybridRetriever, Mode, Passage, Retrieval
 from bot.settings import Settings, load_settings
+from bot.small_talk import OVERVIEW_ARTICLES, is_small_talk, overview
 from bot.streaming import in_thread
 from bot.word_vectors import WordVectors
 from ingest.embed import ChunkEncoder
@@ -583,9 +584,21 @@ class KnowledgeBase:
             repeats: For a conversation: the earlier answer that an answer merely
                 repeats, if any; such an answer becomes an abstention.
         """
+        if is_small_talk(question):  # "hello", "What articles do you have?"
+            return self._overview(question, source)
         evidence = self._gather(standalone, source)
         answer = self.answerer.answer(evidence) if evidence.passages else abstain(evidence)
         return self._finish(answer, evidence, question, standalone, repeats)
+
+    def _overview(self, question: str, source: str | None) -> Answer:
+        """What the knowledge base answers from (for small talk, :mod:`bot.small_talk`)."""
+        self._ensure_content()
+        records = self.sources()
+        if source:
+            wanted = self.resolve_source(source)
+            records = [r for r in records if r.source_id == wanted]
+        shown = [r.source_id for r in records[:OVERVIEW_ARTICLES]]
+        return overview(question, records, self._store.openings(shown))
 
     def _stream(
         self,
@@ -596,6 +609,11 @@ class KnowledgeBase:
         repeats: Callable[[Answer], Answer | None] | None = None,
     ) -> Iterator[str | Answer]:
         """:meth:`_answer`, streamed: text deltas, then the final answer."""
+        if is_small_talk(question):
+            reply = self._overview(question, source)
+            yield reply.text
+            yield reply
+            return
         evidence = self._gather(standalone, source)
         answerer = self.answerer
         final: Answer | None = None
