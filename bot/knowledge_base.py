@@ -28,7 +28,14 @@ from bot.question import as_comparison, as_request, with_senses
 from bot.results import Answer, Citation
 from bot.retrieve import CANDIDATES, HybridRetriever, Mode, Passage, Retrieval
 from bot.settings import Settings, load_settings
-from bot.small_talk import OVERVIEW_ARTICLES, is_small_talk, overview
+from bot.small_talk import (
+    OVERVIEW_ARTICLES,
+    asked_article,
+    asks_about_an_article,
+    is_small_talk,
+    overview,
+    summary,
+)
 from bot.streaming import in_thread
 from bot.word_vectors import WordVectors
 from ingest.embed import ChunkEncoder
@@ -584,14 +591,25 @@ class KnowledgeBase:
             repeats: For a conversation: the earlier answer that an answer merely
                 repeats, if any; such an answer becomes an abstention.
         """
-        if is_small_talk(question):  # "hello", "What articles do you have?"
-            return self._overview(question, source)
+        reply = self._about_the_knowledge_base(question, source)
+        if reply is not None:
+            return reply
         evidence = self._gather(standalone, source)
         answer = self.answerer.answer(evidence) if evidence.passages else abstain(evidence)
         return self._finish(answer, evidence, question, standalone, repeats)
 
-    def _overview(self, question: str, source: str | None) -> Answer:
-        """What the knowledge base answers from (for small talk, :mod:`bot.small_talk`)."""
+    def _about_the_knowledge_base(self, question: str, source: str | None) -> Answer | None:
+        """The reply to a message about the knowledge base rather than in it
+        (:mod:`bot.small_talk`): "hello" and "What articles do you have?" get an overview,
+        "What is the technical analysis about?" that article's opening sentences."""
+        if asks_about_an_article(question):  # the form first: no store call for a question
+            self._ensure_content()
+            record = asked_article(question, self.sources())
+            opening = self._store.openings([record.source_id]) if record is not None else {}
+            if record is not None and record.source_id in opening:
+                return summary(question, record, opening[record.source_id])
+        if not is_small_talk(question):
+            return None
         self._ensure_content()
         records = self.sources()
         if source:
@@ -609,8 +627,8 @@ class KnowledgeBase:
         repeats: Callable[[Answer], Answer | None] | None = None,
     ) -> Iterator[str | Answer]:
         """:meth:`_answer`, streamed: text deltas, then the final answer."""
-        if is_small_talk(question):
-            reply = self._overview(question, source)
+        reply = self._about_the_knowledge_base(question, source)
+        if reply is not None:
             yield reply.text
             yield reply
             return

@@ -1,22 +1,28 @@
-"""Messages that are not questions about the articles: "hello", "help", "What articles do you have?".
+"""Messages about the knowledge base rather than in it: "hello", "help", "What articles do
+you have?", "What is the technical analysis about?".
 
 A user's first message to a bot is often one of these. Searched for like a question,
-"hello" finds nothing and "What articles do you have?" quotes a sentence that happens to
-say "articles". Instead, such a message gets an overview: what the bot answers from, with
-each article cited by its opening passage, so the reply keeps the rule that every
-sentence of an answer points at a passage.
+"hello" finds nothing, "What articles do you have?" quotes a sentence that happens to
+say "articles", and "Summarize the ultimate debate article" some sentence with
+"article" in it. Instead, small talk gets an overview (what the bot answers from, each
+article cited by its opening passage) and a question about one article is answered by
+the first sentences of its opening passage, where articles say what they are about. Both
+keep the rule that every sentence of an answer points at a passage.
 
 The patterns match a whole message only, so a question that merely starts like one
 ("What articles discuss licensing?", "How does it work?" after "What is BLOOM?") is
-answered as a question.
+answered as a question; an article is recognised by a word such as "article" or "post",
+or by two words of its title ("What is the debate about?" is a question).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from pathlib import PurePath
 
 from bot.results import Answer, Citation
+from bot.terms import query_terms
 from ingest.store import SourceRecord, StoredChunk
 
 OVERVIEW_ARTICLES = 5
@@ -41,6 +47,8 @@ _CATALOGUE = re.compile(
     r"|can\s+(?:you|i)\s+ask(?:\s+you)?\s+about)"
     r"|what(?:\s+is|'s|’s)\s+(?:this|the|your)\s+knowledge\s+base\s+(?:about|for)"
     r"|what\s+do\s+you\s+know(?:\s+about)?"
+    r"|what(?:\s+is|\s+are|'s|’s)\s+(?:the|these|this|your)\s+(?:articles?|posts?|documents?)"
+    r"\s+about"
     r"|list\s+(?:the\s+|your\s+|all\s+(?:the\s+)?)?(?:articles|sources|documents))" + _END,
     re.IGNORECASE,
 )
@@ -103,3 +111,79 @@ def overview(
         f"quoting the passages each answer comes from: {named}{more}."
     )
     return Answer(question, text, True, citations, confidence=1.0)
+
+
+SUMMARY_SENTENCES = 3
+"""Sentences of an article's opening passage that say what it is about."""
+
+_ASKS_ABOUT = re.compile(
+    r"^(?:what(?:\s+is|'s|’s)\s+(?P<about>.+?)\s+about"
+    r"|what\s+does\s+(?P<covers>.+?)\s+(?:cover|say|discuss)"
+    r"|(?:summari[sz]e|sum\s+up|give\s+(?:me\s+)?a\s+summary\s+of|tl;?dr(?:\s+of)?)"
+    r"\s+(?P<summary>.+?))" + _END,
+    re.IGNORECASE,
+)
+_ARTICLE_WORDS = frozenset({"article", "post", "piece", "page", "paper", "blog", "essay"})
+_THIS = re.compile(r"^(?:the|this|that)\s+", re.IGNORECASE)
+
+
+def asks_about_an_article(message: str) -> bool:
+    """Whether ``message`` has the form of "What is X about?" / "Summarize X" (whether X is
+    an article, :func:`asked_article` says).
+
+    Example:
+        >>> asks_about_an_article("Summarize the ultimate debate."), asks_about_an_article("Why?")
+        (True, False)
+    """
+    return _ASKS_ABOUT.match(message.strip()) is not None
+
+
+def asked_article(message: str, records: Sequence[SourceRecord]) -> SourceRecord | None:
+    """The article a "What is X about?" / "Summarize X" message asks about, if X names one.
+
+    X names an article by its title or file name, by two or more words of its title, or,
+    in a knowledge base of one article, as "the article".
+
+    Example:
+        >>> record = SourceRecord("/a/debate.md", "The Ultimate Debate", "md", "h", 3, "")
+        >>> asked_article("Summarize the ultimate debate.", [record]).title
+        'The Ultimate Debate'
+        >>> asked_article("What is the debate about?", [record]) is None
+        True
+    """
+    match = _ASKS_ABOUT.match(message.strip())
+    if not match or not records:
+        return None
+    reference = _THIS.sub("", next(g for g in match.groups() if g)).strip(" “”\"'")
+    words = reference.lower().split()
+    article_word = bool(words) and words[-1] in _ARTICLE_WORDS
+    named = set(query_terms(" ".join(words[:-1] if article_word else words)))
+    if not named:  # "the article", "this post"
+        return records[0] if article_word and len(records) == 1 else None
+    fitting = []
+    for record in records:
+        if reference.lower() in (record.title.lower(), PurePath(record.source_id).name.lower()):
+            return record
+        if named <= set(query_terms(record.title)) and (len(named) >= 2 or article_word):
+            fitting.append(record)
+    # "open source vs closed source" fits every title here: no one article is asked about
+    return fitting[0] if len(fitting) == 1 else None
+
+
+def summary(question: str, record: SourceRecord, opening: StoredChunk) -> Answer:
+    """The first sentences of an article's opening passage, which say what it is about."""
+    quoted = [opening.text[s.start : s.end] for s in opening.sentences[:SUMMARY_SENTENCES]]
+    citation = Citation(
+        n=1,
+        source=record.source_id,
+        title=record.title,
+        section=opening.section,
+        text=opening.text,
+        score=1.0,
+        quote=" … ".join(quoted),
+        url=record.url,
+        start=opening.start,
+        end=opening.end,
+    )
+    text = " ".join(f"{sentence} [1]" for sentence in quoted)
+    return Answer(question, text, True, [citation], confidence=1.0)

@@ -6,8 +6,10 @@ import pytest
 
 from bot import KnowledgeBase
 from bot.followup import standalone
-from bot.small_talk import OVERVIEW_ARTICLES, is_small_talk, overview
+from bot.small_talk import OVERVIEW_ARTICLES, asked_article, is_small_talk, overview
+from ingest.models import Span
 from ingest.store import SourceRecord, StoredChunk
+from tests.conftest import DEBATE, DOMINATE, GPT_J
 
 
 @pytest.mark.parametrize(
@@ -60,7 +62,7 @@ def _opening(n: int) -> StoredChunk:
         end=24,
         position=0,
         header=f"Article {n}",
-        sentences=((0, 24),),
+        sentences=(Span(0, 24),),
     )
 
 
@@ -108,3 +110,43 @@ def test_small_talk_in_a_conversation_leaves_the_subject_alone(corpus_kb: Knowle
 
     assert greeting.answered and greeting.standalone_question == "hi"
     assert follow.standalone_question == "Who made BLOOM?"
+
+
+TITLES = {
+    DEBATE: "The Ultimate Debate: Open Source vs. Closed Source LLMs",
+    DOMINATE: "Open Source vs. Closed Source AI: Which LLM Model Will Dominate?",
+    GPT_J: "The Battle of Open Source vs Closed Source Language Models: A Technical Analysis",
+}
+RECORDS = [
+    SourceRecord(f"/corpus/{name}", title, "txt", "h", 3, "") for name, title in TITLES.items()
+]
+
+
+@pytest.mark.parametrize(
+    ("message", "article"),
+    [
+        ("What is the technical analysis article about?", GPT_J),
+        ("Summarize the ultimate debate.", DEBATE),
+        ("What does the Which LLM Model Will Dominate post cover?", DOMINATE),
+        (f"Summarize {DEBATE}", DEBATE),
+        ("What is the debate about?", None),  # one word of a title: a question
+        ("Summarize open source vs closed source", None),  # every title has these words
+        ("What is BLOOM about?", None),
+        ("What is the article about?", None),  # which one? (an overview: small talk)
+    ],
+)
+def test_what_is_an_article_about_names_one_article_or_none(
+    message: str, article: str | None
+) -> None:
+    found = asked_article(message, RECORDS)
+
+    assert (found.source_id.rsplit("/", 1)[1] if found else None) == article
+
+
+def test_what_an_article_is_about_is_quoted_from_its_opening(corpus_kb: KnowledgeBase) -> None:
+    answer = corpus_kb.ask("What is the technical analysis article about?")
+
+    [citation] = answer.citations
+    assert answer.answered and citation.source.endswith(GPT_J)
+    assert "analyze the technical differentiation between these approaches" in answer.text
+    assert answer.text.count("[1]") == 3  # each quoted sentence points at the passage
