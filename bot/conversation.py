@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from bot.followup import repeats_earlier, standalone
 from bot.results import Answer
-from bot.small_talk import is_small_talk
+from bot.small_talk import is_small_talk, without_opener
 from bot.streaming import in_thread
 
 if TYPE_CHECKING:
@@ -125,7 +125,10 @@ class Conversation:
     def _standalone(self, question: str) -> str:
         """What to search for: the LLM's condensed question, else the rule-based rewrite."""
         earlier = [t.question for t in self._turns]
-        if not earlier or is_small_talk(question):
+        if is_small_talk(question):
+            return question
+        question = without_opener(question)  # "Thanks! And GPT-3?"
+        if not earlier:
             return question
         condense = getattr(self._kb.answerer, "condense", None)
         if condense is not None:

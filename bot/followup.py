@@ -28,7 +28,7 @@ from bot.question import (
     kind_of,
 )
 from bot.results import Answer
-from bot.small_talk import is_small_talk
+from bot.small_talk import is_small_talk, without_opener
 from bot.terms import query_terms, terms
 
 
@@ -428,6 +428,7 @@ def standalone(question: str, history_questions: Sequence[str]) -> str:
     for earlier in history_questions:
         if is_small_talk(earlier):  # "hello" is about nothing a follow-up points back to
             continue
+        earlier = without_opener(earlier)
         resolved = _rewrite(earlier, context, before) if context else earlier
         found = frame(resolved)
         if found.subject is not None:

@@ -35,6 +35,7 @@ from bot.small_talk import (
     is_small_talk,
     overview,
     summary,
+    without_opener,
 )
 from bot.streaming import in_thread
 from bot.word_vectors import WordVectors
@@ -374,7 +375,7 @@ class KnowledgeBase:
         """
         question = self.validate_question(question)
         source = _optional_source(source)
-        return self._answer(question, question, source)
+        return self._answer(question, without_opener(question), source)
 
     def stream(self, question: str, *, source: str | None = None) -> Iterator[str | Answer]:
         """:meth:`ask`, streamed: text as it is written, then the final :class:`Answer`.
@@ -397,7 +398,7 @@ class KnowledgeBase:
         """
         question = self.validate_question(question)
         source = _optional_source(source)
-        return self._stream(question, question, source)
+        return self._stream(question, without_opener(question), source)
 
     def astream(self, question: str, *, source: str | None = None) -> AsyncIterator[str | Answer]:
         """:meth:`stream` for asyncio: the work runs in a worker thread.
@@ -407,7 +408,7 @@ class KnowledgeBase:
         """
         question = self.validate_question(question)
         source = _optional_source(source)
-        return in_thread(lambda: self._stream(question, question, source))
+        return in_thread(lambda: self._stream(question, without_opener(question), source))
 
     def evidence(
         self, question: str, *, k: int = ANSWER_PASSAGES, source: str | None = None

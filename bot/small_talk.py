@@ -54,6 +54,29 @@ _CATALOGUE = re.compile(
 )
 
 
+_OPENER = re.compile(
+    r"^(?:(?:hi|hello|hey|hiya|howdy|greetings|yo|good\s+(?:morning|afternoon|evening|day))"
+    r"(?:\s+(?:there|bot|all|everyone|folks))?"
+    r"|thanks(?:\s+(?:a\s+lot|so\s+much))?|thank\s+you(?:\s+so\s+much)?|thx|cheers"
+    r"|ok(?:ay)?|great|cool|nice|perfect)"
+    r"\s*(?:[!,.:;]+|\s[-–—])\s*(?=\w)",
+    re.IGNORECASE,
+)
+
+
+def without_opener(message: str) -> str:
+    """``message`` without a greeting or thanks before the question ("Hi, what is BLOOM?"):
+    "hi" is a word no article uses, and counted against the answer.
+
+    Example:
+        >>> without_opener("Hi, what is BLOOM?"), without_opener("Thanks! And GPT-3?")
+        ('what is BLOOM?', 'And GPT-3?')
+        >>> without_opener("Hey Jude is a song?")  # no punctuation: part of the question
+        'Hey Jude is a song?'
+    """
+    return _OPENER.sub("", message.strip(), count=1)
+
+
 def is_small_talk(message: str) -> bool:
     """Whether ``message`` greets, asks for help, or asks what the knowledge base holds.
 

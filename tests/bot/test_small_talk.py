@@ -150,3 +150,16 @@ def test_what_an_article_is_about_is_quoted_from_its_opening(corpus_kb: Knowledg
     assert answer.answered and citation.source.endswith(GPT_J)
     assert "analyze the technical differentiation between these approaches" in answer.text
     assert answer.text.count("[1]") == 3  # each quoted sentence points at the passage
+
+
+def test_a_greeting_before_a_question_is_not_searched_for(corpus_kb: KnowledgeBase) -> None:
+    plain = corpus_kb.ask("How big is Gopher?")
+
+    greeted = corpus_kb.ask("Hello! How big is Gopher?")
+
+    assert greeted.answered and greeted.text == plain.text
+    assert greeted.question == "Hello! How big is Gopher?"
+    assert greeted.standalone_question == "How big is Gopher?"
+    conversation = corpus_kb.conversation()
+    conversation.ask("Hi, what is BLOOM?")
+    assert conversation.ask("Thanks! Who made it?").standalone_question == "Who made BLOOM?"
