@@ -125,10 +125,8 @@ class Conversation:
     def _standalone(self, question: str) -> str:
         """What to search for: the LLM's condensed question, else the rule-based rewrite."""
         earlier = [t.question for t in self._turns]
-        if is_small_talk(question):
-            return question
         question = without_opener(question)  # "Thanks! And GPT-3?"
-        if not earlier:
+        if not earlier or is_small_talk(question):
             return question
         condense = getattr(self._kb.answerer, "condense", None)
         if condense is not None:

@@ -426,9 +426,9 @@ def standalone(question: str, history_questions: Sequence[str]) -> str:
     context: Frame | None = None
     before: Frame | None = None  # the latest subject before ``context``'s, if another
     for earlier in history_questions:
+        earlier = without_opener(earlier)
         if is_small_talk(earlier):  # "hello" is about nothing a follow-up points back to
             continue
-        earlier = without_opener(earlier)
         resolved = _rewrite(earlier, context, before) if context else earlier
         found = frame(resolved)
         if found.subject is not None:

@@ -603,13 +603,14 @@ class KnowledgeBase:
         """The reply to a message about the knowledge base rather than in it
         (:mod:`bot.small_talk`): "hello" and "What articles do you have?" get an overview,
         "What is the technical analysis about?" that article's opening sentences."""
-        if asks_about_an_article(question):  # the form first: no store call for a question
+        message = without_opener(question)  # "Hi! What articles do you have?"
+        if asks_about_an_article(message):  # the form first: no store call for a question
             self._ensure_content()
-            record = asked_article(question, self.sources())
+            record = asked_article(message, self.sources())
             opening = self._store.openings([record.source_id]) if record is not None else {}
             if record is not None and record.source_id in opening:
                 return summary(question, record, opening[record.source_id])
-        if not is_small_talk(question):
+        if not is_small_talk(message):
             return None
         self._ensure_content()
         records = self.sources()

@@ -29,11 +29,11 @@ OVERVIEW_ARTICLES = 5
 """Articles cited by name in an overview; the rest are counted."""
 
 _END = r"[\s!?.,:;)(\-–—…🙂😊👋]*$"
-_GREETING = re.compile(
-    r"^(?:hi|hello|hey|hiya|howdy|greetings|yo|good\s+(?:morning|afternoon|evening|day))"
-    r"(?:\s+(?:there|bot|all|everyone|folks))?" + _END,
-    re.IGNORECASE,
+_HELLO = (
+    r"(?:hi|hello|hey|hiya|howdy|greetings|yo|good\s+(?:morning|afternoon|evening|day))"
+    r"(?:\s+(?:there|bot|all|everyone|folks))?"
 )
+_GREETING = re.compile("^" + _HELLO + _END, re.IGNORECASE)
 _HELP = re.compile(
     r"^(?:help|what\s+can\s+you\s+do|what\s+do\s+you\s+do|who\s+are\s+you|what\s+are\s+you"
     r"|how\s+(?:do|can|should)\s+i\s+use\s+(?:you|this(?:\s+bot)?)"
@@ -55,9 +55,9 @@ _CATALOGUE = re.compile(
 
 
 _OPENER = re.compile(
-    r"^(?:(?:hi|hello|hey|hiya|howdy|greetings|yo|good\s+(?:morning|afternoon|evening|day))"
-    r"(?:\s+(?:there|bot|all|everyone|folks))?"
-    r"|thanks(?:\s+(?:a\s+lot|so\s+much))?|thank\s+you(?:\s+so\s+much)?|thx|cheers"
+    r"^(?:"
+    + _HELLO
+    + r"|thanks(?:\s+(?:a\s+lot|so\s+much))?|thank\s+you(?:\s+so\s+much)?|thx|cheers"
     r"|ok(?:ay)?|great|cool|nice|perfect)"
     r"\s*(?:[!,.:;]+|\s[-–—])\s*(?=\w)",
     re.IGNORECASE,

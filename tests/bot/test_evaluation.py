@@ -118,7 +118,10 @@ def evaluation_kbs(
 # margin for numeric noise across machines. Nothing was chosen on the test split.
 # Two runs of the same code have differed by up to a point, hence margins of two or more.
 TEST_BAR = {
-    "evidence_in_citations": (">=", 0.52),  # measured 0.556 at looks 33 to 35 (0.549 at looks 26 to 32)
+    "evidence_in_citations": (
+        ">=",
+        0.52,
+    ),  # measured 0.556 at looks 33 to 35 (0.549 at looks 26 to 32)
     "keywords_in_answer": (">=", 0.48),  # 0.512 (0.506)
     "abstention_out_of_scope": (">=", 0.59),  # 0.667 at look 28 (15 questions: 10; one is noise)
     "abstention_near_miss": (">=", 0.62),  # 0.704 (27 questions)
@@ -130,7 +133,10 @@ TEST_BAR = {
 # The holdout split's bar, the same way: its first look (docs/measurements.md) less two
 # questions or more.
 HOLDOUT_BAR = {
-    "evidence_in_citations": (">=", 0.47),  # 0.510 at its fourth to sixth looks (0.500 at the first)
+    "evidence_in_citations": (
+        ">=",
+        0.47,
+    ),  # 0.510 at its fourth to sixth looks (0.500 at the first)
     "keywords_in_answer": (">=", 0.41),  # 0.458 (0.438)
     "abstention_out_of_scope": (">=", 0.62),  # 0.75 (8 questions: 6)
     "abstention_near_miss": (">=", 0.32),  # 0.393 (28 questions: 11)

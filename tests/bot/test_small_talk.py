@@ -163,3 +163,10 @@ def test_a_greeting_before_a_question_is_not_searched_for(corpus_kb: KnowledgeBa
     conversation = corpus_kb.conversation()
     conversation.ask("Hi, what is BLOOM?")
     assert conversation.ask("Thanks! Who made it?").standalone_question == "Who made BLOOM?"
+
+
+def test_a_greeting_before_small_talk_is_still_small_talk(corpus_kb: KnowledgeBase) -> None:
+    answer = corpus_kb.ask("Hi! What articles do you have?")
+
+    assert answer.answered and len(answer.citations) == 3
+    assert answer.text.startswith("I answer questions from the 3 articles")
