@@ -34,6 +34,11 @@ _HELLO = (
     r"(?:\s+(?:there|bot|all|everyone|folks))?"
 )
 _GREETING = re.compile("^" + _HELLO + _END, re.IGNORECASE)
+_THANKS = re.compile(
+    r"^(?:thanks|thank\s+you|thx|ty|cheers|much\s+appreciated)"
+    r"(?:\s+(?:a\s+lot|so\s+much|very\s+much|again|bot))?" + _END,
+    re.IGNORECASE,
+)
 _HELP = re.compile(
     r"^(?:help|what\s+can\s+you\s+do|what\s+do\s+you\s+do|who\s+are\s+you|what\s+are\s+you"
     r"|how\s+(?:do|can|should)\s+i\s+use\s+(?:you|this(?:\s+bot)?)"
@@ -86,8 +91,8 @@ def is_small_talk(message: str) -> bool:
         >>> is_small_talk("What articles discuss licensing?"), is_small_talk("How does it work?")
         (False, False)
     """
-    text = message.strip()
-    return any(p.match(text) for p in (_GREETING, _HELP, _CATALOGUE))
+    text = without_opener(message)  # "Cool, thanks", "Hi! What articles do you have?"
+    return any(p.match(text) for p in (_GREETING, _THANKS, _HELP, _CATALOGUE))
 
 
 def overview(
@@ -129,10 +134,14 @@ def overview(
     rest = len(records) - len(cited)
     more = f"; and {rest:,} more" if rest else ""
     articles = "article" if len(records) == 1 else "articles"
-    text = (
-        f"I answer questions from the {len(records):,} {articles} of this knowledge base, "
-        f"quoting the passages each answer comes from: {named}{more}."
-    )
+    held = f"the {len(records):,} {articles} of this knowledge base"
+    if _THANKS.match(without_opener(question)):  # "Thanks!", "Cool, thanks"
+        text = f"You're welcome; ask me anything else about {held}: {named}{more}."
+    else:
+        text = (
+            f"I answer questions from {held}, quoting the passages each answer comes from: "
+            f"{named}{more}."
+        )
     return Answer(question, text, True, citations, confidence=1.0)
 
 

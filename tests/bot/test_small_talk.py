@@ -18,6 +18,9 @@ from tests.conftest import DEBATE, DOMINATE, GPT_J
         "hi",
         "Hello!",
         "hey there",
+        "Thanks!",
+        "Cool, thanks",
+        "thank you so much",
         "Good morning 👋",
         "help",
         "What can you do?",
@@ -170,3 +173,10 @@ def test_a_greeting_before_small_talk_is_still_small_talk(corpus_kb: KnowledgeBa
 
     assert answer.answered and len(answer.citations) == 3
     assert answer.text.startswith("I answer questions from the 3 articles")
+
+
+def test_thanks_gets_a_reply_that_still_cites_the_articles(corpus_kb: KnowledgeBase) -> None:
+    answer = corpus_kb.ask("Cool, thanks!")
+
+    assert answer.answered and answer.text.startswith("You're welcome; ask me anything else")
+    assert len(answer.citations) == 3 and "[3]" in answer.text
