@@ -34,11 +34,11 @@ _HELLO = (
     r"(?:\s+(?:there|bot|all|everyone|folks))?"
 )
 _GREETING = re.compile("^" + _HELLO + _END, re.IGNORECASE)
-_THANKS = re.compile(
-    r"^(?:thanks|thank\s+you|thx|ty|cheers|much\s+appreciated)"
-    r"(?:\s+(?:a\s+lot|so\s+much|very\s+much|again|bot))?" + _END,
-    re.IGNORECASE,
+_THANKING = (
+    r"(?:thanks|thank\s+you|thx|ty|cheers|much\s+appreciated)"
+    r"(?:\s+(?:a\s+lot|so\s+much|very\s+much|again|bot))?"
 )
+_THANKS = re.compile("^" + _THANKING + _END, re.IGNORECASE)
 _HELP = re.compile(
     r"^(?:help|what\s+can\s+you\s+do|what\s+do\s+you\s+do|who\s+are\s+you|what\s+are\s+you"
     r"|how\s+(?:do|can|should)\s+i\s+use\s+(?:you|this(?:\s+bot)?)"
@@ -60,10 +60,7 @@ _CATALOGUE = re.compile(
 
 
 _OPENER = re.compile(
-    r"^(?:"
-    + _HELLO
-    + r"|thanks(?:\s+(?:a\s+lot|so\s+much))?|thank\s+you(?:\s+so\s+much)?|thx|cheers"
-    r"|ok(?:ay)?|great|cool|nice|perfect)"
+    r"^(?:" + _HELLO + "|" + _THANKING + r"|ok(?:ay)?|great|cool|nice|perfect)"
     r"\s*(?:[!,.:;]+|\s[-–—])\s*(?=\w)",
     re.IGNORECASE,
 )
