@@ -114,17 +114,7 @@ def overview(
         text = "The knowledge base holds no articles yet: add some with `kb ingest`."
         return Answer(question, text, False)
     citations = [
-        Citation(
-            n=n,
-            source=record.source_id,
-            title=record.title,
-            section=openings[record.source_id].section,
-            text=openings[record.source_id].text,
-            score=1.0,
-            url=record.url,
-            start=openings[record.source_id].start,
-            end=openings[record.source_id].end,
-        )
+        _opening_cited(n, record, openings[record.source_id])
         for n, record in enumerate(cited, start=1)
     ]
     named = "; ".join(f"“{c.title}” [{c.n}]" for c in citations)
@@ -202,17 +192,22 @@ def asked_article(message: str, records: Sequence[SourceRecord]) -> SourceRecord
 def summary(question: str, record: SourceRecord, opening: StoredChunk) -> Answer:
     """The first sentences of an article's opening passage, which say what it is about."""
     quoted = [opening.text[s.start : s.end] for s in opening.sentences[:SUMMARY_SENTENCES]]
-    citation = Citation(
-        n=1,
+    citation = _opening_cited(1, record, opening, quote=" … ".join(quoted))
+    text = " ".join(f"{sentence} [1]" for sentence in quoted)
+    return Answer(question, text, True, [citation], confidence=1.0)
+
+
+def _opening_cited(n: int, record: SourceRecord, opening: StoredChunk, quote: str = "") -> Citation:
+    """An article's opening passage as citation ``n``."""
+    return Citation(
+        n=n,
         source=record.source_id,
         title=record.title,
         section=opening.section,
         text=opening.text,
         score=1.0,
-        quote=" … ".join(quoted),
+        quote=quote,
         url=record.url,
         start=opening.start,
         end=opening.end,
     )
-    text = " ".join(f"{sentence} [1]" for sentence in quoted)
-    return Answer(question, text, True, [citation], confidence=1.0)
