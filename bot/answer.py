@@ -28,8 +28,11 @@ from bot.features import (
 )
 from bot.linear import AnswerModel, softmax
 from bot.question import (
+    CONS_STEMS,
     OUTCOME,
     Question,
+    heads_list_asked,
+    names_a_remedy,
     names_place,
     names_something,
     side_of,
@@ -144,9 +147,11 @@ class ExtractiveAnswerer:
         ranked = _named_first(question, ranked)
         ranked = _definition_first(question, ranked)
         ranked = _attribute_first(question, ranked, passages, openings)
+        ranked = _headed_as_asked_first(question, ranked)
         if ranked and (
             _settles_the_contest(question, ranked[0].candidate)
             or _in_the_section_asked(question, ranked[0].candidate)
+            or _under_the_heading_asked(question, ranked[0].candidate)
         ):
             confidence = max(confidence, self.model.threshold)
         if not question.weights:  # not one word the knowledge base uses ("🤖🤖🤖")
@@ -747,6 +752,8 @@ def _of_expected_type(
             if not question.off_side(set(s.candidate.headings))
             and not question.off_side(set(s.candidate.words))
         ]
+    if question.asks_remedy:  # "How can the risks … be mitigated?": not the risks themselves
+        ranked = [s for s in ranked if not _states_a_drawback(s.candidate)]
     compared = question.compared_names
     if compared:  # "How does LLaMA differ from BLOOM?": a sentence about one of them at least
         ranked = [s for s in ranked if any(name <= s.candidate.about for name in compared)]
@@ -785,6 +792,14 @@ def _of_expected_type(
     if question.kind == "outcome":
         return [s for s in ranked if OUTCOME.search(s.candidate.text)]
     return ranked
+
+
+def _states_a_drawback(candidate: Candidate) -> bool:
+    """Whether a sentence states a drawback rather than what to do about one: an item listed
+    under "Challenges", or a sentence with a word for drawbacks and none for a remedy."""
+    if candidate.list_item and candidate.headings & CONS_STEMS:
+        return True
+    return bool(candidate.words & CONS_STEMS) and not names_a_remedy(candidate.text)
 
 
 _CLAUSES = re.compile(r",?\s+(?:whereas|while)\s+|;\s+", re.IGNORECASE)
@@ -939,6 +954,28 @@ def _in_the_section_asked(question: Question, best: Candidate) -> bool:
         if set(words[: len(asked)]) == asked:
             return True
     return False
+
+
+def _headed_as_asked_first(question: Question, ranked: list[Scored]) -> list[Scored]:
+    """For "What kinds of LLMs are there?" or "What are the benefits of LLMs?", the best item
+    of a list headed "Types of LLMs" or "Advantages of LLMs" first: its heading says it
+    lists what is asked, which its items rarely repeat ("BLOOM: An open-source model…");
+    the list's other items come with it."""
+    asked = question.list_heading_asked
+    if asked is None:
+        return ranked
+    for i, scored in enumerate(ranked):
+        if _under_the_heading_asked(question, scored.candidate):
+            return [scored, *ranked[:i], *ranked[i + 1 :]]
+    return ranked
+
+
+def _under_the_heading_asked(question: Question, best: Candidate) -> bool:
+    """Whether ``best`` is an item of the list a question asks for by its heading ("Types of
+    LLMs"). Such an item rarely repeats the question's words, so the answerability model
+    doubts it: its confidence is at least the threshold."""
+    heading = best.section.split(SECTION_SEPARATOR)[-1]
+    return best.list_item and heads_list_asked(heading, question.list_heading_asked)
 
 
 def _terminated(text: str) -> str:

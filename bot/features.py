@@ -16,7 +16,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bot.question import NUMBER, TIME, Question, proper_nouns, said_of, states, states_count
+from bot.question import (
+    COMMON_ACRONYMS,
+    NUMBER,
+    TIME,
+    Question,
+    proper_nouns,
+    said_of,
+    states,
+    states_count,
+)
 from bot.retrieve import Passage
 from bot.terms import content_words, terms
 
@@ -97,12 +106,23 @@ _PERCENT = re.compile(r"%|\bper\s*cent\b|\b(half|third|quarter|fifth|tenth)s?\b"
 """A share is stated as a percentage or a fraction: "Apache 2.0" states no percentage."""
 
 _BY_PEOPLE = re.compile(
-    r"\bby\s+(the\s+|our\s+|its\s+|their\s+)?([\w\-]+\s+){0,3}(authors?|students?|researchers?"
-    r"|team|volunteers?|engineers?|annotators?|raters?|experts?|members?|developers?"
-    r"|maintainers?|crowd\s*workers?|contributors?)\b",
+    r"\bby\s+(the\s+|our\s+|its\s+|their\s+)?([\w\-]+\s+){0,3}(?P<who>authors?|students?"
+    r"|researchers?|team|volunteers?|engineers?|annotators?|raters?|experts?|members?|developers?"
+    r"|maintainers?|crowd\s*workers?|contributors?|companies|corporations|firms|organi[sz]ations"
+    r"|communit(?:y|ies)|employees|startups)\b",
     re.IGNORECASE,
 )
-"""People named without a name: "human evaluation (by the 5 student authors)"."""
+"""People named without a name: "human evaluation (by the 5 student authors)", "backed by
+big tech companies"."""
+_PEOPLE = re.compile(
+    r"\b(?P<who>anyone|everyone|communit(?:y|ies)|developers|volunteers|contributors|researchers"
+    r"|companies|corporations)\b",
+    re.IGNORECASE,
+)
+"""People as a class: who a "who" question that names no one asks about ("Who contributes
+to open-source LLMs?": "a global community contributing to improvements")."""
+_ASKS_WHO_AT_ALL = re.compile(r"^\W*who\b", re.IGNORECASE)
+
 
 GIVES_REASON = re.compile(
     r"\b(because|due\s+to|as\s+a\s+result|so\s+that|in\s+order\s+to|owing\s+to|thanks\s+to"
@@ -349,7 +369,14 @@ def states_expected(question: Question, sentence: str) -> bool:
         return states(TIME, sentence, question.text)
     if question.kind == "who":
         asked = proper_nouns(question.text) | {w.lower() for w in question.text.split()}
-        return bool(proper_nouns(sentence) - asked) or bool(_BY_PEOPLE.search(sentence))
+        if proper_nouns(sentence) - asked:
+            return True
+        people = [*_BY_PEOPLE.finditer(sentence)]
+        if question.names <= COMMON_ACRONYMS and _ASKS_WHO_AT_ALL.match(question.text):
+            # "Who contributes to open-source LLMs?", not "Which companies…?" (names asked)
+            people += _PEOPLE.finditer(sentence)
+        # "Which companies back closed LLMs?" asks which: "big tech companies" does not say
+        return any(m.group("who").lower() not in asked for m in people)
     return False
 
 

@@ -81,10 +81,14 @@ _ASKS_WHY = re.compile(
 _ASKS_LIST = re.compile(
     r"^\W*(what\s+are\b|which\s+(?!(?:is|was|has|does)\b)\w+s\b"
     r"|which\s+([\w\-]+\s+){1,3}(?!(?:was|is|has|does|this)\b)[\w\-]+s"
-    r"\s+(exist|are|were|do|did|can|could|have|had|should|would|will|might|may)\b|what\s+\w+s\s+(do|does|did|are|can|could|would|should)\b"
-    r"|list\b|name\s+(some|the|a\s+few)\b|what\s+(kinds?|types?|sorts?)\s+of\b|give\s+(me\s+)?(some|examples))",
+    r"\s+(exist|are|were|do|did|can|could|have|had|should|would|will|might|may)\b"
+    r"|what\s+\w+s\s+(do|does|did|are|can|could|would|should)\b"
+    r"|list\b|name\s+(some|the|a\s+few|a\s+couple|several|any|all|two|three|four|five|six|\d+)\b"
+    r"|what\s+(kinds?|types?|sorts?)\s+of\b|give\s+(me\s+)?(some|examples))",
     re.IGNORECASE,
 )
+"""("Name three types of LLMs" too. "What future plans does LMSYS list…", a plural after
+modifiers, was tried: on the dev split it fixed one list and broke two.)"""
 
 # "What are LLMs?", "What are hybrid models?": what a thing is, not a list of things.
 # "What are the drawbacks…", "What are examples of…" still ask for a list.
@@ -219,7 +223,7 @@ class Question:
         of = _OF_WHAT.match(self.text, match.end()) if match and self.kind == "list" else None
         if of is None:
             return frozenset()
-        of_terms = terms(of.group(1))
+        of_terms = terms(_GENERALLY.sub("", of.group(1)))  # "of LLMs in general"
         side = next((t for t in of_terms if side_of(t)), None)
         if side:  # "openly available LLMs", "community-built models": that side, however named
             return frozenset({side})
@@ -278,6 +282,32 @@ class Question:
         if not match:
             return frozenset()
         return frozenset(terms(match.group("a") or match.group("b") or "")) - {"section"}
+
+    @property
+    def list_heading_asked(self) -> tuple[frozenset[str], frozenset[str]] | None:
+        """The heading of the list a list question asks for, as the words for what it lists
+        and the terms of what that is of: ({"type", "kind", …}, {"llm"}) for "What kinds of
+        LLMs are there?" or "Name three types of LLMs"; (every word for the pros, {"llm"})
+        for "What are the advantages of LLMs in general?". None for any other question."""
+        if self.kind != "list":
+            return None
+        kinds = _ASKS_KINDS.search(self.text)
+        if kinds:
+            return KIND_STEMS, frozenset(query_terms(kinds.group("of")))
+        sense = _ASKS_SENSE.search(self.text)
+        of = _OF_WHAT.match(self.text, sense.end()) if sense else None
+        if sense is None or of is None:
+            return None
+        asked = set(terms(sense.group(0)))
+        words = frozenset().union(*(stems for stems in _ASKING_STEMS if asked & stems))
+        return words, frozenset(query_terms(_GENERALLY.sub("", of.group(1))))
+
+    @property
+    def asks_remedy(self) -> bool:
+        """Whether it asks how to deal with drawbacks it names ("How can the risks of open
+        models be mitigated?", "What helps offset the drawbacks of both?"): the drawbacks
+        themselves are no answer."""
+        return bool(_REMEDY.search(self.text)) and bool(set(terms(self.text)) & CONS_STEMS)
 
     @property
     def asks_place(self) -> bool:
@@ -995,6 +1025,47 @@ _ASKS_SECTION = re.compile(
     r"(?:\s+section)?\W*$",
     re.IGNORECASE,
 )
+_ASKS_KINDS = re.compile(
+    r"\b(?:kinds|types|sorts|categories|varieties|classes)\s+of\s+(?P<of>[\w\-’'\s]+?)"
+    r"(?=\s+(?:are|is|were|was|exist|do|does|did|can|could|there|mentioned|discussed|in|does)\b|\W*$)",
+    re.IGNORECASE,
+)
+"""What a list question asks the kinds of: "LLMs" in "What types of LLMs are there?"."""
+KIND_STEMS = frozenset(terms("kinds types sorts categories varieties classes"))
+_HEADING_OF = re.compile(
+    r"^\W*(?:the\s+)?(?:[\w\-]+\s+)?(?P<what>[\w\-]+)\s+of\s+(?P<of>.+?)\W*$", re.IGNORECASE
+)
+"""A heading that says what its list is of: "Types of LLMs", "The Main Advantages of LLMs"."""
+_GENERALLY = re.compile(
+    r"\s+(?:in\s+general|generally|overall|as\s+a\s+whole|in\s+short|today|nowadays)\b",
+    re.IGNORECASE,
+)
+"""Words that end a question without saying what it is about: "…of LLMs in general?"."""
+_REMEDY = re.compile(
+    r"\b(?:mitigat|offset|overcom|address|counter(?:s|ed|ing)?\b|tackl|solv|fix|reduc|minimi[sz]|lessen|"
+    r"alleviat|soften|handl|prevent|resolv|remed|eas(?:e|es|ed|ing)\b|deal(?:s|t)?\s+with)",
+    re.IGNORECASE,
+)
+"""A verb for dealing with a problem: "mitigated", "offset", "overcome", "deal with"."""
+
+
+def names_a_remedy(text: str) -> bool:
+    """Whether ``text`` speaks of dealing with a problem ("can assist offset drawbacks")."""
+    return bool(_REMEDY.search(text))
+
+
+def heads_list_asked(heading: str, asked: tuple[frozenset[str], frozenset[str]] | None) -> bool:
+    """Whether ``heading`` is over the list a question asks for
+    (:attr:`Question.list_heading_asked`): "Types of LLMs" for "What kinds of LLMs are
+    there?", "Advantages of LLMs" (not "The Perks of Open-Source LLMs") for "What are the
+    benefits of LLMs?"."""
+    match = _HEADING_OF.match(heading)
+    if asked is None or match is None or not asked[1]:
+        return False
+    words, of = asked
+    return bool(set(terms(match.group("what"))) & words) and set(terms(match.group("of"))) == of
+
+
 _ASKS_PLACE = re.compile(
     r"^\W*where\s+(is|are|was|were|does|do|did)\b.*\b(based|headquartered|headquarters|located"
     r"|live|lives|situated|offices?)\b",

@@ -462,6 +462,41 @@ def test_what_a_section_says_is_answered_from_under_its_heading(
     assert answer.answered and quote in answer.text
 
 
+@pytest.mark.parametrize(
+    "question",
+    ["What kinds of LLMs are there?", "Name three types of LLMs.", "Which kinds of LLMs exist?"],
+)
+def test_the_kinds_of_something_are_the_list_headed_with_them(
+    corpus_kb: KnowledgeBase, question: str
+) -> None:
+    answer = corpus_kb.ask(question)  # "Types of LLMs": items that never say "type"
+
+    assert answer.answered
+    assert all(name in answer.text for name in ("GPT Models:", "BERT:", "BLOOM:", "T5:"))
+
+
+def test_who_is_answered_by_the_people_a_sentence_describes(corpus_kb: KnowledgeBase) -> None:
+    answer = corpus_kb.ask("Who backs closed-source models?")
+
+    assert answer.answered and "backed by big tech companies" in answer.text
+
+
+@pytest.mark.parametrize(
+    ("question", "drawback"),
+    [
+        ("How can the drawbacks of closed models be overcome?", "Vendor Lock-In"),
+        ("What can address the challenges of open-source LLMs?", "Resource Demands"),
+        ("How can the risks of open-source LLMs be mitigated?", "but risk misuse"),
+    ],
+)
+def test_a_remedy_for_drawbacks_is_not_answered_by_the_drawbacks(
+    corpus_kb: KnowledgeBase, question: str, drawback: str
+) -> None:
+    answer = corpus_kb.ask(question)
+
+    assert drawback not in answer.text
+
+
 def test_how_much_money_is_answered_by_an_amount_in_words(corpus_kb: KnowledgeBase) -> None:
     answer = corpus_kb.ask("How much money did Microsoft put into OpenAI?")
 

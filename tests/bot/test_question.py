@@ -10,6 +10,7 @@ from bot.question import (
     Question,
     as_comparison,
     as_request,
+    heads_list_asked,
     kind_of,
     names_place,
     names_something,
@@ -133,6 +134,20 @@ def test_one_alone_is_no_amount_but_a_share_must_be_a_share() -> None:
     assert states_expected(_analyse("How many days did it take?"), "It took one day on 8 GPUs.")
     assert not states_expected(share, "Models use licences like Apache 2.0 and MIT.")
     assert states_expected(share, "About 20% of companies run open models.")
+
+
+def test_who_is_answered_by_people_described_unless_the_question_asks_which() -> None:
+    backs = _analyse("Who backs closed-source models?")
+    contributes = _analyse("Who contributes to open-source LLMs?")
+    which = _analyse("Which companies back closed-source LLMs?")
+
+    assert states_expected(backs, "Closed-source LLMs are backed by big tech companies.")
+    assert states_expected(contributes, "With a global community contributing to improvements.")
+    assert not states_expected(which, "Closed-source LLMs are backed by big tech companies.")
+    assert not states_expected(which, "Some companies build proprietary layers on top.")
+    assert states_expected(which, "Closed-source LLMs are built by OpenAI and Google.")
+    # a question naming someone asks about them: a class of people does not answer it
+    assert not states_expected(_analyse("Who founded Cohere?"), "Some companies charge for it.")
 
 
 def test_who_wins_questions_ask_how_a_contest_ends() -> None:
@@ -438,6 +453,42 @@ def test_what_a_section_says_names_the_section() -> None:
     assert _analyse("Summarize the conclusion section.").section_asked == {"conclus"}
     assert _analyse("What does the bottom line say?").section_asked == {"bottom", "line"}
     assert not _analyse("What does the article say about BLOOM?").section_asked
+
+
+def test_naming_a_count_of_things_asks_for_a_list() -> None:
+    assert kind_of("Name three types of LLMs.") == "list"
+    assert kind_of("Name 2 closed models.") == "list"
+    # an auxiliary is no modifier: these ask what to do, not for a list
+    assert kind_of("What should developers do?") != "list"
+    assert kind_of("What can LLMs do?") != "list"
+
+
+def test_the_heading_of_the_list_a_question_asks_for() -> None:
+    kinds = _analyse("What kinds of LLMs are there?").list_heading_asked
+    assert kinds is not None and kinds[1] == {"llm"}
+    assert _analyse("Name three types of LLMs mentioned.").list_heading_asked == kinds
+    assert heads_list_asked("Types of LLMs", kinds)
+    assert heads_list_asked("The Main Categories of LLMs", kinds)
+    assert not heads_list_asked("Key Features of LLMs", kinds)
+    assert not heads_list_asked("Types of Licences", kinds)
+    assert _analyse("What kind of model is T5?").list_heading_asked is None  # one kind
+    pros = _analyse("What are the benefits of LLMs in general?").list_heading_asked
+    assert pros is not None and pros[1] == {"llm"}
+    assert heads_list_asked("Advantages of LLMs", pros)
+    assert not heads_list_asked("The Perks of Open-Source LLMs", pros)
+    assert not heads_list_asked("Challenges of LLMs", pros)
+
+
+def test_a_question_about_dealing_with_drawbacks_asks_for_a_remedy() -> None:
+    assert _analyse("How can the risks of open-source LLMs be mitigated?").asks_remedy
+    assert _analyse("What helps offset the drawbacks of both approaches?").asks_remedy
+    assert _analyse("How do you deal with the challenges of closed models?").asks_remedy
+    assert not _analyse("What are the risks of open-source LLMs?").asks_remedy
+    assert not _analyse("How can companies prevent misuse?").asks_remedy  # names no drawback
+
+
+def test_mentioned_is_said_of_the_article_not_what_it_asks() -> None:
+    assert "mention" not in _analyse("Which models are mentioned?").weights
 
 
 def test_how_is_x_different_from_y_is_a_comparison() -> None:
