@@ -234,7 +234,11 @@ def frame(question: str) -> Frame:
         named = [n for n in acting if not _example_or_source(tokens, n)]
         if named:
             return Frame(question, named[-1])
+    # "Who backs closed-source models?": what the verb after "who" is done to
+    skip = 2 if len(tokens) > 2 and tokens[0].bare == "who" and tokens[1].is_content else 0
     for i, token in enumerate(tokens):
+        if i < skip:
+            continue
         if token.is_content:
             end = i
             while end + 1 < len(tokens) and tokens[end + 1].is_content:
@@ -458,6 +462,11 @@ def _rewrite(question: str, context: Frame, before: Frame | None = None) -> str:
     if _ambiguous(context.question) and _picks_one(tokens):
         # "Which one is open source?" after "How is BLOOM different from BERT?"
         return _carry(body, context, question)
+    if _picks_one(tokens) and context.subject is not None and any(t.is_content for t in tokens):
+        # "Which one is open source?" after "What kinds of LLMs are there?": one of those
+        return _carry(body, context, question, [context.subject_text])
+    if _fragment(tokens):  # "How many parameters?" after "What is Gopher?"
+        return _carry(body, context, question)
     if _ambiguous(context.question) and _anaphors(tokens):
         # "their restrictions" after "How do OpenRAILs differ from RAILs?": whose?
         return _carry(body, context, question)
@@ -500,6 +509,20 @@ def _only_echoes(tokens: list[_Token], body: str, context: Frame) -> bool:
         bool(own)
         and not any(t.is_name for t in tokens)
         and own <= set(query_terms(context.question))
+    )
+
+
+def _fragment(tokens: list[_Token]) -> bool:
+    """ "How many parameters?", "Which licence?": a question word and a noun, no verb and no
+    name, asked of what came before."""
+    words = [t for t in tokens if t.is_word]
+    if len(words) < 2 or words[0].bare not in _WH or words[0].bare in ("why", "who", "whom"):
+        return False
+    rest = words[2:] if words[0].bare == "how" else words[1:]  # "how many", "how much"
+    return (
+        0 < len(rest) <= 2
+        and all(t.is_content and not t.is_name for t in rest)
+        and not any(t.text.endswith(("ed", "ing")) for t in rest)
     )
 
 
@@ -822,7 +845,7 @@ def _what_about(rest: str, context: Frame, original: str) -> str:
     if context.attribute is not None:
         return _finish(_replace(previous, context.attribute, phrase), original)  # "the drawbacks"
     if context.subject is not None:  # "What about training data?" after "What is BLOOM?"
-        return _finish(f"What about {rest} of {context.subject_text}", original)
+        return _finish(f"What about {phrase} of {context.subject_text}", original)
     return original
 
 
@@ -869,16 +892,30 @@ def _replace(text: str, span: _Span, replacement: str) -> str:
 def _no_subject(body: str, tokens: list[_Token], context: Frame) -> str:
     """A question with nothing of its own to search for ("Why?", "Which one is better?")."""
     previous = _tokens(context.question)
-    bare_wh = len([t for t in tokens if t.is_word]) == 1 and tokens[0].bare in _WH
+    words = [t for t in tokens if t.is_word]
+    bare_wh = (
+        bool(words)
+        and words[-1].bare in _WH
+        and (len(words) == 1 or (len(words) == 2 and words[0].bare in _PREPOSITIONS))
+    )  # "Why?", and "With whom?"
+    wh = body[words[0].start : words[-1].end] if bare_wh else ""
     if bare_wh and previous and previous[0].bare in _AUX:  # "Why?" after "Did they…?"
-        return f"{tokens[0].text} {context.question[:1].lower()}{context.question[1:]}"
+        return f"{wh} {context.question[:1].lower()}{context.question[1:]}"
     if (
         bare_wh
         and len(previous) > 1
         and previous[0].bare in ("when", "where", "why", "how")
         and previous[1].bare in _AUX
     ):
-        return tokens[0].text + context.question[previous[0].end :]  # "Why?" after "When was…?"
+        return wh + context.question[previous[0].end :]  # "Why?" after "When was…?"
+    if (
+        bare_wh
+        and len(previous) > 2
+        and previous[0].bare in _PREPOSITIONS
+        and previous[1].bare in _WH
+        and previous[2].bare in _AUX
+    ):
+        return wh + context.question[previous[1].end :]  # "Why?" after "With whom did…?"
     if (
         bare_wh
         and len(previous) > 2
@@ -886,9 +923,10 @@ def _no_subject(body: str, tokens: list[_Token], context: Frame) -> str:
         and previous[1].bare in _AUX
         and not any(t.bare in _PRO_VERBS for t in previous[2:])  # "What did X do with Y?"
     ):
-        # "Why?" after "What do closed-source LLMs charge for?": why they charge
+        # "Why?" after "What do closed-source LLMs charge for?": why they charge;
+        # "With whom?" after "What did Microsoft agree to?": with whom Microsoft agreed
         rest = _DANGLING.sub("", context.question[previous[0].end :])
-        return tokens[0].text + rest
+        return wh + rest
     return f"{_END.sub('', body)} ({context.subject_text})?"
 
 

@@ -65,7 +65,7 @@ _LEADING_CLAUSE = re.compile(
 )
 """A clause before the question proper: "When calling a fine-tuned model, why put ### last?"."""
 _ASKS_WHO = re.compile(
-    r"^\W*(who\b(?!\s+(will\s+|is\s+going\s+to\s+)?(wins?|winning|leads?|dominates?|prevails?|benefits?|should|loses?)\b)|whom\b|which\s+(company|companies|organi[sz]ations?|firms?|lab|labs|team|group|people)\b)",
+    r"^\W*(who\b(?!\s+(will\s+|is\s+going\s+to\s+)?(wins?|winning|leads?|dominates?|prevails?|benefits?|should|loses?)\b)|(?:with\s+|by\s+|for\s+|to\s+|from\s+)?whom\b|which\s+(company|companies|organi[sz]ations?|firms?|lab|labs|team|group|people)\b)",
     re.IGNORECASE,
 )
 _ASKS_YESNO = re.compile(

@@ -137,6 +137,29 @@ GPT_J = "Why did EleutherAI take GPT-J offline?"
         (["What do closed-source LLMs charge for?"], "Why?", "Why do closed-source LLMs charge?"),
         (["What did EleutherAI do with GPT-J?"], "Why?", "Why (GPT-J)?"),  # not "Why did … do"
         ([BENEFITS], "Which one is better?", "Which one is better (closed-source models)?"),
+        # "With whom?" asks the earlier question again, with whom; "Why?" after it, why
+        (["What did Microsoft agree to?"], "With whom?", "With whom did Microsoft agree?"),
+        (
+            ["What did Microsoft agree to?", "With whom?"],
+            "Why?",
+            "Why did Microsoft agree?",
+        ),
+        # a question word and a noun: asked of the earlier subject, which a chain keeps
+        (["What is Gopher?"], "How many parameters?", "How many parameters? (Gopher)"),
+        (["What is Gopher?", "How many parameters?"], "Who built it?", "Who built Gopher?"),
+        # "who" and its verb are not what the talk is about
+        (
+            ["Who backs closed-source models?"],
+            "Why do they keep them private?",
+            "Why do closed-source models keep them private?",
+        ),
+        # one of the things asked about before
+        (
+            ["What kinds of LLMs are there?"],
+            "Which one is open source?",
+            "Which one is open source? (LLMs)",
+        ),
+        ([BLOOM], "Any drawbacks?", "What about drawbacks of BLOOM?"),
         # pros or cons of nothing named are those of the earlier subject
         (
             ["Tell me about open-source LLMs."],
