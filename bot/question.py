@@ -404,7 +404,11 @@ class Question:
             set(terms(" ".join(OUTCOME.findall(text)))) if kind_of(text) == "outcome" else set()
         )
         content = [t for t in all_terms if t not in framing]
-        unknown = sum(not seen(t) for t in content) / len(content) if content else 1.0
+        # "charge" in a knowledge base that says "cost" is a word for what it says, not news
+        said = {t for sense in _ATTRIBUTE_SENSES if any(map(known, sense)) for t in sense}
+        unknown = (
+            sum(not seen(t) and t not in said for t in content) / len(content) if content else 1.0
+        )
         asked = set(all_terms)
         contrasts = {
             other
