@@ -26,6 +26,7 @@ from bot.question import (
     Question,
     asks_pros_or_cons_of_nothing,
     kind_of,
+    names_something,
 )
 from bot.results import Answer
 from bot.small_talk import is_small_talk, without_opener
@@ -958,6 +959,18 @@ def _states_what_is_asked(answer: Answer) -> bool:
     )
 
 
+def _names_what_is_newly_asked(answer: Answer, previous: Answer) -> bool:
+    """Whether the answer's main sentence names things that its question, unlike the earlier
+    one, asks for by name ("Which models…?")."""
+    asked = Question.analyse(answer.standalone_question, idf=lambda term: 1.0)
+    before = Question.analyse(previous.standalone_question, idf=lambda term: 1.0)
+    return (
+        asked.asks_for_named
+        and not before.asks_for_named
+        and any(names_something(q, answer.standalone_question) for q in _main_quotes(answer))
+    )
+
+
 _TYPED = ("who", "quantity", "time")
 """Kinds of question only a sentence stating a name, an amount or a date answers."""
 
@@ -1003,6 +1016,10 @@ def repeats_earlier(answer: Answer, earlier: Sequence[Answer]) -> Answer | None:
         ):
             # "Why?" after "What did EleutherAI do with GPT-J?": "…as a result of…";
             # "Who made it?" after "What is BERT?": "BERT: A model by Google…"
+            continue
+        if _names_what_is_newly_asked(answer, previous):
+            # "Which models use them?" after "What licences do open models use?": "Fashions
+            # like GPT-NeoX, LLaMA… use agreements like Apache 2.0" names them
             continue
         new = set(query_terms(answer.standalone_question)) - set(
             query_terms(previous.standalone_question)

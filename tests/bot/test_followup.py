@@ -424,6 +424,15 @@ def test_a_repeated_sentence_that_states_what_a_who_question_asks_answers_it() -
     # the BLOOM sentence names no maker: still a repeat (above)
 
 
+def test_a_repeated_sentence_that_names_what_a_which_question_asks_for_answers_it() -> None:
+    licences = _answer("What licences do open models use?", LICENCE_SENTENCE)
+    which = _answer("Which models use licences?", LICENCE_SENTENCE)
+    assert repeats_earlier(which, [licences]) is None
+    # asking for names again is no new question: "Which models…?" after "Which models…?"
+    named = _answer("Which models are open?", LICENCE_SENTENCE)
+    assert repeats_earlier(_answer("Which models are licensed?", LICENCE_SENTENCE), [named])
+
+
 def test_a_sentence_first_quoted_only_in_support_may_answer_a_follow_up() -> None:
     categories = "First, we devised eight question categories."
     per_category = "We select ten questions per category."
