@@ -37,6 +37,7 @@ from bot.question import (
     names_something,
     side_of,
     spells_out,
+    states_topic,
 )
 from bot.results import CLOSEST_ARTICLES, Answer, Citation, SuggestedSource
 from bot.retrieve import Passage
@@ -148,6 +149,7 @@ class ExtractiveAnswerer:
         ranked = _definition_first(question, ranked)
         ranked = _attribute_first(question, ranked, passages, openings)
         ranked = _headed_as_asked_first(question, ranked)
+        ranked = _topic_first(question, ranked)
         if ranked and (
             _settles_the_contest(question, ranked[0].candidate)
             or _in_the_section_asked(question, ranked[0].candidate)
@@ -752,6 +754,8 @@ def _of_expected_type(
             if not question.off_side(set(s.candidate.headings))
             and not question.off_side(set(s.candidate.words))
         ]
+    # "Let’s delve into the arguments for each." invites the reader on; it states nothing
+    ranked = [s for s in ranked if not _INVITES.match(s.candidate.text)]
     if question.asks_remedy:  # "How can the risks … be mitigated?": not the risks themselves
         ranked = [s for s in ranked if not _states_a_drawback(s.candidate)]
     compared = question.compared_names
@@ -792,6 +796,10 @@ def _of_expected_type(
     if question.kind == "outcome":
         return [s for s in ranked if OUTCOME.search(s.candidate.text)]
     return ranked
+
+
+_INVITES = re.compile(r"^\W*let(?:'s|’s|\s+us)\s", re.IGNORECASE)
+"""A sentence that invites the reader on: "Let’s dive in!", "Let us explore…"."""
 
 
 def _states_a_drawback(candidate: Candidate) -> bool:
@@ -954,6 +962,26 @@ def _in_the_section_asked(question: Question, best: Candidate) -> bool:
         if set(words[: len(asked)]) == asked:
             return True
     return False
+
+
+TOPIC_SHARE = 0.5
+"""How likely, against the best, a sentence saying what a thing is about must be to come first."""
+
+
+def _topic_first(question: Question, ranked: list[Scored]) -> list[Scored]:
+    """For "What is the debate about?", a sentence that names it and says what it is about
+    ("This debate goes beyond technical preferences—it’s about innovation…") first."""
+    topic = question.topic_asked
+    if not ranked or not topic or states_topic(ranked[0].candidate.text):
+        return ranked
+    floor = TOPIC_SHARE * ranked[0].probability
+    for i, scored in enumerate(ranked[1:NAMED_ITEM_REACH], start=1):
+        candidate = scored.candidate
+        if scored.probability < floor:
+            break
+        if topic <= candidate.words and states_topic(candidate.text):
+            return [scored, *ranked[:i], *ranked[i + 1 :]]
+    return ranked
 
 
 def _headed_as_asked_first(question: Question, ranked: list[Scored]) -> list[Scored]:

@@ -303,6 +303,13 @@ class Question:
         return words, frozenset(query_terms(_GENERALLY.sub("", of.group(1))))
 
     @property
+    def topic_asked(self) -> frozenset[str]:
+        """What "What is X about?" asks the topic of, as terms ("debat" in "What is the debate
+        about?"); empty for any other question."""
+        match = _ASKS_TOPIC.match(self.text)
+        return frozenset(query_terms(match.group("x"))) if match else frozenset()
+
+    @property
     def asks_remedy(self) -> bool:
         """Whether it asks how to deal with drawbacks it names ("How can the risks of open
         models be mitigated?", "What helps offset the drawbacks of both?"): the drawbacks
@@ -1045,6 +1052,26 @@ _GENERALLY = re.compile(
     re.IGNORECASE,
 )
 """Words that end a question without saying what it is about: "…of LLMs in general?"."""
+_ASKS_TOPIC = re.compile(
+    r"^\W*what(?:'s|’s|\s+is|\s+are|\s+was|\s+were)\s+(?:the\s+|this\s+|that\s+|these\s+)?"
+    r"(?P<x>[\w\-’'\s]+?)\s+(?:all\s+)?about\W*$",
+    re.IGNORECASE,
+)
+"""What is X about?": its topic, not what it is."""
+_STATES_TOPIC = re.compile(
+    r"\b(?:about|at\s+the\s+heart\s+of|cent(?:er|re)s?\s+(?:on|around)|focus(?:es|ed)?\s+on"
+    r"|revolves?\s+around|concerns?)\b",
+    re.IGNORECASE,
+)
+"""A sentence that says what something is about ("it's about innovation…", "At the heart of
+this debate are two approaches…")."""
+
+
+def states_topic(sentence: str) -> bool:
+    """Whether ``sentence`` says what something is about."""
+    return bool(_STATES_TOPIC.search(sentence))
+
+
 _REMEDY = re.compile(
     r"\b(?:mitigat|offset|overcom|address|counter(?:s|ed|ing)?\b|tackl|solv|fix|reduc|minimi[sz]|lessen|"
     r"alleviat|soften|handl|prevent|resolv|remed|eas(?:e|es|ed|ing)\b|deal(?:s|t)?\s+with)",

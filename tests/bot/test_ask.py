@@ -475,6 +475,19 @@ def test_the_kinds_of_something_are_the_list_headed_with_them(
     assert all(name in answer.text for name in ("GPT Models:", "BERT:", "BLOOM:", "T5:"))
 
 
+def test_what_something_is_about_is_a_sentence_saying_so(corpus_kb: KnowledgeBase) -> None:
+    answer = corpus_kb.ask("What is the debate about?")
+
+    assert answer.answered and "it’s about innovation, accessibility" in answer.text
+    assert "Let’s" not in answer.text  # "Let’s delve into the arguments for each." says nothing
+
+
+def test_a_charge_is_what_a_sentence_says_something_costs(corpus_kb: KnowledgeBase) -> None:
+    answer = corpus_kb.ask("What does Cohere charge for?")  # the article: "cost for entry"
+
+    assert answer.answered and "Cohere cost for entry" in answer.text
+
+
 def test_who_is_answered_by_the_people_a_sentence_describes(corpus_kb: KnowledgeBase) -> None:
     answer = corpus_kb.ask("Who backs closed-source models?")
 

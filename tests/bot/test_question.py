@@ -479,6 +479,13 @@ def test_the_heading_of_the_list_a_question_asks_for() -> None:
     assert not heads_list_asked("Challenges of LLMs", pros)
 
 
+def test_what_is_x_about_asks_its_topic() -> None:
+    assert _analyse("What is the debate about?").topic_asked == {"debat"}
+    assert _analyse("What's the hybrid approach all about?").topic_asked == {"hybrid", "approach"}
+    assert not _analyse("What is the debate?").topic_asked
+    assert not _analyse("What did the article say about BLOOM?").topic_asked
+
+
 def test_a_question_about_dealing_with_drawbacks_asks_for_a_remedy() -> None:
     assert _analyse("How can the risks of open-source LLMs be mitigated?").asks_remedy
     assert _analyse("What helps offset the drawbacks of both approaches?").asks_remedy
