@@ -517,8 +517,8 @@ def _fragment(tokens: list[_Token]) -> bool:
     """ "How many parameters?", "Which licence?": a question word and a noun, no verb and no
     name, asked of what came before."""
     words = [t for t in tokens if t.is_word]
-    if len(words) < 2 or words[0].bare not in _WH or words[0].bare in ("why", "who", "whom"):
-        return False
+    if len(words) < 2 or words[0].lower not in _WH or words[0].lower in ("why", "who", "whom"):
+        return False  # not "What's tokenization?": a question of its own
     rest = words[2:] if words[0].bare == "how" else words[1:]  # "how many", "how much"
     return (
         0 < len(rest) <= 2

@@ -147,6 +147,7 @@ GPT_J = "Why did EleutherAI take GPT-J offline?"
         # a question word and a noun: asked of the earlier subject, which a chain keeps
         (["What is Gopher?"], "How many parameters?", "How many parameters? (Gopher)"),
         (["What is Gopher?", "How many parameters?"], "Who built it?", "Who built Gopher?"),
+        (["What is Gopher?"], "What's tokenization?", "What's tokenization?"),
         # "who" and its verb are not what the talk is about
         (
             ["Who backs closed-source models?"],
