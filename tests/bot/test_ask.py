@@ -450,11 +450,16 @@ def test_the_hardware_a_sentence_names_is_of_the_model_its_clause_names(
 @pytest.mark.parametrize(
     ("question", "quote"),
     [
+        # what a section says is answered from under its heading
         ("What does the conclusion say?", "hinges on finding a balance"),
         ("What does the bottom line say?", "a hybrid model might prevail"),
+        # a charge is what a sentence says something costs: "cost for entry"
+        ("What does Cohere charge for?", "Cohere cost for entry"),
+        # who, answered by the people a sentence describes
+        ("Who backs closed-source models?", "backed by big tech companies"),
     ],
 )
-def test_what_a_section_says_is_answered_from_under_its_heading(
+def test_a_question_is_answered_by_the_sentence_that_says_it_in_other_words(
     corpus_kb: KnowledgeBase, question: str, quote: str
 ) -> None:
     answer = corpus_kb.ask(question)
@@ -480,18 +485,6 @@ def test_what_something_is_about_is_a_sentence_saying_so(corpus_kb: KnowledgeBas
 
     assert answer.answered and "it’s about innovation, accessibility" in answer.text
     assert "Let’s" not in answer.text  # "Let’s delve into the arguments for each." says nothing
-
-
-def test_a_charge_is_what_a_sentence_says_something_costs(corpus_kb: KnowledgeBase) -> None:
-    answer = corpus_kb.ask("What does Cohere charge for?")  # the article: "cost for entry"
-
-    assert answer.answered and "Cohere cost for entry" in answer.text
-
-
-def test_who_is_answered_by_the_people_a_sentence_describes(corpus_kb: KnowledgeBase) -> None:
-    answer = corpus_kb.ask("Who backs closed-source models?")
-
-    assert answer.answered and "backed by big tech companies" in answer.text
 
 
 @pytest.mark.parametrize(
