@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Literal
 
-from bot.terms import HOW_ADJECTIVES, query_terms, terms
+from bot.terms import HOW_ADJECTIVES, KINDS_OF, query_terms, terms
 
 Kind = Literal["quantity", "time", "who", "outcome", "yesno", "list", "why", "other"]
 
@@ -291,7 +291,7 @@ class Question:
         for "What are the advantages of LLMs in general?". None for any other question."""
         if self.kind != "list":
             return None
-        kinds = _ASKS_KINDS.search(self.text)
+        kinds = _ASKS_KINDS.search(_BRACKETED.sub("", self.text))  # "…? (types, kinds)"
         if kinds:
             return KIND_STEMS, frozenset(query_terms(kinds.group("of")))
         sense = _ASKS_SENSE.search(self.text)
@@ -741,6 +741,9 @@ def with_senses(question: str, known: Callable[[str], bool]) -> str:
         'What are the cons of open models? (challenges, drawbacks)'
     """
     match = _ASKS_SENSE.search(question)
+    kinds = KINDS_OF.search(question)
+    if kinds:  # "What kinds of LLMs…?" finds the "Types of LLMs" heading
+        return _appended(question, set(terms(kinds.group(0))), "types kinds categories", known)
     if not match:
         if _ASKS_REASONS_TO_AVOID.search(question) or _ARGUMENTS_AGAINST.search(question):
             return _appended(question, set(), _SENSES[1], known)  # "Why would someone avoid X?"
@@ -1042,6 +1045,8 @@ _ASKS_KINDS = re.compile(
     re.IGNORECASE,
 )
 """What a list question asks the kinds of: "LLMs" in "What types of LLMs are there?"."""
+_BRACKETED = re.compile(r"\s*\([^()]*\)\s*$")
+"""The words a query adds in brackets (:func:`with_senses`)."""
 KIND_STEMS = frozenset(terms("kinds types sorts categories varieties classes"))
 _HEADING_OF = re.compile(
     r"^\W*(?:the\s+)?(?:[\w\-]+\s+)?(?P<what>[\w\-]+)\s+of\s+(?P<of>.+?)\W*$", re.IGNORECASE

@@ -136,13 +136,20 @@ HOW_ADJECTIVES = (
 _HOW_ADJECTIVE = re.compile(rf"\bhow\s+(?:{'|'.join(HOW_ADJECTIVES)})\b", re.IGNORECASE)
 
 
+KINDS_OF = re.compile(r"\b(?:kinds|types|sorts|categories)\s+of\b", re.IGNORECASE)
+"""A question asking for the kinds of something: its words for kinds say what it asks."""
+_KIND_WORDS = frozenset(["kind", "kinds", "type", "types", "sort", "sorts"])
+
+
 def query_terms(question: str) -> list[str]:
-    """Content terms of a question: :func:`terms` without question words.
+    """Content terms of a question: :func:`terms` without question words ("kinds" in "What
+    kinds of LLMs are there?" is no question word: a heading says "Types of LLMs").
 
     Example:
         >>> query_terms("How big is DeepMind's Gopher model?")
         ['deepmind', 'gopher', 'model']
     """
-    stop = stopwords() | _QUESTION_WORDS | _CLITICS
+    asking = _QUESTION_WORDS - _KIND_WORDS if KINDS_OF.search(question) else _QUESTION_WORDS
+    stop = stopwords() | asking | _CLITICS
     words = [w for w in _lower_words(_HOW_ADJECTIVE.sub(" ", question)) if w not in stop]
     return list(_stemmer().stemWords(words))

@@ -19,7 +19,7 @@ from bot.question import (
     states,
     with_senses,
 )
-from bot.terms import terms
+from bot.terms import query_terms, terms
 
 
 def _analyse(text: str) -> Question:
@@ -461,6 +461,15 @@ def test_naming_a_count_of_things_asks_for_a_list() -> None:
     # an auxiliary is no modifier: these ask what to do, not for a list
     assert kind_of("What should developers do?") != "list"
     assert kind_of("What can LLMs do?") != "list"
+
+
+def test_a_question_asking_for_kinds_searches_for_the_words_for_kinds() -> None:
+    known = {"type", "kind", "llm"}.__contains__
+    assert with_senses("What kinds of LLMs are there?", known) == (
+        "What kinds of LLMs are there? (types)"
+    )
+    assert "kind" in query_terms("What kinds of LLMs are there?")
+    assert "kind" not in query_terms("What kind of model is T5?")  # asks what T5 is
 
 
 def test_the_heading_of_the_list_a_question_asks_for() -> None:
