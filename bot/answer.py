@@ -770,15 +770,20 @@ def _of_expected_type(
     if question.expands:  # "What does ONNX stand for?": a sentence that spells it out
         return [s for s in ranked if spells_out(question.expands, s.candidate.text)]
     if question.kind in ("quantity", "time", "who"):
-        return [
-            s
-            for s in ranked
-            if states_expected(question, s.candidate.text)
-            and not question.lacks_attribute(set(s.candidate.terms), s.candidate.title)
-            and not question.lacks_count(set(s.candidate.terms))
-            and (not question.asks_maker or question.states_maker(s.candidate.text))
-            and not s.candidate.other_names
-        ]
+
+        def typed(as_a_class: bool) -> list[Scored]:
+            return [
+                s
+                for s in ranked
+                if states_expected(question, s.candidate.text, as_a_class=as_a_class)
+                and not question.lacks_attribute(set(s.candidate.terms), s.candidate.title)
+                and not question.lacks_count(set(s.candidate.terms))
+                and (not question.asks_maker or question.states_maker(s.candidate.text))
+                and not s.candidate.other_names
+            ]
+
+        # people as a class ("a few corporations") only when no sentence names anyone
+        return typed(False) or (typed(True) if question.kind == "who" else [])
     if question.kind == "yesno":  # "This dataset…" under an opening that names it
         opening, read = openings or _Openings(ranked, passages), _said_by_article(ranked)
         return [

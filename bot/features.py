@@ -19,10 +19,12 @@ import numpy as np
 from bot.question import (
     COMMON_ACRONYMS,
     NUMBER,
+    SUBJECT_WEIGHT,
     TIME,
     Question,
     proper_nouns,
     said_of,
+    side_of,
     states,
     states_count,
 )
@@ -114,6 +116,20 @@ _BY_PEOPLE = re.compile(
 )
 """People named without a name: "human evaluation (by the 5 student authors)", "backed by
 big tech companies"."""
+_CLASSES = frozenset(
+    [
+        "companies",
+        "corporations",
+        "firms",
+        "organisations",
+        "organizations",
+        "community",
+        "communities",
+        "employees",
+        "startups",
+    ]
+)
+"""People :data:`_BY_PEOPLE` names as a class, not as the ones who did it ("the authors")."""
 _PEOPLE = re.compile(
     r"\b(?P<who>anyone|everyone|communit(?:y|ies)|developers|volunteers|contributors|researchers"
     r"|companies|corporations)\b",
@@ -346,11 +362,13 @@ def settles(
     return bool((asked | question.unheard_terms | question.contrasts) & said_of(candidate.terms))
 
 
-def states_expected(question: Question, sentence: str) -> bool:
+def states_expected(question: Question, sentence: str, *, as_a_class: bool = False) -> bool:
     """Whether ``sentence`` states the amount, date or name a typed question asks for.
 
     "How long did it take…" asks for a duration: a number of hours, days, …; "who"
-    is answered by a name, or by people described ("by the 5 student authors").
+    is answered by a name, or by people described ("by the 5 student authors"), and,
+    ``as_a_class``, a "who" question naming no one by people as a class ("anyone can
+    contribute").
     """
     if question.kind == "quantity":
         if _ASKS_DURATION.search(question.text) and not _DURATION.search(sentence):
@@ -371,8 +389,24 @@ def states_expected(question: Question, sentence: str) -> bool:
         asked = proper_nouns(question.text) | {w.lower() for w in question.text.split()}
         if proper_nouns(sentence) - asked:
             return True
-        people = [*_BY_PEOPLE.finditer(sentence)]
-        if question.names <= COMMON_ACRONYMS and _ASKS_WHO_AT_ALL.match(question.text):
+        # "by big tech companies" says who backs closed models ("backed"), not who controls
+        # them: a class of people answers a question whose verb it shares, or as a class
+        verbs = {
+            t
+            for t, weight in question.weights.items()
+            if weight >= SUBJECT_WEIGHT and side_of(t) is None and t not in question.names
+        }
+        said = verbs & set(terms(sentence))
+        people = [
+            m
+            for m in _BY_PEOPLE.finditer(sentence)
+            if as_a_class or said or m.group("who").lower() not in _CLASSES
+        ]
+        if (
+            as_a_class
+            and question.names <= COMMON_ACRONYMS
+            and _ASKS_WHO_AT_ALL.match(question.text)
+        ):
             # "Who contributes to open-source LLMs?", not "Which companies…?" (names asked)
             people += _PEOPLE.finditer(sentence)
         # "Which companies back closed LLMs?" asks which: "big tech companies" does not say

@@ -30,7 +30,7 @@ from bot.question import (
 )
 from bot.results import Answer
 from bot.small_talk import is_small_talk, without_opener
-from bot.terms import query_terms, terms
+from bot.terms import KIND_TERMS, query_terms, terms
 
 
 def _words(text: str) -> frozenset[str]:
@@ -505,7 +505,7 @@ def _rewrite(question: str, context: Frame, before: Frame | None = None) -> str:
 def _only_echoes(tokens: list[_Token], body: str, context: Frame) -> bool:
     """Whether the question names nothing and says nothing the earlier one did not: it asks
     more about what was said ("What kinds of products?"), not about something new."""
-    own = set(query_terms(body))
+    own = set(query_terms(body)) - KIND_TERMS  # "What kinds of products?"
     return (
         bool(own)
         and not any(t.is_name for t in tokens)

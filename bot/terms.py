@@ -139,6 +139,8 @@ _HOW_ADJECTIVE = re.compile(rf"\bhow\s+(?:{'|'.join(HOW_ADJECTIVES)})\b", re.IGN
 KINDS_OF = re.compile(r"\b(?:kinds|types|sorts|categories)\s+of\b", re.IGNORECASE)
 """A question asking for the kinds of something: its words for kinds say what it asks."""
 _KIND_WORDS = frozenset(["kind", "kinds", "type", "types", "sort", "sorts"])
+KIND_TERMS = frozenset(["kind", "type", "sort"])
+"""The terms of :data:`_KIND_WORDS`: words a question asks with, not what it asks about."""
 
 
 def query_terms(question: str) -> list[str]:

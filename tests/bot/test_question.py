@@ -142,7 +142,17 @@ def test_who_is_answered_by_people_described_unless_the_question_asks_which() ->
     which = _analyse("Which companies back closed-source LLMs?")
 
     assert states_expected(backs, "Closed-source LLMs are backed by big tech companies.")
-    assert states_expected(contributes, "With a global community contributing to improvements.")
+    community = "With a global community contributing to improvements."
+    assert states_expected(contributes, community, as_a_class=True)
+    assert not states_expected(contributes, community)  # only where no sentence names anyone
+    # "backed by big tech companies" says who backs them, not who controls them
+    common = {"close", "sourc", "ai", "llm", "model"}  # in every article: weigh next to nothing
+    controls = Question.analyse(
+        "Who controls closed-source AI?", idf=lambda term: 0.02 if term in common else 1.0
+    )
+    backed = "Closed-source LLMs are backed by big tech companies."
+    assert not states_expected(controls, backed)
+    assert states_expected(controls, backed, as_a_class=True)
     assert not states_expected(which, "Closed-source LLMs are backed by big tech companies.")
     assert not states_expected(which, "Some companies build proprietary layers on top.")
     assert states_expected(which, "Closed-source LLMs are built by OpenAI and Google.")
