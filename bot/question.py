@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Literal
 
-from bot.terms import HOW_ADJECTIVES, KINDS_OF, query_terms, terms
+from bot.terms import HOW_ADJECTIVES, KIND_NOUNS, KINDS_OF, query_terms, terms
 
 Kind = Literal["quantity", "time", "who", "outcome", "yesno", "list", "why", "other"]
 
@@ -1040,8 +1040,8 @@ _ASKS_SECTION = re.compile(
     re.IGNORECASE,
 )
 _ASKS_KINDS = re.compile(
-    r"\b(?:kinds|types|sorts|categories|varieties|classes)\s+of\s+(?P<of>[\w\-’'\s]+?)"
-    r"(?=\s+(?:are|is|were|was|exist|do|does|did|can|could|there|mentioned|discussed|in|does)\b|\W*$)",
+    rf"\b{KIND_NOUNS}\s+of\s+(?P<of>[\w\-’'\s]+?)"
+    r"(?=\s+(?:are|is|were|was|exist|do|does|did|can|could|there|mentioned|discussed|in)\b|\W*$)",
     re.IGNORECASE,
 )
 """What a list question asks the kinds of: "LLMs" in "What types of LLMs are there?"."""

@@ -136,7 +136,9 @@ HOW_ADJECTIVES = (
 _HOW_ADJECTIVE = re.compile(rf"\bhow\s+(?:{'|'.join(HOW_ADJECTIVES)})\b", re.IGNORECASE)
 
 
-KINDS_OF = re.compile(r"\b(?:kinds|types|sorts|categories)\s+of\b", re.IGNORECASE)
+KIND_NOUNS = r"(?:kinds|types|sorts|categories|varieties|classes)"
+"""The words a question asks for the kinds of something with (a regular expression)."""
+KINDS_OF = re.compile(rf"\b{KIND_NOUNS}\s+of\b", re.IGNORECASE)
 """A question asking for the kinds of something: its words for kinds say what it asks."""
 _KIND_WORDS = frozenset(["kind", "kinds", "type", "types", "sort", "sorts"])
 KIND_TERMS = frozenset(["kind", "type", "sort"])
