@@ -1056,18 +1056,8 @@ def _as_text(marked: list[tuple[Candidate, str]]) -> str:
 
 def _citation(n: int, passage: Passage, evidence: Evidence, quote: str = "") -> Citation:
     chunk = passage.chunk
-    return Citation(
-        n=n,
-        source=chunk.source_id,
-        title=chunk.title,
-        section=chunk.section,
-        text=chunk.text,
-        score=round(passage.score, 6),
-        quote=quote,
-        url=evidence.urls.get(chunk.source_id),
-        start=chunk.start,
-        end=chunk.end,
-    )
+    url = evidence.urls.get(chunk.source_id)
+    return Citation.of_chunk(n, chunk, score=round(passage.score, 6), quote=quote, url=url)
 
 
 def closest_sources(evidence: Evidence, limit: int = 3) -> list[SuggestedSource]:

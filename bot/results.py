@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ingest.models import Chunk
 
 
 @dataclass(frozen=True)
@@ -33,6 +36,31 @@ class Citation:
     url: str | None = None
     start: int = 0
     end: int = 0
+
+    @classmethod
+    def of_chunk(
+        cls,
+        n: int,
+        chunk: Chunk,
+        *,
+        score: float,
+        quote: str = "",
+        url: str | None = None,
+        title: str | None = None,
+    ) -> Citation:
+        """A stored passage as citation ``n`` (``title`` instead of the chunk's own)."""
+        return cls(
+            n=n,
+            source=chunk.source_id,
+            title=chunk.title if title is None else title,
+            section=chunk.section,
+            text=chunk.text,
+            score=score,
+            quote=quote,
+            url=url,
+            start=chunk.start,
+            end=chunk.end,
+        )
 
     def heading(self, *, with_section: bool = True) -> str:
         """How the passage is headed wherever it is shown: ``[n] Title › Section``.

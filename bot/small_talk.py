@@ -199,15 +199,4 @@ def summary(question: str, record: SourceRecord, opening: StoredChunk) -> Answer
 
 def _opening_cited(n: int, record: SourceRecord, opening: StoredChunk, quote: str = "") -> Citation:
     """An article's opening passage as citation ``n``."""
-    return Citation(
-        n=n,
-        source=record.source_id,
-        title=record.title,
-        section=opening.section,
-        text=opening.text,
-        score=1.0,
-        quote=quote,
-        url=record.url,
-        start=opening.start,
-        end=opening.end,
-    )
+    return Citation.of_chunk(n, opening, score=1.0, quote=quote, url=record.url, title=record.title)
