@@ -63,7 +63,7 @@ class Settings(BaseSettings):
     ingest_runtime: Runtime = Field(
         DEFAULT_RUNTIME,
         description="How ingest embeds chunks: onnx (ONNX Runtime, fp32, the default), "
-        "onnx-int8 (int8 weights, 2.2x faster, answers slightly worse) or torch "
+        "onnx-int8 (int8 weights, 1.6x faster, answers slightly worse) or torch "
         "(sentence-transformers).",
     )
     fetch_timeout: float = Field(

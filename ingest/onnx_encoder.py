@@ -13,7 +13,7 @@ import logging
 import os
 import threading
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -196,11 +196,18 @@ class OnnxEncoder:
             raise ModelError(f"could not load the embedding model {onnx_path}: {exc}") from exc
         self._lock = threading.Lock()
 
-    def encode(self, texts: Sequence[str], batch_size: int | None = None) -> Vectors:
+    def encode(
+        self,
+        texts: Sequence[str],
+        batch_size: int | None = None,
+        progress: Callable[[float], None] | None = None,
+    ) -> Vectors:
         """Normalised mean-pooled vectors of ``texts``, in order.
 
         Without ``batch_size`` all texts go through in one padded batch; with it,
-        texts are sorted by token count first so each batch pads little.
+        texts are sorted by token count first so each batch pads little, and
+        ``progress`` is called after each batch with the share of the work done
+        (padded tokens, which is what a batch costs).
         """
         if not texts:
             return np.zeros((0, DIMENSIONS), dtype=np.float32)
@@ -211,10 +218,16 @@ class OnnxEncoder:
         if batch_size is None:
             return self._run([e.ids for e in encodings])
         order = sorted(range(len(encodings)), key=lambda i: len(encodings[i].ids))
+        batches = [order[start : start + batch_size] for start in range(0, len(order), batch_size)]
+        costs = [len(rows) * len(encodings[rows[-1]].ids) for rows in batches]
+        total = sum(costs)
         out = np.empty((len(encodings), DIMENSIONS), dtype=np.float32)
-        for start in range(0, len(order), batch_size):
-            rows = order[start : start + batch_size]
+        done = 0
+        for rows, cost in zip(batches, costs):
             out[rows] = self._run([encodings[i].ids for i in rows])
+            done += cost
+            if progress:
+                progress(done / total)
         return out
 
     def _run(self, token_ids: list[list[int]]) -> Vectors:

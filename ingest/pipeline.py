@@ -47,9 +47,6 @@ ProgressCallback = Callable[[int, int, str], None]
 run embeds, and what is being worked on. While sources are still being read (and the
 number of chunks is not known yet), ``total`` is 0 and ``what`` says which source."""
 
-ENCODE_SLICE = 8
-"""Chunks embedded between two progress reports."""
-
 BATCH_CHUNKS = 256
 """Prepared chunks are embedded and written in batches of about this many."""
 
@@ -271,11 +268,7 @@ class Ingestor:
         missing = [c for c in wanted if c.id not in reused]
         titles = {p.article.source_id: p.article.title for p in batch}
         try:
-            fresh: dict[str, EmbeddedChunk] = {}
-            for start in range(0, len(missing), ENCODE_SLICE):
-                part = missing[start : start + ENCODE_SLICE]
-                fresh.update(zip((c.id for c in part), self.encoder.encode(part)))
-                advance(len(part), f"Embedding {_short(titles[part[-1].source_id])}")
+            fresh = self._embed(missing, titles, advance) if missing else {}
         except KnowledgeBaseError as exc:
             return {p.article.source_id: _failed(p, str(exc)) for p in batch}
         vectors: dict[str, EmbeddedChunk] = {**reused, **fresh}
@@ -291,6 +284,22 @@ class Ingestor:
         return {
             p.article.source_id: _written(p, sum(c.id in fresh for c in p.chunks)) for p in batch
         }
+
+    def _embed(
+        self,
+        chunks: list[Chunk],
+        titles: dict[str, str],
+        advance: Callable[[int, str], None],
+    ) -> dict[str, EmbeddedChunk]:
+        """Embed ``chunks`` in one call (the encoder sorts them by length across sources)."""
+        what = _embedding_what([titles[s] for s in dict.fromkeys(c.source_id for c in chunks)])
+        reported = [0]
+
+        def embedded(done: int) -> None:
+            advance(done - reported[0], what)
+            reported[0] = done
+
+        return dict(zip((c.id for c in chunks), self.encoder.encode(chunks, embedded)))
 
     def _write_one_by_one(
         self,
@@ -344,6 +353,14 @@ def _may_exist(chunk: Chunk, known: dict[str, SourceRecord]) -> bool:
 def _unchanged(source_id: str, previous: SourceRecord | None) -> SourceReport:
     assert previous is not None
     return SourceReport(source_id, "unchanged", previous.title, chunks=previous.chunks)
+
+
+def _embedding_what(titles: list[str]) -> str:
+    """What a progress report says while a batch of sources is embedded."""
+    if not titles:
+        return "Embedding"
+    more = f" and {len(titles) - 1} more" if len(titles) > 1 else ""
+    return f"Embedding {_short(titles[0])}{more}"
 
 
 def _short(source: str, width: int = 50) -> str:

@@ -10,7 +10,7 @@ instead of being computed, so each run starts in a second rather than loading to
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from bot.settings import Settings
@@ -23,8 +23,12 @@ class LookupEncoder:
     def __init__(self, store: ChromaStore) -> None:
         self.store = store
 
-    def encode(self, chunks: Sequence[Chunk]) -> list[EmbeddedChunk]:
+    def encode(
+        self, chunks: Sequence[Chunk], progress: Callable[[int], None] | None = None
+    ) -> list[EmbeddedChunk]:
         found = self.store.existing_vectors([c.id for c in chunks])
+        if progress:
+            progress(len(chunks))
         return [found[c.id] for c in chunks]
 
 

@@ -12,7 +12,7 @@ import pytest
 from bot import KnowledgeBase, Settings
 from ingest.embedding_model import MAX_TOKENS, count_tokens
 from ingest.store import StoredChunk
-from tests.conftest import DEBATE, GPT_J, WebServer, open_store
+from tests.conftest import DEBATE, GPT_J, REPO, WebServer, open_store
 from tests.documents import article_page, text_pdf
 
 
@@ -103,6 +103,30 @@ def test_making_the_int8_model_prints_no_advice_to_users(
         quantize_onnx(cache)
 
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+
+
+def test_chunks_of_several_articles_embed_in_one_pass_as_each_would_alone(
+    model_cache: Path,
+) -> None:
+    from ingest.chunk import chunk_article
+    from ingest.embed import ChunkEncoder
+    from ingest.load import expand, read
+    from ingest.parse import parse
+
+    chunks = [c for p in expand([REPO / "corpus"]).pending for c in chunk_article(parse(read(p)))]
+    encoder = ChunkEncoder(cache_dir=model_cache)
+    seen: list[int] = []
+
+    together = encoder.encode(chunks, seen.append)
+
+    # one length-sorted pass over all three articles, reporting as it goes
+    assert len({c.source_id for c in chunks}) == 3
+    assert seen == sorted(set(seen)) and seen[-1] == len(chunks) and len(seen) > 3
+    for chunk, embedded in list(zip(chunks, together))[::9]:
+        [alone] = encoder.encode([chunk])
+        assert float(alone.vector @ embedded.vector) > 0.99999
+        assert embedded.sentence_vectors.shape == alone.sentence_vectors.shape
+        assert np.min(np.sum(alone.sentence_vectors * embedded.sentence_vectors, axis=1)) > 0.99999
 
 
 def test_editing_one_article_reembeds_only_its_changed_chunks(
