@@ -23,6 +23,7 @@ from bot.features import (
     WordLookup,
     answerability_row,
     candidates,
+    opens_list_item,
     settles,
     states_expected,
 )
@@ -32,6 +33,7 @@ from bot.question import (
     OUTCOME,
     Question,
     heads_list_asked,
+    list_heading_asked,
     names_a_remedy,
     names_place,
     names_something,
@@ -1001,6 +1003,26 @@ def _headed_as_asked_first(question: Question, ranked: list[Scored]) -> list[Sco
         if _under_the_heading_asked(question, scored.candidate):
             return [scored, *ranked[:i], *ranked[i + 1 :]]
     return ranked
+
+
+def holds_the_list_asked(question: str) -> Callable[[Passage], bool] | None:
+    """For a question that asks for a list by what its heading says ("What are the advantages
+    of LLMs?"), whether a passage holds items of a list so headed ("Advantages of LLMs"); None
+    for any other question. Such a passage is read even when it ranks just below the ten
+    best, as those items rarely repeat the question's words."""
+    asked = list_heading_asked(question)
+    if asked is None:
+        return None
+
+    def holds(passage: Passage) -> bool:
+        chunk = passage.chunk
+        sections = chunk.sentence_sections or (chunk.section,) * len(chunk.sentences)
+        return any(
+            opens_list_item(chunk, i) and heads_list_asked(s.split(SECTION_SEPARATOR)[-1], asked)
+            for i, s in enumerate(sections)
+        )
+
+    return holds
 
 
 def _under_the_heading_asked(question: Question, best: Candidate) -> bool:

@@ -30,6 +30,7 @@ from bot.question import (
 )
 from bot.retrieve import Passage
 from bot.terms import content_words, terms
+from ingest.store import StoredChunk
 
 SENTENCE_FEATURES = (
     "dense",  # cosine of the sentence's vector and the question's
@@ -225,7 +226,7 @@ def candidates(
         section_words = {section: content_words(section) for section in set(sections)}
         for i, span in enumerate(chunk.sentences):
             raw = chunk.text[span.start : span.end].strip()
-            is_item = raw.startswith("- ") or _bulleted(chunk.text, span.start)
+            is_item = opens_list_item(chunk, i)
             text = raw[2:].strip() if raw.startswith("- ") else raw
             if not text:
                 continue
@@ -325,6 +326,13 @@ def _inside_bullet(text: str, start: int) -> bool:
     """Whether the sentence at ``start`` sits on a list item's line after its first sentence."""
     line_start = text.rfind("\n", 0, start) + 1
     return text[line_start:start].lstrip().startswith("- ")
+
+
+def opens_list_item(chunk: StoredChunk, i: int) -> bool:
+    """Whether the ``i``-th sentence of ``chunk`` is (opens) an item of a bulleted list."""
+    span = chunk.sentences[i]
+    raw = chunk.text[span.start : span.end].strip()
+    return raw.startswith("- ") or _bulleted(chunk.text, span.start)
 
 
 def _bulleted(text: str, start: int) -> bool:

@@ -20,6 +20,7 @@ from bot.answer import (
     ExtractiveAnswerer,
     abstain,
     citations_for,
+    holds_the_list_asked,
 )
 from bot.conversation import Conversation
 from bot.generative import StreamingAnswerer
@@ -667,12 +668,15 @@ class KnowledgeBase:
             # "cons" finds the "Challenges" heading; "X vs Y" is asked how X and Y differ;
             # "Can you name a few…?" asks for them
             query = with_senses(as_comparison(as_request(standalone)), known)
-            retrieval = self._retrieve(query, k, source, checked_later=later, with_openings=True)
+            promote = holds_the_list_asked(query)  # read the list "Advantages of LLMs" is over
+            retrieval = self._retrieve(
+                query, k, source, checked_later=later, with_openings=True, promote=promote
+            )
             evidence, revision = self._read_evidence(retrieval, checked_later=later)
             seen = retrieval.lexical
             if later and seen is not None and revision != seen.revision:
                 log.info("the knowledge base changed while answering; answering again")
-                retrieval = self._retrieve(query, k, source, with_openings=True)
+                retrieval = self._retrieve(query, k, source, with_openings=True, promote=promote)
                 evidence, _ = self._read_evidence(retrieval)
             return evidence
 
@@ -703,13 +707,20 @@ class KnowledgeBase:
         *,
         checked_later: bool = False,
         with_openings: bool = False,
+        promote: Callable[[Passage], bool] | None = None,
     ) -> Retrieval:
         self._ensure_content()
         source_id = self.resolve_source(source) if source else None
         vector = self.embed([query])[0]
         retriever = HybridRetriever(self._store, self._lexical)
         return retriever.retrieve(
-            query, vector, k, source_id, checked_later=checked_later, with_openings=with_openings
+            query,
+            vector,
+            k,
+            source_id,
+            checked_later=checked_later,
+            with_openings=with_openings,
+            promote=promote,
         )
 
     def _evidence(self, retrieval: Retrieval, *, with_sentences: bool = True) -> Evidence:

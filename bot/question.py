@@ -289,18 +289,7 @@ class Question:
         and the terms of what that is of: ({"type", "kind", …}, {"llm"}) for "What kinds of
         LLMs are there?" or "Name three types of LLMs"; (every word for the pros, {"llm"})
         for "What are the advantages of LLMs in general?". None for any other question."""
-        if self.kind != "list":
-            return None
-        kinds = _ASKS_KINDS.search(_BRACKETED.sub("", self.text))  # "…? (types, kinds)"
-        if kinds:
-            return KIND_STEMS, frozenset(query_terms(kinds.group("of")))
-        sense = _ASKS_SENSE.search(self.text)
-        of = _OF_WHAT.match(self.text, sense.end()) if sense else None
-        if sense is None or of is None:
-            return None
-        asked = set(terms(sense.group(0)))
-        words = frozenset().union(*(stems for stems in _ASKING_STEMS if asked & stems))
-        return words, frozenset(query_terms(_GENERALLY.sub("", of.group(1))))
+        return list_heading_asked(self.text)
 
     @property
     def topic_asked(self) -> frozenset[str]:
@@ -1088,6 +1077,22 @@ _REMEDY = re.compile(
 def names_a_remedy(text: str) -> bool:
     """Whether ``text`` speaks of dealing with a problem ("can assist offset drawbacks")."""
     return bool(_REMEDY.search(text))
+
+
+def list_heading_asked(text: str) -> tuple[frozenset[str], frozenset[str]] | None:
+    """:attr:`Question.list_heading_asked` of the question ``text``."""
+    if kind_of(text) != "list":
+        return None
+    kinds = _ASKS_KINDS.search(_BRACKETED.sub("", text))  # "…? (types, kinds)"
+    if kinds:
+        return KIND_STEMS, frozenset(query_terms(kinds.group("of")))
+    sense = _ASKS_SENSE.search(text)
+    of = _OF_WHAT.match(text, sense.end()) if sense else None
+    if sense is None or of is None:
+        return None
+    asked = set(terms(sense.group(0)))
+    words = frozenset().union(*(stems for stems in _ASKING_STEMS if asked & stems))
+    return words, frozenset(query_terms(_GENERALLY.sub("", of.group(1))))
 
 
 def heads_list_asked(heading: str, asked: tuple[frozenset[str], frozenset[str]] | None) -> bool:

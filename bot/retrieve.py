@@ -8,8 +8,10 @@ duplicate passages (the same article ingested twice, say) are dropped.
 
 from __future__ import annotations
 
+import functools
+import itertools
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -67,6 +69,7 @@ class HybridRetriever:
         *,
         checked_later: bool = False,
         with_openings: bool = False,
+        promote: Callable[[Passage], bool] | None = None,
     ) -> Retrieval:
         """The ``k`` best passages, best first, without near-duplicates.
 
@@ -76,13 +79,26 @@ class HybridRetriever:
                 caller compares it with ``Retrieval.lexical.revision`` afterwards.
             with_openings: Also read the first chunk of each article the passages
                 come from, in the same store call as the passages.
+            promote: Says of a passage that it holds what the question asks for by
+                name (the list headed "Advantages of LLMs" for "What are the advantages
+                of LLMs?"). When none of the ``k`` best does, the best such passage among
+                those the first store call read takes the last place.
         """
         table = self.lexical.refresh(self.store, checked_later=checked_later)
         openings: dict[str, StoredChunk] | None = {} if with_openings else None
-        ranked = self.ranking(
-            query, vector, source, table=table, fetch=k + k // 2 + 1, openings=openings
+        fetch = k + k // 2 + 1
+        read = [0]
+        ranked = _counted(
+            self.ranking(query, vector, source, table=table, fetch=fetch, openings=openings), read
         )
         passages = _without_duplicates(ranked, k)
+        if promote is not None and passages and not any(map(promote, passages)):
+            # only what the first store call read: looking further costs no request
+            promoted = next(
+                (p for p in itertools.islice(ranked, max(0, fetch - read[0])) if promote(p)), None
+            )
+            if promoted is not None and not _duplicates(promoted, passages[:-1]):
+                passages[-1] = promoted
         return Retrieval(query, vector, passages, table, openings or {})
 
     def ranking(
@@ -224,19 +240,34 @@ def rank_sources(passages: Iterable[Passage], k: int) -> list[tuple[str, float]]
     return list(best.items())
 
 
+def _counted(passages: Iterator[Passage], read: list[int]) -> Iterator[Passage]:
+    """``passages``, counting in ``read[0]`` how many have been taken."""
+    for passage in passages:
+        read[0] += 1
+        yield passage
+
+
 def _without_duplicates(passages: Iterable[Passage], k: int) -> list[Passage]:
     kept: list[Passage] = []
-    shingles: list[set[str]] = []
     for passage in passages:
-        words = set(_WORDS.findall(passage.chunk.text.lower()))
-        if any(_jaccard(words, other) >= _DUPLICATE_JACCARD for other in shingles):
+        if _duplicates(passage, kept):
             continue
         kept.append(passage)
-        shingles.append(words)
         if len(kept) == k:
             break
     return kept
 
 
-def _jaccard(a: set[str], b: set[str]) -> float:
+def _duplicates(passage: Passage, kept: list[Passage]) -> bool:
+    """Whether ``passage`` is a near-duplicate of one of ``kept`` (the same text ingested twice)."""
+    words = _words(passage.chunk.text)
+    return any(_jaccard(words, _words(other.chunk.text)) >= _DUPLICATE_JACCARD for other in kept)
+
+
+@functools.lru_cache(maxsize=1024)
+def _words(text: str) -> frozenset[str]:
+    return frozenset(_WORDS.findall(text.lower()))
+
+
+def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
     return len(a & b) / max(len(a | b), 1)

@@ -480,6 +480,23 @@ def test_the_kinds_of_something_are_the_list_headed_with_them(
     assert all(name in answer.text for name in ("GPT Models:", "BERT:", "BLOOM:", "T5:"))
 
 
+@pytest.mark.parametrize(
+    "question", ["What are the advantages of LLMs?", "What are the benefits of LLMs?"]
+)
+def test_the_list_a_question_names_by_its_heading_is_read_though_it_ranks_below_ten(
+    corpus_kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch, question: str
+) -> None:
+    # "Advantages of LLMs" ranks below the ten passages read (its items never say
+    # "advantage"); it is read anyway, from the same store call, and quoted
+    answer = corpus_kb.ask(question)
+
+    assert answer.answered
+    assert all(item in answer.text for item in ("Versatility:", "Efficiency:", "Scalability:"))
+    assert "Full Transparency" not in answer.text  # the perks of open-source LLMs only
+    asked, _, _ = _round_trips(corpus_kb, monkeypatch, question)
+    assert [c.split(".")[-1] for c in asked] == ["query", "get", "get"], asked
+
+
 def test_what_something_is_about_is_a_sentence_saying_so(corpus_kb: KnowledgeBase) -> None:
     answer = corpus_kb.ask("What is the debate about?")
 
