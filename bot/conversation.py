@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from bot.followup import repeats_earlier, standalone
+from bot.item_reference import points_at_an_item, with_item_named
 from bot.results import Answer
 from bot.small_talk import is_small_talk, without_opener
 from bot.streaming import in_thread
@@ -128,6 +129,8 @@ class Conversation:
         question = without_opener(question)  # "Thanks! And GPT-3?"
         if not earlier or is_small_talk(question):
             return question
+        if points_at_an_item(question):  # "the second one": of the last answer's list
+            question = with_item_named(question, self._answered(self._turns[-1]))
         condense = getattr(self._kb.answerer, "condense", None)
         if condense is not None:
             history = [
@@ -143,7 +146,10 @@ class Conversation:
     def _repeats(self, answer: Answer) -> Answer | None:
         """The recent earlier answer that ``answer`` only repeats, if any."""
         recent = self._turns[-REPEAT_WINDOW:]
-        for turn in recent:
-            if turn.answer is None:  # an earlier question given by the caller: answer it now
-                turn.answer = self._kb._answer(turn.question, turn.standalone, None)
-        return repeats_earlier(answer, [t.answer for t in recent if t.answer is not None])
+        return repeats_earlier(answer, [self._answered(turn) for turn in recent])
+
+    def _answered(self, turn: _Turn) -> Answer:
+        """The turn's answer; an earlier question given by the caller is answered now."""
+        if turn.answer is None:
+            turn.answer = self._kb._answer(turn.question, turn.standalone, None)
+        return turn.answer

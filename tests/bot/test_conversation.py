@@ -137,6 +137,38 @@ def test_earlier_questions_give_context_without_being_answered_again(
     assert conversation.history == [("Who made it?", follow)]
 
 
+@pytest.mark.parametrize(
+    ("first", "follow", "standalone", "quote"),
+    [
+        (
+            "What types of LLMs are there?",
+            "Who made the second one?",
+            "Who made BERT?",
+            "BERT: A model by Google",
+        ),
+        (
+            "What are the key features of LLMs?",
+            "Tell me more about the last one.",
+            "Tell me more about Tokenization.",
+            "Text is broken into smaller units",
+        ),
+    ],
+)
+def test_the_second_one_is_the_second_item_of_the_answer_before(
+    corpus_kb: KnowledgeBase, first: str, follow: str, standalone: str, quote: str
+) -> None:
+    conversation = corpus_kb.conversation()
+    conversation.ask(first)
+
+    answer = conversation.ask(follow)
+
+    assert answer.standalone_question == standalone
+    assert answer.answered and quote in answer.text
+    # a thread rebuilt from its questions (Discord) answers the earlier one to know its items
+    rebuilt = corpus_kb.conversation([first]).ask(follow)
+    assert rebuilt.standalone_question == standalone
+
+
 @pytest.mark.asyncio
 async def test_aask_is_the_async_twin(corpus_kb: KnowledgeBase) -> None:
     conversation = corpus_kb.conversation()

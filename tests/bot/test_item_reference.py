@@ -1,0 +1,61 @@
+"""Follow-ups that point at an item of the previous answer's list ("the second one")."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.item_reference import list_items, points_at_an_item, with_item_named
+from bot.results import Answer
+
+FEATURES = Answer(
+    "What are the key features of LLMs?",
+    "- Training on Data: LLMs are trained on diverse datasets. [1]\n"
+    "- Transformer Architecture: LLMs rely on transformers. [1]\n"
+    "- Text is broken into tokens. [2]",
+    True,
+)
+
+
+def test_the_items_of_a_list_answer_are_read_from_its_text() -> None:
+    assert list_items(FEATURES) == [
+        "Training on Data: LLMs are trained on diverse datasets.",
+        "Transformer Architecture: LLMs rely on transformers.",
+        "Text is broken into tokens.",
+    ]
+    assert list_items(Answer("q", "BLOOM is open. [1]", True)) == []
+    assert list_items(Answer("q", "- I could not find this. [1]", False)) == []
+
+
+@pytest.mark.parametrize(
+    ("question", "resolved"),
+    [
+        ("Tell me more about the second one.", "Tell me more about Transformer Architecture."),
+        ("What is the first feature?", "What is Training on Data?"),
+        ("Why does the 1st point matter?", "Why does Training on Data matter?"),
+        # an item without a label is named by itself
+        ("Explain the last one.", "Explain Text is broken into tokens."),
+        ("Explain the third of them.", "Explain Text is broken into tokens."),
+    ],
+)
+def test_an_item_pointed_at_by_rank_is_named(question: str, resolved: str) -> None:
+    assert points_at_an_item(question)
+    assert with_item_named(question, FEATURES) == resolved
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What is the fifth one?",  # the list has three items
+        "When was it released for the first time?",  # "time": no word of the earlier question
+        "What happened in the second half?",
+        "Who made it?",
+    ],
+)
+def test_a_question_pointing_at_no_item_of_the_list_is_left_alone(question: str) -> None:
+    assert with_item_named(question, FEATURES) == question
+
+
+def test_nothing_is_named_without_a_list_before() -> None:
+    prose = Answer("What is BLOOM?", "BLOOM is an open model. [1]", True)
+    assert with_item_named("Who made the second one?", prose) == "Who made the second one?"
+    assert with_item_named("Who made the second one?", None) == "Who made the second one?"
