@@ -1130,11 +1130,13 @@ def names_place(sentence: str, asked_about: frozenset[str] = frozenset()) -> boo
 
 _ASKS_EXPANSION = re.compile(
     r"^\W*(what\s+(does|do|did|is)\s+(the\s+)?((acronym|abbreviation|initialism)\s+)?"
-    r"[\"“']?(?P<acronym>[A-Z][A-Za-z]*[A-Z]s?)[\"”']?\s+(stand\s+for|short\s+for|mean|abbreviate)"
+    r"[\"“']?(?P<acronym>(?-i:[A-Z][A-Za-z]*[A-Z]s?))[\"”']?"
+    r"\s+(stand\s+for|short\s+for|mean|abbreviate)"
     r"|what\s+is\s+the\s+(full\s+(name|form)|long\s+form|expansion)\s+of\s+(the\s+)?"
-    r"[\"“']?(?P<named>[A-Z][A-Za-z]*[A-Z]s?)\b)",
+    r"[\"“']?(?P<named>(?-i:[A-Z][A-Za-z]*[A-Z]s?))\b)",
     re.IGNORECASE,
 )
+"""An acronym is capitals whatever the question's case ("tokenization" is none)."""
 _MINOR = frozenset({"of", "for", "from", "and", "the", "a", "an", "in", "on", "to", "with", "by"})
 
 

@@ -457,6 +457,8 @@ def test_the_hardware_a_sentence_names_is_of_the_model_its_clause_names(
         ("What does Cohere charge for?", "Cohere cost for entry"),
         # who, answered by the people a sentence describes
         ("Who backs closed-source models?", "backed by big tech companies"),
+        # a word in lower case is no acronym to spell out (it was refused at 0.0)
+        ("What does tokenization mean for LLMs?", "Text is broken into smaller units"),
     ],
 )
 def test_a_question_is_answered_by_the_sentence_that_says_it_in_other_words(

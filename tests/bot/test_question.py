@@ -584,6 +584,7 @@ def test_what_an_acronym_stands_for_is_said_by_words_that_spell_it() -> None:
     assert _analyse("What does the acronym ONNX stand for?").expands == "ONNX"
     assert _analyse("What is the full name of RAIL?").expands == "RAIL"
     assert _analyse("What does open source mean?").expands is None
+    assert _analyse("What does tokenization mean for LLMs?").expands is None  # no capitals
 
     assert spells_out("ONNX", "the Open Neural Network Exchange (ONNX) format")
     assert spells_out("RLHF", "Reinforcement Learning from Human Feedback")
