@@ -41,17 +41,42 @@ _LABEL = re.compile(r"^(?P<label>[^:.!?]{2,60}):\s")
 """An item's label: "Transformer Architecture" in "Transformer Architecture: LLMs rely…"."""
 
 
+_TITLE = re.compile(r"“(?P<title>[^”]+)”\s*\[\d+\]")
+"""An article the overview of the knowledge base names: “Title” [1]."""
+
+
 def list_items(answer: Answer) -> list[str]:
-    """The items of the list an answer quotes, in order (none for an answer in prose).
+    """The items of the list an answer quotes, in order, or the articles it names in turn
+    (the overview that "What articles do you have?" gets); none for an answer in prose.
 
     Example:
         >>> answer = Answer("q", "- Speed: It is fast. [1]\\n- Cost: It is cheap. [1]", True)
         >>> list_items(answer)
         ['Speed: It is fast.', 'Cost: It is cheap.']
+        >>> list_items(Answer("q", "From 2 articles: “Cats” [1]; “Dogs” [2].", True))
+        ['Cats', 'Dogs']
     """
     if not answer.answered:
         return []
-    return [m.group("item") for line in answer.text.splitlines() if (m := _ITEM.match(line))]
+    items = [m.group("item") for line in answer.text.splitlines() if (m := _ITEM.match(line))]
+    return items or _titles(answer)
+
+
+def _titles(answer: Answer) -> list[str]:
+    titles = [m.group("title") for m in _TITLE.finditer(answer.text)]
+    return titles if len(titles) > 1 else []
+
+
+def _names(answer: Answer) -> list[str]:
+    """What each item of the answer's list is about: its label ("Transformer Architecture"),
+    else the item itself; or the titles of the articles it names in turn."""
+    items = [m.group("item") for line in answer.text.splitlines() if (m := _ITEM.match(line))]
+    if not items:
+        return _titles(answer)
+    return [
+        label.group("label").strip() if (label := _LABEL.match(item)) else item.rstrip(".")
+        for item in items
+    ]
 
 
 def points_at_an_item(question: str) -> bool:
@@ -80,23 +105,22 @@ def with_item_named(question: str, previous: Answer | None) -> str:
         'Explain Training on Data.'
         >>> with_item_named("When was it released for the first time?", previous)
         'When was it released for the first time?'
+        >>> with_item_named("Is the first one older than the second one?", previous)
+        'Is Training on Data older than Tokenization?'
     """
-    match = _REFERENCE.search(question)
-    if match is None or previous is None:
+    if previous is None or not previous.answered:
         return question
-    items = list_items(previous)
-    rank = _ORDINALS[match.group("ordinal").lower()]
-    if not items or rank > len(items):
-        return question
-    noun = match.group("noun")
-    if noun is not None and not _used_before(
-        noun, f"{previous.question} {previous.standalone_question}"
-    ):
-        return question
-    item = items[rank - 1 if rank > 0 else -1]
-    label = _LABEL.match(item)
-    named = label.group("label").strip() if label else item.rstrip(".")
-    return question[: match.start()] + named + question[match.end() :]
+    names = _names(previous)
+    asked_before = f"{previous.question} {previous.standalone_question}"
+
+    def named(match: re.Match[str]) -> str:
+        rank = _ORDINALS[match.group("ordinal").lower()]
+        noun = match.group("noun")
+        if not names or rank > len(names) or (noun and not _used_before(noun, asked_before)):
+            return match.group(0)
+        return names[rank - 1 if rank > 0 else -1]
+
+    return _REFERENCE.sub(named, question)
 
 
 def _used_before(noun: str, question: str) -> bool:

@@ -593,24 +593,30 @@ class KnowledgeBase:
             repeats: For a conversation: the earlier answer that an answer merely
                 repeats, if any; such an answer becomes an abstention.
         """
-        reply = self._about_the_knowledge_base(question, source)
+        reply = self._about_the_knowledge_base(question, standalone, source)
         if reply is not None:
             return reply
         evidence = self._gather(standalone, source)
         answer = self.answerer.answer(evidence) if evidence.passages else abstain(evidence)
         return self._finish(answer, evidence, question, standalone, repeats)
 
-    def _about_the_knowledge_base(self, question: str, source: str | None) -> Answer | None:
+    def _about_the_knowledge_base(
+        self, question: str, standalone: str, source: str | None
+    ) -> Answer | None:
         """The reply to a message about the knowledge base rather than in it
         (:mod:`bot.small_talk`): "hello" and "What articles do you have?" get an overview,
-        "What is the technical analysis about?" that article's opening sentences."""
+        "What is the technical analysis about?" that article's opening sentences, and so
+        does a follow-up that names an article only as rewritten ("Summarize the second
+        one." after "What articles do you have?")."""
         message = without_opener(question)  # "Hi! What articles do you have?"
-        if asks_about_an_article(message):  # the form first: no store call for a question
-            self._ensure_content()
-            record = asked_article(message, self.sources())
-            opening = self._store.openings([record.source_id]) if record is not None else {}
-            if record is not None and record.source_id in opening:
-                return summary(question, record, opening[record.source_id])
+        for asked in dict.fromkeys([message, standalone]):
+            if asks_about_an_article(asked):  # the form first: no store call for a question
+                self._ensure_content()
+                record = asked_article(asked, self.sources())
+                opening = self._store.openings([record.source_id]) if record is not None else {}
+                if record is not None and record.source_id in opening:
+                    reply = summary(question, record, opening[record.source_id])
+                    return replace(reply, standalone_question=standalone)
         if not is_small_talk(message):
             return None
         self._ensure_content()
@@ -630,7 +636,7 @@ class KnowledgeBase:
         repeats: Callable[[Answer], Answer | None] | None = None,
     ) -> Iterator[str | Answer]:
         """:meth:`_answer`, streamed: text deltas, then the final answer."""
-        reply = self._about_the_knowledge_base(question, source)
+        reply = self._about_the_knowledge_base(question, standalone, source)
         if reply is not None:
             yield reply.text
             yield reply

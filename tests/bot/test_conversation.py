@@ -169,6 +169,20 @@ def test_the_second_one_is_the_second_item_of_the_answer_before(
     assert rebuilt.standalone_question == standalone
 
 
+def test_the_second_one_after_the_overview_is_the_second_article(
+    corpus_kb: KnowledgeBase,
+) -> None:
+    conversation = corpus_kb.conversation()
+    overview = conversation.ask("What articles do you have?")
+    second = overview.citations[1]
+
+    answer = conversation.ask("Summarize the second one.")
+
+    assert answer.standalone_question == f"Summarize {second.title}."
+    assert answer.answered and [c.title for c in answer.citations] == [second.title]
+    assert answer.citations[0].source == second.source  # its opening passage, as for a summary
+
+
 @pytest.mark.asyncio
 async def test_aask_is_the_async_twin(corpus_kb: KnowledgeBase) -> None:
     conversation = corpus_kb.conversation()

@@ -35,6 +35,11 @@ def test_the_items_of_a_list_answer_are_read_from_its_text() -> None:
         # an item without a label is named by itself
         ("Explain the last one.", "Explain Text is broken into tokens."),
         ("Explain the third of them.", "Explain Text is broken into tokens."),
+        # each reference is named
+        (
+            "Is the first one harder than the second one?",
+            "Is Training on Data harder than Transformer Architecture?",
+        ),
     ],
 )
 def test_an_item_pointed_at_by_rank_is_named(question: str, resolved: str) -> None:
@@ -59,3 +64,14 @@ def test_nothing_is_named_without_a_list_before() -> None:
     prose = Answer("What is BLOOM?", "BLOOM is an open model. [1]", True)
     assert with_item_named("Who made the second one?", prose) == "Who made the second one?"
     assert with_item_named("Who made the second one?", None) == "Who made the second one?"
+
+
+def test_the_articles_an_overview_names_are_its_items() -> None:
+    overview = Answer(
+        "What articles do you have?",
+        "I answer questions from the 2 articles: “Cats: A Study” [1]; “Dogs” [2].",
+        True,
+    )
+    assert list_items(overview) == ["Cats: A Study", "Dogs"]
+    # a title is named whole, though it has a colon
+    assert with_item_named("Summarize the first one.", overview) == "Summarize Cats: A Study."
