@@ -58,8 +58,11 @@ def list_items(answer: Answer) -> list[str]:
     """
     if not answer.answered:
         return []
-    items = [m.group("item") for line in answer.text.splitlines() if (m := _ITEM.match(line))]
-    return items or _titles(answer)
+    return _bullets(answer) or _titles(answer)
+
+
+def _bullets(answer: Answer) -> list[str]:
+    return [m.group("item") for line in answer.text.splitlines() if (m := _ITEM.match(line))]
 
 
 def _titles(answer: Answer) -> list[str]:
@@ -70,7 +73,7 @@ def _titles(answer: Answer) -> list[str]:
 def _names(answer: Answer) -> list[str]:
     """What each item of the answer's list is about: its label ("Transformer Architecture"),
     else the item itself; or the titles of the articles it names in turn."""
-    items = [m.group("item") for line in answer.text.splitlines() if (m := _ITEM.match(line))]
+    items = _bullets(answer)
     if not items:
         return _titles(answer)
     return [

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Literal
 
-from bot.terms import HOW_ADJECTIVES, KIND_NOUNS, KINDS_OF, query_terms, terms
+from bot.terms import HOW_ADJECTIVES, KIND_NOUNS, KIND_STEMS, KINDS_OF, query_terms, terms
 
 Kind = Literal["quantity", "time", "who", "outcome", "yesno", "list", "why", "other"]
 
@@ -1036,7 +1036,6 @@ _ASKS_KINDS = re.compile(
 """What a list question asks the kinds of: "LLMs" in "What types of LLMs are there?"."""
 _BRACKETED = re.compile(r"\s*\([^()]*\)\s*$")
 """The words a query adds in brackets (:func:`with_senses`)."""
-KIND_STEMS = frozenset(terms("kinds types sorts categories varieties classes"))
 _HEADING_OF = re.compile(
     r"^\W*(?:the\s+)?(?:[\w\-]+\s+)?(?P<what>[\w\-]+)\s+of\s+(?P<of>.+?)\W*$", re.IGNORECASE
 )

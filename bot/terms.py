@@ -136,8 +136,11 @@ HOW_ADJECTIVES = (
 _HOW_ADJECTIVE = re.compile(rf"\bhow\s+(?:{'|'.join(HOW_ADJECTIVES)})\b", re.IGNORECASE)
 
 
-KIND_NOUNS = r"(?:kinds|types|sorts|categories|varieties|classes)"
+_KIND_NOUN_WORDS = ("kinds", "types", "sorts", "categories", "varieties", "classes")
+KIND_NOUNS = rf"(?:{'|'.join(_KIND_NOUN_WORDS)})"
 """The words a question asks for the kinds of something with (a regular expression)."""
+KIND_STEMS = frozenset(terms(" ".join(_KIND_NOUN_WORDS)))
+"""The terms of :data:`KIND_NOUNS`: what a heading listing kinds may say ("Types of …")."""
 KINDS_OF = re.compile(rf"\b{KIND_NOUNS}\s+of\b", re.IGNORECASE)
 """A question asking for the kinds of something: its words for kinds say what it asks."""
 _KIND_WORDS = frozenset(["kind", "kinds", "type", "types", "sort", "sorts"])
