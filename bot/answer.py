@@ -221,10 +221,7 @@ class ExtractiveAnswerer:
             if both:
                 return both
         if question.kind == "list" and best.list_item:
-            items = _list_items(best, every, limit)
-            items = _items_before(items[0], every, limit - _count(items), passages) + items
-            more = limit - _count(items)
-            return items + (_items_after(items[-1], every, more, passages, reader) if more else [])
+            return _whole_list(best, every, limit, passages, reader)
         following = _items_after(best, every, limit, passages, reader)
         if following and (question.kind == "list" or _announces(best.text)):
             return [best, *following]  # "...involves two steps:" is answered by the steps
@@ -254,6 +251,11 @@ class ExtractiveAnswerer:
             if any(float(candidate.vector @ c.vector) >= self.settings.redundancy for c in chosen):
                 continue
             chosen.append(candidate)
+        if _items_of_one_list(chosen) == self.settings.max_sentences and question.kind not in (
+            "yesno",
+            "why",
+        ):  # the sentence limit cut a list the answer quotes from
+            return _whole_list(best, every, limit, passages, reader)
         chosen = _with_their_lines(chosen, ranked)
         return chosen + _other_side(question, chosen, ranked)
 
@@ -508,6 +510,38 @@ def _with_their_lines(chosen: list[Candidate], ranked: list[Scored]) -> list[Can
             if sentence not in out:
                 out.append(sentence)
     return out
+
+
+def _whole_list(
+    best: Candidate,
+    every: list[Scored],
+    limit: int,
+    passages: list[Passage],
+    reader: _Reader | None,
+) -> list[Candidate]:
+    """The bulleted list ``best`` is an item of, in reading order, at most ``limit`` items:
+    those before it, it, and those after (read on into the next passage if cut)."""
+    items = _list_items(best, every, limit)
+    items = _items_before(items[0], every, limit - _count(items), passages) + items
+    more = limit - _count(items)
+    return items + (_items_after(items[-1], every, more, passages, reader) if more else [])
+
+
+def _items_of_one_list(chosen: list[Candidate]) -> int:
+    """How many of ``chosen`` are items of the list the first one is an item of.
+
+    When every sentence an answer may quote is one, the answer is that list, and it is
+    quoted whole rather than cut at the sentence limit: "What future plans does LMSYS
+    list…?" gets all five plans, not the first three. Fewer, and the keep ratio chose
+    them from the list ("How do closed models make money?": profitability, not every
+    advantage)."""
+    best = chosen[0]
+    if not best.list_item:
+        return 0
+    return sum(
+        c.list_item and c.passage_rank == best.passage_rank and c.section == best.section
+        for c in chosen
+    )
 
 
 def _list_items(best: Candidate, ranked: list[Scored], limit: int) -> list[Candidate]:

@@ -499,6 +499,28 @@ def test_the_list_a_question_names_by_its_heading_is_read_though_it_ranks_below_
     assert [c.split(".")[-1] for c in asked] == ["query", "get", "get"], asked
 
 
+def test_an_answer_quoting_only_items_of_one_list_quotes_the_whole_list(
+    corpus_kb: KnowledgeBase,
+) -> None:
+    # not asked as a list, but its three best sentences are three of four recommendations:
+    # cut at three sentences, the answer would leave one out without saying so
+    answer = corpus_kb.ask("What should developers do to prepare for the future of LLMs?")
+
+    assert answer.answered
+    for item in ("Skill Up:", "Stay Flexible:", "Embrace Ethics:", "Adapt to Change:"):
+        assert item in answer.text
+    assert len(answer.citations) == 1
+
+
+def test_a_few_items_the_answer_chose_from_a_list_are_not_widened_to_the_list(
+    corpus_kb: KnowledgeBase,
+) -> None:
+    answer = corpus_kb.ask("How do closed models make money?")
+
+    assert answer.answered and "Profitability:" in answer.text
+    assert "Reliable Support:" not in answer.text  # another perk, not how they make money
+
+
 def test_what_something_is_about_is_a_sentence_saying_so(corpus_kb: KnowledgeBase) -> None:
     answer = corpus_kb.ask("What is the debate about?")
 
