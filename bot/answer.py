@@ -814,6 +814,7 @@ def _of_expected_type(
                 if states_expected(question, s.candidate.text, as_a_class=as_a_class)
                 and not question.lacks_attribute(set(s.candidate.terms), s.candidate.title)
                 and not question.lacks_count(set(s.candidate.terms))
+                and not question.lacks_role(set(s.candidate.terms))
                 and (not question.asks_maker or question.states_maker(s.candidate.text))
                 and not s.candidate.other_names
             ]

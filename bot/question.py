@@ -215,6 +215,19 @@ class Question:
     """The IDF weight of a term the knowledge base never uses (the largest there is)."""
 
     @property
+    def role(self) -> frozenset[str]:
+        """The words that state the role a "Who is the CEO of …?" question asks who holds
+        (:data:`_ROLE_WORDS`); empty for any other question."""
+        match = _ASKS_ROLE.search(self.text)
+        return _ROLE_WORDS[_role_of(match["role"])] if match else frozenset()
+
+    def lacks_role(self, present: set[str]) -> bool:
+        """Whether ``present`` never states the role asked about: "OpenAI spent hundreds of
+        thousands coaching GPT-3…" names people at OpenAI's rivals, not OpenAI's CEO."""
+        role = self.role
+        return bool(role) and not role & present
+
+    @property
     def sense_subject(self) -> frozenset[str]:
         """What a question asking for pros or cons asks them of, by its rarer words: "hybrid"
         in "What are the drawbacks of hybrid models?" (empty for any other question, and
@@ -537,6 +550,43 @@ _MAKING = _stems(_MAKING_VERBS)
 "train": "pre-trained" and "trained on" say nothing of who did it."""
 _MAKING_WORDS = frozenset(_MAKING_VERBS.split())
 """The verbs as written: "Who pays for closed-source development?" asks no maker."""
+
+
+_ROLES = {
+    "ceo": "ceo ceos executive",
+    "cto": "cto ctos",
+    "founder": "founder founders cofounder cofounders founded cofounded",
+    "president": "president presidents",
+    "chair": "chair chairman chairwoman chairs chaired",
+    "director": "director directors directs directed",
+    "head": "head heads headed",
+    "leader": "leader leaders lead leads led",
+    "author": "author authors authored wrote written writer writers",
+    "inventor": "inventor inventors invented",
+    "creator": "creator creators created",
+    "owner": "owner owners owns owned",
+    "maintainer": "maintainer maintainers maintains maintained",
+}
+_ROLE_WORDS = {role: _stems(words) for role, words in _ROLES.items()}
+"""How a sentence states each role a who-question may ask about: the role's name or the
+verb for what it does ("founded by", "written by")."""
+_ASKS_ROLE = re.compile(
+    r"^\W*who(?:['’]s|\s+(?:is|are|was|were))\s+(?:the\s+|its\s+|their\s+)?(?:[\w\-]+\s+){0,2}?"
+    r"(?P<role>ceos?|ctos?|co-?founders?|founders?|presidents?|chair(?:man|woman)?"
+    r"|directors?|heads?|leaders?|authors?|inventors?|creators?|owners?|maintainers?)\b",
+    re.IGNORECASE,
+)
+"""A who-question about who holds a role: "Who is the CEO of OpenAI?", "Who are the named
+authors of the GPT-2 paper?"."""
+
+
+def _role_of(word: str) -> str:
+    """The :data:`_ROLES` key of a role word as asked ("Co-founders" is "founder")."""
+    word = word.lower().replace("-", "")
+    for role in _ROLES:
+        if word.startswith(role) or word.startswith(f"co{role}"):
+            return role
+    raise ValueError(word)
 
 
 def _raw_words(text: str) -> set[str]:

@@ -86,6 +86,8 @@ def test_answers_are_grounded_in_their_citations(corpus_kb: KnowledgeBase, quest
         "Which GPUs were used to train BLOOM?",
         "Which GPUs did OpenAI use to train GPT-3?",  # the GPUs named are Anthropic's
         "Where is EleutherAI based?",
+        "Who is the CEO of OpenAI?",  # not "OpenAI spent hundreds of thousands…"
+        "Who are the founders of EleutherAI?",
         "What are the drawbacks of hybrid models?",  # the corpus lists their features only
         "What are the risks of LLaMA?",
         # "…reinforcing our commitment to openness" names none of it but a word form

@@ -225,6 +225,18 @@ def test_who_made_it_needs_a_maker_not_the_word_company() -> None:
     assert not _analyse("Which companies develop closed models?").asks_maker  # names nothing
 
 
+def test_a_who_question_about_a_role_needs_a_sentence_that_states_the_role() -> None:
+    ceo = _analyse("Who is the CEO of OpenAI?")
+    founders = _analyse("Who are the co-founders of Anthropic?")
+
+    assert ceo.lacks_role(set(terms("OpenAI spent hundreds of thousands coaching GPT-3.")))
+    assert not ceo.lacks_role(set(terms("Sam Altman is OpenAI's chief executive.")))
+    assert not founders.lacks_role(set(terms("Anthropic was co-founded by Dario Amodei.")))
+    assert _analyse("Who wrote the GPT-2 paper?").role == frozenset()  # asks a maker
+    assert _analyse("Who develops Chatbot Arena?").role == frozenset()
+    assert not _analyse("Who develops Chatbot Arena?").lacks_role(set())
+
+
 def test_asking_for_the_cons_also_searches_for_the_words_the_articles_use() -> None:
     known = {"challeng", "drawback", "risk", "advantag"}.__contains__
 
