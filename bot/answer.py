@@ -304,6 +304,19 @@ def _names_item(question: Question, candidate: Candidate) -> bool:
     )
 
 
+def _named_outright(question: Question, candidate: Candidate) -> bool:
+    """Whether ``candidate`` is an item the question names by most of its own words: "What
+    are the ethical concerns with closed models?" asks for "Ethical Concerns: …", not for
+    another list of drawbacks its added words ("challenges, risks") found."""
+    match = _LABEL.match(candidate.text) if candidate.list_item else None
+    if match is None or not _names_item(question, candidate):
+        return False
+    own = question.own_terms
+    weights = question.weights
+    label = set(terms(match.group(1))) & own
+    return sum(weights[t] for t in label) > 0.5 * sum(weights[t] for t in own)
+
+
 def _named_first(question: Question, ranked: list[Scored]) -> list[Scored]:
     """``ranked`` with the best-ranked item the question names (if any, near the top) first.
 
@@ -321,10 +334,14 @@ def _named_first(question: Question, ranked: list[Scored]) -> list[Scored]:
     best = ranked[0].candidate
     for i, scored in enumerate(ranked[:NAMED_ITEM_REACH]):
         candidate = scored.candidate
-        if question.kind == "list" and not (
-            best.list_item
-            and candidate.passage_rank == best.passage_rank
-            and candidate.section == best.section
+        if (
+            question.kind == "list"
+            and not (
+                best.list_item
+                and candidate.passage_rank == best.passage_rank
+                and candidate.section == best.section
+            )
+            and not _named_outright(question, candidate)
         ):
             continue
         if _names_item(question, candidate):

@@ -215,6 +215,12 @@ class Question:
     """The IDF weight of a term the knowledge base never uses (the largest there is)."""
 
     @property
+    def own_terms(self) -> frozenset[str]:
+        """Its weighted terms in the asker's own words, without those the query added in
+        brackets (:func:`with_senses`: "challenges, drawbacks" for "concerns")."""
+        return frozenset(query_terms(_BRACKETED.sub("", self.text))) & set(self.weights)
+
+    @property
     def role(self) -> frozenset[str]:
         """The words that state the role a "Who is the CEO of …?" question asks who holds
         (:data:`_ROLE_WORDS`); empty for any other question."""

@@ -217,6 +217,9 @@ def test_a_list_headed_as_examples_of_something_else_is_no_answer(
         ("What is GPT?", "GPT Models: OpenAI’s series of models"),  # not GPT-4's benchmark
         ("What is Meta's LLaMA?", "Meta’s LLaMA: A partially open-source model"),
         ("Why are closed-source models more secure?", "Security: By restricting access"),
+        # a list question, but it names the item outright: not the "Challenges" of closed
+        # models its added words ("challenges, drawbacks, risks") rank first
+        ("What are the ethical concerns with closed models?", "Ethical Concerns: Concentrated"),
     ],
 )
 def test_a_question_that_names_a_list_item_is_answered_by_that_item(
