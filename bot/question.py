@@ -792,8 +792,8 @@ def with_senses(question: str, known: Callable[[str], bool]) -> str:
     if not match:
         if _ASKS_REASONS_TO_AVOID.search(question) or _ARGUMENTS_AGAINST.search(question):
             return _appended(question, set(), _SENSES[1], known)  # "Why would someone avoid X?"
-        if _ARGUMENTS_FOR.search(question):  # "What are the main arguments for X?"
-            return _appended(question, set(), _SENSES[0], known)
+        if _ARGUMENTS_FOR.search(question) and not _ASKS_WHICH_THINGS.search(question):
+            return _appended(question, set(), _SENSES[0], known)  # "What are the arguments for X?"
         if _ASKS_REASONS_TO_CHOOSE.search(question):  # "Why would a company choose X?"
             return _appended(question, set(), _SENSES[0], known)
         return question
@@ -836,6 +836,13 @@ _ARGUMENTS_FOR = re.compile(
     r"\b(arguments?|case|reasons?)\s+(for|in\s+favou?r\s+of)\b|\bgood\s+at\b|\bexcel\s+at\b",
     re.IGNORECASE,
 )
+_ASKS_WHICH_THINGS = re.compile(
+    r"^\W*(what|which)\s+(?!(is|are|was|were|do|does|did|can|could|would|should|will|has|have)\b)"
+    r"[\w\-]+\s+(is|are|do|does|did|can|could|would|will)\b",
+    re.IGNORECASE,
+)
+"""A question whose noun says what it wants ("What tasks are closed models good at?"): the
+tasks, which the article may call anything but advantages."""
 _ARGUMENTS_AGAINST = re.compile(r"\b(arguments?|case|reasons?)\s+against\b", re.IGNORECASE)
 """The arguments for something (what it is good at) are its advantages, those against it its
 drawbacks."""

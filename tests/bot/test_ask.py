@@ -526,6 +526,16 @@ def test_a_few_items_the_answer_chose_from_a_list_are_not_widened_to_the_list(
     assert "Reliable Support:" not in answer.text  # another perk, not how they make money
 
 
+def test_what_something_excels_at_is_the_sentence_saying_so_not_its_advantages(
+    corpus_kb: KnowledgeBase,
+) -> None:
+    answer = corpus_kb.ask("What tasks do closed models excel at?")
+
+    assert answer.answered
+    assert "excel at broadly relevant pure language duties" in answer.text
+    assert "Cutting-Edge Performance" not in answer.text
+
+
 def test_what_something_is_about_is_a_sentence_saying_so(corpus_kb: KnowledgeBase) -> None:
     answer = corpus_kb.ask("What is the debate about?")
 

@@ -542,6 +542,10 @@ def test_the_arguments_for_or_against_something_are_its_pros_or_cons() -> None:
     )
     assert with_senses("What is the case against closed-source AI?", known).endswith("(challenges)")
     assert with_senses("What are closed-source LLMs good at?", known).endswith("(advantages)")
+    # its noun says what it wants: the tasks, which no advantages list names
+    assert with_senses("What tasks do closed models excel at?", known) == (
+        "What tasks do closed models excel at?"
+    )
 
 
 def test_multibillion_is_an_amount() -> None:
