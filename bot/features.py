@@ -143,7 +143,8 @@ _ASKS_WHO_AT_ALL = re.compile(r"^\W*who\b", re.IGNORECASE)
 
 GIVES_REASON = re.compile(
     r"\b(because|due\s+to|as\s+a\s+result|so\s+that|in\s+order\s+to|owing\s+to|thanks\s+to"
-    r"|caused\s+by|the\s+reason|this\s+is\s+why|that\s+is\s+why|conjecture|stems?\s+from)\b",
+    r"|caused\s+by|the\s+reason|this\s+is\s+why|that\s+is\s+why|conjecture|speculate"
+    r"|stems?\s+from)\b",
     re.IGNORECASE,
 )
 """A sentence that says why ("…as a result of exploding hosting costs")."""

@@ -73,8 +73,16 @@ _ASKS_YESNO = re.compile(
     re.IGNORECASE,
 )
 _ASKS_WHY = re.compile(
-    r"^\W*(why\b|how\s+(does|do|did|can|could|is|are|would|will)\b)", re.IGNORECASE
+    r"^\W*(why\b|how\s+(does|do|did|can|could|is|are|would|will)\b"
+    r"|what(?:['’]s|\s+(?:is|was))?\s+(?:the\s+)?(?:main\s+)?(?:reason|reasoning"
+    r"|rationale|motivation|motive|cause|justification)\b"
+    r"|what\s+(?:motivated|motivates|justified|justifies|caused|causes|prompted|prompts"
+    r"|led\s+to|leads\s+to|explains|explained)\b|for\s+what\s+reasons?\b)",
+    re.IGNORECASE,
 )
+"""A why or how question, also asked for its reason in other words: "What motivated…?",
+"What's the reason LMSYS holds back…?", "What was the reasoning behind…?" (the reasons for
+something, plural, are a list of them)."""
 # A plural thing asked for: "What are the drawbacks...", "Which benefits...", "Which RAIL
 # license variants exist...", "List the...",
 # "Name some...", "What challenges...".

@@ -293,6 +293,15 @@ def test_when_asks_for_a_date_unless_it_asks_for_a_circumstance() -> None:
     assert kind_of("When should I fine-tune a model?") != "time"
 
 
+def test_asking_for_the_reason_in_other_words_is_a_why_question() -> None:
+    assert kind_of("What was the reason EleutherAI took GPT-J offline?") == "why"
+    assert kind_of("What's the rationale for restricting hybrid models?") == "why"
+    assert kind_of("What motivated swapping numeric labels for word pairs?") == "why"
+    assert kind_of("What caused EleutherAI to remove GPT-J?") == "why"
+    assert kind_of("What are the reasons for open source?") == "list"  # a list of them
+    assert kind_of("What is the cost of GPT-3?") != "why"
+
+
 def test_a_clause_before_the_question_does_not_decide_its_kind() -> None:
     assert kind_of("When calling a fine-tuned model, why put ### at the end?") == "why"
     assert kind_of("Before deploying GPT-2, should you check it for bias?") == "yesno"
