@@ -304,6 +304,11 @@ def _names_item(question: Question, candidate: Candidate) -> bool:
     )
 
 
+NAMED_OUTRIGHT_SHARE = 0.5
+"""Share of the weight of the question's own words an item's label must hold to be named
+outright: most of it (a definition, not a tuned value)."""
+
+
 def _named_outright(question: Question, candidate: Candidate) -> bool:
     """Whether ``candidate`` is an item the question names by most of its own words: "What
     are the ethical concerns with closed models?" asks for "Ethical Concerns: …", not for
@@ -314,7 +319,7 @@ def _named_outright(question: Question, candidate: Candidate) -> bool:
     own = question.own_terms
     weights = question.weights
     label = set(terms(match.group(1))) & own
-    return sum(weights[t] for t in label) > 0.5 * sum(weights[t] for t in own)
+    return sum(weights[t] for t in label) > NAMED_OUTRIGHT_SHARE * sum(weights[t] for t in own)
 
 
 def _named_first(question: Question, ranked: list[Scored]) -> list[Scored]:

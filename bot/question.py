@@ -849,7 +849,7 @@ _ASKS_WHICH_THINGS = re.compile(
     r"[\w\-]+\s+(is|are|do|does|did|can|could|would|will)\b",
     re.IGNORECASE,
 )
-"""A question whose noun says what it wants ("What tasks are closed models good at?"): the
+"""A question whose noun says what it wants ("What tasks do closed models excel at?"): the
 tasks, which the article may call anything but advantages."""
 _ARGUMENTS_AGAINST = re.compile(r"\b(arguments?|case|reasons?)\s+against\b", re.IGNORECASE)
 """The arguments for something (what it is good at) are its advantages, those against it its
