@@ -260,7 +260,7 @@ class ExtractiveAnswerer:
         return chosen + _other_side(question, chosen, ranked)
 
 
-_LABEL = re.compile(r"^([^:.!?]{1,60}):\s")
+ITEM_LABEL = re.compile(r"^(?P<label>[^:.!?]{1,60}):\s")
 """An item's label: "GPT Models" in "GPT Models: OpenAI's series of models…"."""
 _LABEL_WORDS = 5
 _HEAD_NOUNS = ("models", "model", "LLMs", "LLM", "family", "series")
@@ -282,7 +282,7 @@ def _names_item(question: Question, candidate: Candidate) -> bool:
     advantages of LLMs?" names no item of the list it asks for. A head noun after a
     name need not be asked: "What is GPT?" names "GPT Models: …".
     """
-    match = _LABEL.match(candidate.text) if candidate.list_item else None
+    match = ITEM_LABEL.match(candidate.text) if candidate.list_item else None
     if not match or len(match.group(1).split()) > _LABEL_WORDS:
         return False
     label = set(terms(match.group(1)))
@@ -313,7 +313,7 @@ def _named_outright(question: Question, candidate: Candidate) -> bool:
     """Whether ``candidate`` is an item the question names by most of its own words: "What
     are the ethical concerns with closed models?" asks for "Ethical Concerns: …", not for
     another list of drawbacks its added words ("challenges, risks") found."""
-    match = _LABEL.match(candidate.text) if candidate.list_item else None
+    match = ITEM_LABEL.match(candidate.text) if candidate.list_item else None
     if match is None or not _names_item(question, candidate):
         return False
     own = question.own_terms
@@ -341,11 +341,7 @@ def _named_first(question: Question, ranked: list[Scored]) -> list[Scored]:
         candidate = scored.candidate
         if (
             question.kind == "list"
-            and not (
-                best.list_item
-                and candidate.passage_rank == best.passage_rank
-                and candidate.section == best.section
-            )
+            and not _in_list_of(candidate, best)
             and not _named_outright(question, candidate)
         ):
             continue
@@ -557,12 +553,16 @@ def _items_of_one_list(chosen: list[Candidate]) -> int:
     list…?" gets all five plans, not the first three. Fewer, and the keep ratio chose
     them from the list ("How do closed models make money?": profitability, not every
     advantage)."""
-    best = chosen[0]
-    if not best.list_item:
-        return 0
-    return sum(
-        c.list_item and c.passage_rank == best.passage_rank and c.section == best.section
-        for c in chosen
+    return sum(c.list_item and _in_list_of(c, chosen[0]) for c in chosen)
+
+
+def _in_list_of(candidate: Candidate, item: Candidate) -> bool:
+    """Whether ``candidate`` sits in the bulleted list ``item`` is an item of (same passage,
+    same heading)."""
+    return (
+        item.list_item
+        and candidate.passage_rank == item.passage_rank
+        and candidate.section == item.section
     )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from bot.answer import ITEM_LABEL
 from bot.results import Answer
 
 _ORDINALS = {
@@ -37,8 +38,6 @@ _REFERENCE = re.compile(
     re.IGNORECASE,
 )
 _ITEM = re.compile(r"^-\s+(?P<item>.+?)(?:\s*\[\d+\])+\s*$")
-_LABEL = re.compile(r"^(?P<label>[^:.!?]{2,60}):\s")
-"""An item's label: "Transformer Architecture" in "Transformer Architecture: LLMs rely…"."""
 
 
 _TITLE = re.compile(r"“(?P<title>[^”]+)”\s*\[\d+\]")
@@ -77,7 +76,7 @@ def _names(answer: Answer) -> list[str]:
     if not items:
         return _titles(answer)
     return [
-        label.group("label").strip() if (label := _LABEL.match(item)) else item.rstrip(".")
+        label.group("label").strip() if (label := ITEM_LABEL.match(item)) else item.rstrip(".")
         for item in items
     ]
 

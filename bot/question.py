@@ -5,6 +5,7 @@ Pure text analysis (no model, no store), shared by the answerer's features.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import re
@@ -222,13 +223,13 @@ class Question:
     unheard_weight: float = 1.0
     """The IDF weight of a term the knowledge base never uses (the largest there is)."""
 
-    @property
+    @functools.cached_property
     def own_terms(self) -> frozenset[str]:
         """Its weighted terms in the asker's own words, without those the query added in
         brackets (:func:`with_senses`: "challenges, drawbacks" for "concerns")."""
         return frozenset(query_terms(_BRACKETED.sub("", self.text))) & set(self.weights)
 
-    @property
+    @functools.cached_property
     def role(self) -> frozenset[str]:
         """The words that state the role a "Who is the CEO of …?" question asks who holds
         (:data:`_ROLE_WORDS`); empty for any other question."""
