@@ -37,6 +37,7 @@ RUNTIMES: list[tuple[str, Runtime, bool]] = [  # label, runtime, int8 per channe
     ("ONNX fp32", "onnx", True),
     ("ONNX int8, quantize_dynamic defaults", "onnx-int8", False),
     ("ONNX int8, per-channel weights", "onnx-int8", True),
+    ("torch, bf16 autocast (AMX)", "torch-bf16", True),
 ]
 
 

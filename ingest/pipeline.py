@@ -178,9 +178,9 @@ class Ingestor:
         for item in prepared:
             batch.append(item)
             if sum(len(p.chunks) for p in batch) >= BATCH_CHUNKS:
-                reports.update(self._embed_and_write(batch, known, advance))
+                reports.update(self._embed_and_write(batch, known, advance, total))
                 batch = []
-        reports.update(self._embed_and_write(batch, known, advance))
+        reports.update(self._embed_and_write(batch, known, advance, total))
         return reports
 
     def _mark_repeated_failures(
@@ -260,7 +260,10 @@ class Ingestor:
         batch: Sequence[_Prepared],
         known: dict[str, SourceRecord],
         advance: Callable[[int, str], None] = lambda count, what: None,
+        total: int = 0,
     ) -> dict[str, SourceReport]:
+        """Embed what ``batch`` lacks and write it; ``total`` is how many chunks this whole
+        ingest embeds (the encoder picks its runtime by it)."""
         if not batch:
             return {}
         wanted = [c for p in batch for c in p.chunks]
@@ -268,7 +271,7 @@ class Ingestor:
         missing = [c for c in wanted if c.id not in reused]
         titles = {p.article.source_id: p.article.title for p in batch}
         try:
-            fresh = self._embed(missing, titles, advance) if missing else {}
+            fresh = self._embed(missing, titles, advance, total) if missing else {}
         except KnowledgeBaseError as exc:
             return {p.article.source_id: _failed(p, str(exc)) for p in batch}
         vectors: dict[str, EmbeddedChunk] = {**reused, **fresh}
@@ -290,6 +293,7 @@ class Ingestor:
         chunks: list[Chunk],
         titles: dict[str, str],
         advance: Callable[[int, str], None],
+        total: int = 0,
     ) -> dict[str, EmbeddedChunk]:
         """Embed ``chunks`` in one call (the encoder sorts them by length across sources)."""
         what = _embedding_what([titles[s] for s in dict.fromkeys(c.source_id for c in chunks)])
@@ -299,7 +303,10 @@ class Ingestor:
             advance(done - reported[0], what)
             reported[0] = done
 
-        return dict(zip((c.id for c in chunks), self.encoder.encode(chunks, embedded)))
+        embedded_chunks = self.encoder.encode(
+            chunks, embedded, ingest_total=max(total, len(chunks))
+        )
+        return dict(zip((c.id for c in chunks), embedded_chunks))
 
     def _write_one_by_one(
         self,

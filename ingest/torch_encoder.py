@@ -8,14 +8,19 @@ to export the ONNX model once. Loads once per process and never touches the netw
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
-from functools import lru_cache
+from collections.abc import Callable, Sequence
+from functools import cache, lru_cache
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ingest.embedding_model import DIMENSIONS, MAX_TOKENS, Vectors, model_dir
+from ingest.embedding_model import DIMENSIONS, MAX_TOKENS, Vectors, model_dir, normalise
 from ingest.errors import ModelError
+
+BF16_SLICE = 128
+"""Texts per ``model.encode`` call in a bf16 pass, between two progress reports (each call
+runs batches of its own; the texts come length-sorted, so each batch pads little)."""
 
 _model_lock = threading.Lock()
 
@@ -38,6 +43,61 @@ def sentence_transformer() -> Any:
             raise ModelError(f"could not load the embedding model: {exc}") from exc
     model.max_seq_length = MAX_TOKENS
     return model
+
+
+def multiplies_bf16() -> bool:
+    """Whether this CPU multiplies bfloat16 matrices in hardware (Intel AMX, ``amx_bf16``).
+
+    There torch's bf16 autocast runs the model about 2.4x as fast as fp32 with vectors at a
+    cosine of 0.99998 to fp32's; without it bf16 is emulated and slower. Read from
+    ``/proc/cpuinfo`` (Linux), without importing torch; ``False`` elsewhere.
+    """
+    return _cpu_has("amx_bf16")
+
+
+@cache
+def _cpu_has(flag: str, cpuinfo: Path = Path("/proc/cpuinfo")) -> bool:
+    try:
+        with cpuinfo.open(encoding="utf-8", errors="replace") as handle:
+            for line in handle:
+                if line.startswith("flags"):
+                    return flag in line.split(":", 1)[-1].split()
+    except OSError:
+        pass
+    return False
+
+
+def encode_with_bf16(
+    texts: Sequence[str],
+    batch_size: int = 32,
+    progress: Callable[[float], None] | None = None,
+) -> Vectors:
+    """Normalised embeddings of ``texts``, in order, with torch's bf16 autocast.
+
+    The texts go through length-sorted, :data:`BF16_SLICE` at a time; ``progress`` is
+    called after each slice with the share of the characters embedded so far.
+    """
+    if not texts:
+        return np.zeros((0, DIMENSIONS), dtype=np.float32)
+    import torch
+
+    model = sentence_transformer()
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    total = sum(len(text) for text in texts) or 1
+    out = np.empty((len(texts), DIMENSIONS), dtype=np.float32)
+    done = 0
+    for start in range(0, len(order), BF16_SLICE):
+        rows = order[start : start + BF16_SLICE]
+        batch = [texts[i] for i in rows]
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            vectors = model.encode(
+                batch, batch_size=batch_size, convert_to_numpy=True, show_progress_bar=False
+            )
+        out[rows] = normalise(np.asarray(vectors, dtype=np.float32))
+        done += sum(len(text) for text in batch)
+        if progress:
+            progress(done / total)
+    return out
 
 
 def encode_with_torch(texts: Sequence[str], batch_size: int = 32) -> Vectors:

@@ -69,6 +69,7 @@ from bot.knowledge_base import KnowledgeBase
 from bot.linear import AnswerModel, LogisticModel, fit_choice, fit_monotone, softmax
 from bot.question import Question as Analysed
 from bot.retrieve import Passage
+from ingest.embed import ChunkEncoder
 
 FOLDS = 5
 SENTENCE_L2 = (0.1, 1.0, 10.0, 100.0)
@@ -461,9 +462,10 @@ def fit(kbs: KnowledgeBases, dev_path: Path, progress: Console | None = None) ->
     if progress is not None:
         for line in messages:
             progress.print(line)
-    # the features read the stored sentence vectors: int8 and fp32 ones fit apart
-    provenance = {
-        **model.provenance,
-        "ingest_runtime": kbs(FITTED_LIBRARIES[0]).settings.ingest_runtime,
-    }
+    # the features read the stored sentence vectors: int8 and fp32 ones fit apart; the
+    # runtime recorded is the one that embedded the library (``auto`` resolved)
+    library = kbs(FITTED_LIBRARIES[0])
+    encoder = ChunkEncoder(runtime=library.settings.ingest_runtime)
+    chunks = sum(record.chunks for record in library.sources())
+    provenance = {**model.provenance, "ingest_runtime": encoder.runtime_for(chunks)}
     return replace(model, provenance=provenance)

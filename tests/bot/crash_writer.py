@@ -24,7 +24,10 @@ class LookupEncoder:
         self.store = store
 
     def encode(
-        self, chunks: Sequence[Chunk], progress: Callable[[int], None] | None = None
+        self,
+        chunks: Sequence[Chunk],
+        progress: Callable[[int], None] | None = None,
+        ingest_total: int | None = None,
     ) -> list[EmbeddedChunk]:
         found = self.store.existing_vectors([c.id for c in chunks])
         if progress:

@@ -77,7 +77,7 @@ def test_a_store_embedded_in_int8_keeps_working_under_the_fp32_default(
         before = store.chunk_vectors(ids)
     int8.close()
     kb = KnowledgeBase(settings=settings.model_copy(update={"auto_ingest": False}))
-    assert kb.settings.ingest_runtime == "onnx"  # the default
+    assert kb.settings.ingest_runtime == "auto"  # the default: fp32 ONNX for three articles
 
     again = kb.ingest([corpus_copy])
 
