@@ -3,7 +3,7 @@
 :class:`ChunkEncoder` embeds each chunk and each of its sentences on its own; the
 answerer uses the sentence vectors to pick the sentences to quote. It runs the
 bundled model (:mod:`ingest.embedding_model`) on one of four runtimes
-(``KB_INGEST_RUNTIME``), or lets ``auto`` (the default) choose per batch:
+(``KB_INGEST_RUNTIME``), or lets ``auto`` (the default) choose per ingest:
 
 * ``torch-bf16``: sentence-transformers under torch's bf16 autocast, length-sorted.
   On a CPU that multiplies bf16 in hardware (Intel AMX) it embeds passages about 1.9x
@@ -15,7 +15,7 @@ bundled model (:mod:`ingest.embedding_model`) on one of four runtimes
 * ``onnx``: the fp32 ONNX export (:mod:`ingest.onnx_encoder`) on every core with
   length-sorted batches, torch's vectors to float precision at 1.5x its speed (1.6x
   through the whole ingest, which hands it about 256 chunks at a time); ``auto``'s
-  choice for a small batch or on any other CPU;
+  choice for a smaller ingest or on any other CPU;
 * ``onnx-int8``: the dynamically quantised copy (int8 weights per channel) of the
   export, 3.4x torch's speed, its vectors at a mean cosine of 0.994 (chunks) and
   0.993 (sentences) to torch's; SciFact nDCG@10 0.7432 against 0.7427 with fp32
@@ -82,7 +82,7 @@ class ChunkEncoder:
 
     Args:
         batch_size: Texts per forward pass.
-        runtime: ``"auto"`` (the default: bf16 on a CPU with AMX for a large batch,
+        runtime: ``"auto"`` (the default: bf16 on a CPU with AMX for a large ingest,
             else the fp32 export), ``"onnx"`` (the fp32 export), ``"onnx-int8"`` (the
             export, dynamically quantised: faster), ``"torch"`` (sentence-transformers,
             the reference) or ``"torch-bf16"`` (the same with bf16 autocast).

@@ -1,7 +1,8 @@
 """The model on torch (sentence-transformers): the reference the ONNX export is checked against.
 
-Selectable for ingest with ``KB_INGEST_RUNTIME=torch``; otherwise torch loads only
-to export the ONNX model once. Loads once per process and never touches the network
+Selectable for ingest with ``KB_INGEST_RUNTIME=torch`` (fp32) or ``torch-bf16`` (bf16
+autocast, which ``auto`` takes for a large ingest on a CPU with AMX); otherwise torch
+loads only to export the ONNX model once. Loads once per process and never touches the network
 (with the entry points' :data:`~ingest.embedding_model.PROCESS_ENVIRONMENT`).
 """
 
@@ -48,8 +49,9 @@ def sentence_transformer() -> Any:
 def multiplies_bf16() -> bool:
     """Whether this CPU multiplies bfloat16 matrices in hardware (Intel AMX, ``amx_bf16``).
 
-    There torch's bf16 autocast runs the model about 2.4x as fast as fp32 with vectors at a
-    cosine of 0.99998 to fp32's; without it bf16 is emulated and slower. Read from
+    There torch's bf16 autocast runs the model on passages about 2.4x as fast as torch's
+    fp32 (1.9x the fp32 ONNX export), vectors at a cosine of 0.99998 to fp32's; without
+    it bf16 is emulated and slower. Read from
     ``/proc/cpuinfo`` (Linux), without importing torch; ``False`` elsewhere.
     """
     return _cpu_has("amx_bf16")
