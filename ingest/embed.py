@@ -35,7 +35,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Any, Literal, Protocol, get_args
 
 import numpy as np
 
@@ -75,6 +75,18 @@ TORCH_SLICE = 8
 (The ONNX runtimes embed all chunks given in one length-sorted pass and report after each
 batch: embedded eight chunks at a time, padding and small batches made the pipeline half
 as fast.)"""
+
+
+class ChunkEmbedder(Protocol):
+    """What the ingest pipeline needs of an encoder (:class:`ChunkEncoder`, or a test's
+    stand-in): chunks in, one :class:`~ingest.models.EmbeddedChunk` per chunk out."""
+
+    def encode(
+        self,
+        chunks: Sequence[Chunk],
+        progress: Callable[[int], None] | None = None,
+        ingest_total: int | None = None,
+    ) -> list[EmbeddedChunk]: ...
 
 
 class ChunkEncoder:

@@ -20,7 +20,7 @@ from typing import Literal
 import httpx
 
 from ingest.chunk import ChunkerSettings, chunk_article
-from ingest.embed import ChunkEncoder
+from ingest.embed import ChunkEmbedder, ChunkEncoder
 from ingest.errors import EmptySourceError, KnowledgeBaseError, SourceError, StoreError
 from ingest.faults import checkpoint
 from ingest.load import (
@@ -79,19 +79,19 @@ class Ingestor:
     def __init__(
         self,
         store: ChromaStore,
-        encoder: Callable[[], ChunkEncoder] = ChunkEncoder,
+        encoder: Callable[[], ChunkEmbedder] = ChunkEncoder,
         fetch_timeout: float = FETCH_TIMEOUT,
         chunker: ChunkerSettings | None = None,
         limits: Limits | None = None,
     ) -> None:
         self.store = store
         self._encoder_factory = encoder
-        self._encoder: ChunkEncoder | None = None
+        self._encoder: ChunkEmbedder | None = None
         self.limits = limits or Limits(fetch_timeout=fetch_timeout)
         self.chunker = chunker or ChunkerSettings()
 
     @property
-    def encoder(self) -> ChunkEncoder:
+    def encoder(self) -> ChunkEmbedder:
         if self._encoder is None:
             self._encoder = self._encoder_factory()
         return self._encoder

@@ -40,7 +40,7 @@ def main(work: Path, vectors: Path, folder: Path) -> None:
     store = ChromaStore.embedded(settings.store_path, settings.collection)
     source = Settings(home=vectors, auto_ingest=False)
     lookup = ChromaStore.embedded(source.store_path, source.collection)
-    report = Ingestor(store, encoder=lambda: LookupEncoder(lookup)).ingest([folder])  # type: ignore[arg-type,return-value]
+    report = Ingestor(store, encoder=lambda: LookupEncoder(lookup)).ingest([folder])
     print(report.summary(), flush=True)
 
 

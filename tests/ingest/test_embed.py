@@ -89,7 +89,7 @@ def test_every_batch_of_an_ingest_tells_the_encoder_the_whole_ingest_size(tmp_pa
     encoder = _RecordingEncoder()
     store = ChromaStore.embedded(tmp_path / "chroma", "test")
 
-    report = Ingestor(store, encoder=lambda: encoder).ingest([folder])  # type: ignore[arg-type,return-value]
+    report = Ingestor(store, encoder=lambda: encoder).ingest([folder])
 
     assert report.ok and len(encoder.calls) >= 2
     total = sum(size for size, _ in encoder.calls)
