@@ -170,7 +170,7 @@ def expand(inputs: Iterable[Input]) -> Expansion:
             add(Unresolvable(text, f"unsupported URL scheme {scheme!r} (use http or https)"))
             continue
         try:
-            path = Path(text).expanduser().resolve()
+            path = _expanded(text).resolve()
             if path.is_dir():
                 folders.append(path)
                 for file in _walk(path):
@@ -183,6 +183,18 @@ def expand(inputs: Iterable[Input]) -> Expansion:
             reason = getattr(exc, "strerror", None) or str(exc)
             add(Unresolvable(_printable(text), f"not a usable path ({reason})"))
     return Expansion(pending, problems, folders)
+
+
+def _expanded(text: str) -> Path:
+    """``text`` as a path with ``~`` and ``~user`` expanded.
+
+    Raises:
+        ValueError: ``~user`` names no user of this machine (pathlib raises RuntimeError).
+    """
+    try:
+        return Path(text).expanduser()
+    except RuntimeError as exc:
+        raise ValueError(f"no home folder for {text.split(os.sep, 1)[0]!r}") from exc
 
 
 def _printable(text: str, limit: int = 200) -> str:

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from bot import (
@@ -157,6 +157,7 @@ NAMES = st.text(max_size=300).filter(lambda n: "/" not in n and n not in (".", "
         st.builds(TextDocument, st.text(max_size=30), st.text(max_size=15)),
     )
 )
+@example(inputs="~0")  # a user with no home folder: pathlib raised RuntimeError
 def test_ingest_raises_nothing_but_knowledge_base_errors(kb: KnowledgeBase, inputs: Any) -> None:
     # Nothing here exists or has 20 characters of text, so no model is loaded.
     try:
@@ -164,6 +165,13 @@ def test_ingest_raises_nothing_but_knowledge_base_errors(kb: KnowledgeBase, inpu
     except KnowledgeBaseError:
         return
     assert not report.added
+
+
+def test_a_home_folder_of_no_user_is_reported_not_raised(kb: KnowledgeBase) -> None:
+    report = kb.ingest(["~no-such-user-kb/notes.md", "~0"])
+
+    assert [s.status for s in report.sources] == ["failed", "failed"]
+    assert "no home folder for '~no-such-user-kb'" in report.sources[0].reason
 
 
 # --- the demo corpus --------------------------------------------------------------------
