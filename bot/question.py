@@ -334,6 +334,14 @@ class Question:
         return bool(_REMEDY.search(self.text)) and bool(set(terms(self.text)) & CONS_STEMS)
 
     @property
+    def asks_how_to(self) -> bool:
+        """Whether it asks the reader's way to do something ("How do I deploy an open-source
+        LLM?", "How can we reduce hosting costs?", "What's the best way to run BLOOM
+        locally?"): articles that never give a way of doing it (:func:`gives_a_way`) do not
+        answer it."""
+        return bool(_ASKS_HOW_TO.match(self.text))
+
+    @property
     def asks_place(self) -> bool:
         """Whether it asks where something is ("Where is EleutherAI based?", "Where are
         Anthropic's headquarters?"): only a sentence that names a place answers it."""
@@ -1176,6 +1184,54 @@ def heads_list_asked(heading: str, asked: tuple[frozenset[str], frozenset[str]] 
         return False
     words, of = asked
     return bool(set(terms(match.group("what"))) & words) and set(terms(match.group("of"))) == of
+
+
+_ASKS_HOW_TO = re.compile(
+    r"^\W*(how\s+(do|can|could|should|would|might|may|must)\s+(i|we|you|one)\s+(?!tell\b|know\b)"
+    r"|how\s+to\s|what(?:'s|’s|\s+is|\s+are)\s+(the\s+)?(best\s+|right\s+|easiest\s+)?"
+    r"(way|ways|steps)\s+(to|for)\s|what\s+(steps|should\s+(i|we)\s+do)\b)",
+    re.IGNORECASE,
+)
+"""A request for a way to do something; not "How do I know whether…", which a fact answers."""
+_IMPERATIVE = frozenset(
+    re.findall(
+        r"\S+",
+        "add adjust apply ask avoid be break build call check choose clone combine compare"
+        " configure consider contact create define deploy describe download embrace enable"
+        " ensure evaluate experiment explore fill find focus follow get give go include"
+        " install instruct iterate join keep learn limit load look make monitor pass"
+        " pick place prompt protect provide put read register remember remove repeat replace"
+        " request review run save select send set share sign specify split start stay store"
+        " submit switch tell test think train try upload use visit write",
+    )
+)
+"""Verbs an instruction starts with ("Tell the model what you want.", "Learn about both…")."""
+_NOT_IMPERATIVE_NEXT = frozenset(re.findall(r"\S+", "is are was were has have cases case of 's ’s"))
+_GIVES_A_WAY = re.compile(
+    r"\byou\s+(?:can|could|should|must|need|have\s+to|may|might)\b"
+    r"|\b(?:we|i)\s+recommend\b|\bit\s+is\s+(?:recommended|advisable|best)\b|\b(?:make|be)\s+sure\b"
+    r"|\bsteps?\b|\bby\s+(?!the\b)[a-z\-]+ing\b|^\W*(?:in\s+order\s+)?to\s+[a-z\-]+\b[^,]*,"
+    r"|\b(?:available|accessible|offered)\s+(?:via|through|on|from|at)\b"
+    r"|\b(?:sign(?:ing)?\s+up|apply(?:ing)?\s+for|request(?:ing)?\s+access|waitlist)\b"
+    r"|\b(?:prohibit\w*|forbid\w*|not\s+(?:be\s+)?(?:allowed|permitted)|restricted\s+to)\b"
+    r"|^\s*(?:python3?|pip3?|git|docker|curl|npm|\$)\s",
+    re.IGNORECASE,
+)
+"""A way of doing something in words that are no command: "you can…", "by quantizing…",
+"To enable…, we…", "available through the API"."""
+
+
+def gives_a_way(sentence: str) -> bool:
+    """Whether ``sentence`` tells how to do something: a command ("Tell the model what you
+    want.", "Skill Up: Learn about both…"), or a way in other words (:data:`_GIVES_A_WAY`).
+    "At the heart of this debate are two approaches to building and deploying LLMs" gives
+    none."""
+    if _GIVES_A_WAY.search(sentence):
+        return True
+    words = re.findall(r"[\w\-’']+", _LABEL.sub("", sentence, count=1).lower())
+    while words and words[0] in ("first", "then", "next", "finally", "also", "just", "simply"):
+        words = words[1:]
+    return len(words) > 1 and words[0] in _IMPERATIVE and words[1] not in _NOT_IMPERATIVE_NEXT
 
 
 _ASKS_PLACE = re.compile(

@@ -25,6 +25,7 @@ from bot.answer import (
     _Openings,
     _Reader,
     _reason_beside,
+    _told_how,
     _under_its_heading,
     _with_their_lines,
 )
@@ -360,3 +361,29 @@ def test_a_heading_on_the_asked_side_in_other_words_keeps_its_items() -> None:
     )
 
     assert [s.candidate for s in _under_its_heading(question, _ranked(closed))] == [closed]
+
+
+def _told(rank: int, text: str) -> tuple[Candidate, Any]:
+    candidate = _candidate(
+        rank, 0, text, terms=frozenset(terms(text)), words=frozenset(terms(text))
+    )
+    return candidate, SimpleNamespace(chunk=SimpleNamespace(indexed_text=text))
+
+
+def test_a_how_to_question_is_refused_when_nothing_read_says_how_to_do_it() -> None:
+    weights = {"deploy": 3.0, "bloom": 2.0, "laptop": 2.5}
+    asked = Question.analyse(
+        "How do I deploy BLOOM on my laptop?", idf=lambda t: weights.get(t, 1.0)
+    )
+    debate, first = _told(0, "Two approaches to building and deploying LLMs: open and closed.")
+    advice, second = _told(1, "Skill Up: Learn about BLOOM and its licence.")
+
+    assert asked.asks_how_to
+    # one sentence names deploying but gives no way, the other gives a way of doing something else
+    assert not _told_how(asked, _ranked(debate, advice), [first, second])
+
+    # a way of deploying it, even one that leaves the model to its passage ("it"), answers
+    command, third = _told(2, "Run the following command:")
+    third = SimpleNamespace(chunk=SimpleNamespace(indexed_text="Deploy BLOOM locally. Run …"))
+    ranked = _ranked(debate, advice, command)
+    assert _told_how(asked, ranked, [first, second, third]) == ranked

@@ -92,6 +92,11 @@ def test_answers_are_grounded_in_their_citations(corpus_kb: KnowledgeBase, quest
         "What are the risks of LLaMA?",
         # "…reinforcing our commitment to openness" names none of it but a word form
         "How does reinforcement learning from human feedback work?",
+        # the corpus gives no instructions: "…two approaches to building and deploying LLMs"
+        # is no way to deploy one
+        "How do I deploy an open-source LLM?",
+        "How do I get access to GPT-4?",
+        "How do I contribute to an open-source LLM?",
     ],
 )
 def test_out_of_scope_questions_abstain_honestly(corpus_kb: KnowledgeBase, question: str) -> None:

@@ -10,6 +10,7 @@ from bot.question import (
     Question,
     as_comparison,
     as_request,
+    gives_a_way,
     heads_list_asked,
     kind_of,
     names_place,
@@ -465,6 +466,30 @@ def test_a_comparison_of_two_names_names_both() -> None:
     )
     assert _analyse("How does LLaMA differ from BLOOM?").compared_names == ({"llama"}, {"bloom"})
     assert _analyse("What is BERT?").compared_names is None
+
+
+def test_a_how_to_question_asks_for_a_way_and_a_way_is_told_or_commanded() -> None:
+    assert _analyse("How do I deploy an open-source LLM?").asks_how_to
+    assert _analyse("How can we reduce hosting costs?").asks_how_to
+    assert _analyse("What's the best way to run BLOOM locally?").asks_how_to
+    assert _analyse("How to fine-tune LLaMA?").asks_how_to
+    assert not _analyse("How do I know whether a model is open source?").asks_how_to
+    assert not _analyse("How does Vicuna work?").asks_how_to
+    assert not _analyse("How did EleutherAI cut costs?").asks_how_to
+
+    assert gives_a_way("Tell the model what you want.")
+    assert gives_a_way("Skill Up: Learn about both open-source and closed-source LLMs.")
+    assert gives_a_way("With enough training examples, you can fine-tune a custom model.")
+    assert gives_a_way("We tackle the memory pressure by utilizing FlashAttention.")
+    assert gives_a_way("To enable long context, we expand the max context length.")
+    assert gives_a_way("GPT-4 is available through OpenAI's paid API.")
+    assert gives_a_way("Any commercial use is prohibited.")
+    assert gives_a_way("python3 -m fastchat.serve.cli --model-path lmsys/longchat-7b-16k")
+    assert not gives_a_way("At the heart of this debate are two approaches to deploying LLMs.")
+    assert not gives_a_way("Open supply LLMs have publicly accessible mannequin architectures.")
+    assert not gives_a_way("Risk of Misuse: Open access means bad actors can use these tools.")
+    assert not gives_a_way("Use cases include translation and summarization.")
+    assert not gives_a_way("By the end, you will have an informed perspective.")
 
 
 def test_where_something_is_needs_a_sentence_that_names_a_place() -> None:
