@@ -505,12 +505,20 @@ class Question:
     def states_maker(self, sentence: str) -> bool:
         """Whether ``sentence`` says who made what the question names.
 
-        "Meta's LLaMA"; "Meta released LLaMA" (the name after an active making verb);
+        "Meta's LLaMA", "GPT Models: OpenAI’s series of models…"; "Meta released LLaMA" (the
+        name after an active making verb);
         "LLaMA was developed by Meta" and "BERT: A model by Google" (the name before
         "by"). Not "models like T5 and BERT", nor "…and OpenAI develop them" for "Who
         founded OpenAI?" (there OpenAI is the maker of something else).
         """
         if any(set(terms(m.group(1))) & self.names for m in _POSSESSED.finditer(sentence)):
+            return True
+        label = _LABEL.match(sentence)  # "GPT Models: OpenAI’s series of models…"
+        if (
+            label
+            and any(unit and unit <= set(terms(label.group(0))) for unit in self.name_units)
+            and _POSSESSED.search(sentence, label.end())
+        ):
             return True
         words = _TOKEN.findall(sentence)
         stems = [set(terms(w)) for w in words]
@@ -1326,6 +1334,11 @@ def names_something(sentence: str, question: str) -> bool:
     )
 
 
+_CAPITALISED_WITHIN = re.compile(r"[A-Z0-9]")
+"""A name keeps a capital or a digit past its first letter ("OpenAI", "GPT-4", "T5"), so it is
+a name even where a sentence starts."""
+
+
 def proper_nouns(text: str) -> set[str]:
     """Lower-cased names written in capitals inside ``text`` (not sentence-initial words)."""
     found = set()
@@ -1334,8 +1347,11 @@ def proper_nouns(text: str) -> set[str]:
         start = match.start(1) - 1
         before = text[:start].rstrip()
         word = match.group(1).lower()
-        if not before or before[-1] in ".!?:" or word in COMMON_ACRONYMS | _TITLE_CASE_TERMS:
-            continue
+        opening = not before or before[-1] in ".!?:"
+        if (opening and not _CAPITALISED_WITHIN.search(match.group(1)[1:])) or (
+            word in COMMON_ACRONYMS | _TITLE_CASE_TERMS
+        ):
+            continue  # "The", "Open-source": a capital only because a sentence starts there
         found.add(word)
     return found
 

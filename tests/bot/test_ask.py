@@ -165,6 +165,19 @@ def test_who_made_it_is_answered_by_the_maker_without_the_word_company(
     assert "BERT: A model by Google" in answer.citations[0].quote
 
 
+@pytest.mark.parametrize(
+    "question", ["Who is behind the GPT family of models?", "Who makes GPT models?"]
+)
+def test_who_made_it_is_answered_by_a_possessive_under_the_items_label(
+    corpus_kb: KnowledgeBase, question: str
+) -> None:
+    # "GPT Models: OpenAI’s series of models…": the label names it, the possessive its maker
+    answer = corpus_kb.ask(question)
+
+    assert answer.answered
+    assert "OpenAI’s series of models" in answer.citations[0].quote
+
+
 def test_a_who_question_about_no_named_thing_is_answered_by_who_does_it(
     corpus_kb: KnowledgeBase,
 ) -> None:

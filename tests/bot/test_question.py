@@ -468,6 +468,18 @@ def test_a_comparison_of_two_names_names_both() -> None:
     assert _analyse("What is BERT?").compared_names is None
 
 
+def test_a_name_where_a_sentence_starts_is_still_a_name() -> None:
+    assert proper_nouns("OpenAI’s series of models known for generating text.") == {"openai"}
+    assert proper_nouns("GPT-4 surpasses human baselines.") == {"gpt-4"}
+    assert not proper_nouns("Open-source models democratize AI. The rest follows.")
+    assert _analyse("Who makes GPT models?").states_maker(
+        "GPT Models: OpenAI’s series of models known for generating human-like text."
+    )
+    assert not _analyse("Who makes GPT models?").states_maker(
+        "BERT: Google’s model for understanding the context of words."
+    )
+
+
 def test_a_how_to_question_asks_for_a_way_and_a_way_is_told_or_commanded() -> None:
     assert _analyse("How do I deploy an open-source LLM?").asks_how_to
     assert _analyse("How can we reduce hosting costs?").asks_how_to
