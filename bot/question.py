@@ -468,8 +468,13 @@ class Question:
             units,
             any(not seen(term) for unit in units for term in unit),
             measure,
-            frozenset(set(weights) - names - _answer_type(text)) if names else frozenset(),
-            kind_of(text) == "who" and bool(names) and bool(_MAKING_WORDS & _raw_words(text)),
+            # "pay" in a knowledge base that says "cost" is asked too, in other words
+            frozenset((set(weights) | set(content) & said) - names - _answer_type(text))
+            if names
+            else frozenset(),
+            kind_of(text) == "who"
+            and bool(names)
+            and bool(_MAKING_WORDS & _raw_words(_CAUSATIVE.sub(" ", text))),
             frozenset(_subject_heads(text)) & set(weights),
             frozenset(_qualifying_names(text)) & names,
             frozenset(counted) if counted <= set(weights) else frozenset(),
@@ -579,6 +584,11 @@ _MAKING_VERBS = (
 _MAKING = _stems(_MAKING_VERBS)
 """How a who-question asks who made something; a sentence says it in any of them. Not
 "train": "pre-trained" and "trained on" say nothing of who did it."""
+_CAUSATIVE = re.compile(
+    r"\bmak(?:e|es|ing)\s+(?:you|people|users|us|them|customers|developers|anyone|everyone)\b",
+    re.IGNORECASE,
+)
+""""Make" that has someone do something ("Which companies make you pay…?"), not make a thing."""
 _MAKING_WORDS = frozenset(_MAKING_VERBS.split())
 """The verbs as written: "Who pays for closed-source development?" asks no maker."""
 

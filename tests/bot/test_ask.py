@@ -478,6 +478,14 @@ def test_the_hardware_a_sentence_names_is_of_the_model_its_clause_names(
         ("What does the bottom line say?", "a hybrid model might prevail"),
         # a charge is what a sentence says something costs: "cost for entry"
         ("What does Cohere charge for?", "Cohere cost for entry"),
+        # "make you pay" has you do something (no maker asked), and "pay" is asked in the
+        # corpus's word for it ("cost")
+        (
+            "Which companies make you pay to use ConstitutionalAI and Cohere-512?",
+            "Cohere cost for entry to ConstitutionalAI and Cohere-512",
+        ),
+        # "spend" (a word the corpus never uses) is asked as "spent"; not Microsoft's deals
+        ("How much did OpenAI spend training GPT-3?", "OpenAI spent hundreds of thousands"),
         # who, answered by the people a sentence describes
         ("Who backs closed-source models?", "backed by big tech companies"),
         # a word in lower case is no acronym to spell out (it was refused at 0.0)

@@ -708,6 +708,20 @@ def test_a_yes_no_word_the_knowledge_base_never_uses_is_settled_in_another() -> 
     assert not settles(question, _sentence("Anthropic and Cohere build their own interfaces."))
 
 
+def test_what_is_asked_of_a_name_counts_a_word_the_knowledge_base_says_otherwise() -> None:
+    question = Question.analyse(
+        "Which companies make you pay to use Cohere-512?",
+        idf=lambda term: 1.0,
+        known=lambda term: term != "pay",
+    )
+
+    assert not question.asks_maker  # "make you pay" makes nothing
+    assert "pay" in question.attributes
+    assert not question.lacks_attribute(set(terms("Cohere cost for entry to Cohere-512.")))
+    assert question.lacks_attribute(set(terms("Cohere-512 has a 512 context.")))
+    assert Question.analyse("Which company makes Cohere-512?", idf=lambda t: 1.0).asks_maker
+
+
 def test_how_x_stacks_up_against_y_is_asked_how_they_differ() -> None:
     assert (
         as_comparison(
