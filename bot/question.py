@@ -93,11 +93,15 @@ _ASKS_LIST = re.compile(
     r"\s+(exist|are|were|do|did|can|could|have|had|should|would|will|might|may)\b"
     r"|what\s+\w+s\s+(do|does|did|are|can|could|would|should)\b"
     r"|list\b|name\s+(some|the|a\s+few|a\s+couple|several|any|all|two|three|four|five|six|\d+)\b"
-    r"|what\s+(kinds?|types?|sorts?)\s+of\b|give\s+(me\s+)?(some|examples))",
+    r"|what\s+(kinds|types|sorts)\s+of\b|give\s+(me\s+)?(some|examples)"
+    r"|what\s+(kind|type|sort)\s+of\s+((?!this\b)[\w\-]+s|[\w\-]+\s+[\w\-]+s\s+(do|did|are|were"
+    r"|can|could|should|would|will|might|have|exist))\b)",
     re.IGNORECASE,
 )
 """("Name three types of LLMs" too. "What future plans does LMSYS list…", a plural after
-modifiers, was tried: on the dev split it fixed one list and broke two.)"""
+modifiers, was tried: on the dev split it fixed one list and broke two.) One kind of a
+thing is asked for one ("What kind of license does Alpaca use?", "What sort of material
+goes into…"); one kind of several things for a list ("What kind of new tests do…")."""
 
 # "What are LLMs?", "What are hybrid models?": what a thing is, not a list of things.
 # "What are the drawbacks…", "What are examples of…" still ask for a list.

@@ -284,6 +284,13 @@ def test_which_is_asks_for_one_thing_and_which_plural_for_a_list() -> None:
     assert kind_of("Which is cheaper, open or closed models?") != "list"
     assert kind_of("Which was first?") != "list"
     assert kind_of("Which models are open?") == "list"
+    # one kind of a thing is one thing; kinds, or a kind of several things, a list
+    assert kind_of("What kind of license does Alpaca use?") != "list"
+    assert kind_of("What sort of material goes into teaching these models?") != "list"
+    assert kind_of("What kind of model is Meta's LLaMA?") != "list"
+    assert kind_of("What kinds of LLMs are there?") == "list"
+    assert kind_of("What kind of tasks can LLMs do?") == "list"
+    assert kind_of("What kind of new tests do the researchers recommend?") == "list"
 
 
 def test_when_asks_for_a_date_unless_it_asks_for_a_circumstance() -> None:
