@@ -872,7 +872,8 @@ _ASKS_REASONS_TO_AVOID = re.compile(
 )
 """Reasons to avoid something are its drawbacks: "Why would someone avoid proprietary AI?"."""
 _ARGUMENTS_FOR = re.compile(
-    r"\b(arguments?|case|reasons?)\s+(for|in\s+favou?r\s+of)\b|\bgood\s+at\b|\bexcel\s+at\b",
+    r"\b(arguments?|case|reasons?)\s+(for|in\s+favou?r\s+of)\b|\bgood\s+at\b|\bexcel\s+at\b"
+    r"|\b(selling|strong|plus)\s+points\b",
     re.IGNORECASE,
 )
 _ASKS_WHICH_THINGS = re.compile(
@@ -882,9 +883,11 @@ _ASKS_WHICH_THINGS = re.compile(
 )
 """A question whose noun says what it wants ("What tasks do closed models excel at?"): the
 tasks, which the article may call anything but advantages."""
-_ARGUMENTS_AGAINST = re.compile(r"\b(arguments?|case|reasons?)\s+against\b", re.IGNORECASE)
-"""The arguments for something (what it is good at) are its advantages, those against it its
-drawbacks."""
+_ARGUMENTS_AGAINST = re.compile(
+    r"\b(arguments?|case|reasons?)\s+against\b|\b(weak|pain)\s+(points|spots)\b", re.IGNORECASE
+)
+"""The arguments for something (what it is good at, its selling points) are its advantages,
+those against it (its weak points) its drawbacks."""
 
 
 def kind_of(text: str) -> Kind:

@@ -501,6 +501,21 @@ def test_a_question_is_answered_by_the_sentence_that_says_it_in_other_words(
 
 
 @pytest.mark.parametrize(
+    ("question", "item"),
+    [
+        ("What are the weak points of closed models?", "Lack of Transparency"),
+        ("What are the strong points of open-source LLMs?", "Full Transparency"),
+    ],
+)
+def test_strong_and_weak_points_are_pros_and_cons(
+    corpus_kb: KnowledgeBase, question: str, item: str
+) -> None:
+    answer = corpus_kb.ask(question)
+
+    assert answer.answered and item in answer.text
+
+
+@pytest.mark.parametrize(
     "question",
     ["What kinds of LLMs are there?", "Name three types of LLMs.", "Which kinds of LLMs exist?"],
 )

@@ -599,6 +599,11 @@ def test_the_arguments_for_or_against_something_are_its_pros_or_cons() -> None:
     assert with_senses("What tasks do closed models excel at?", known) == (
         "What tasks do closed models excel at?"
     )
+    # and in two words: selling or strong points, weak or pain points
+    assert with_senses("What are the selling points of open models?", known).endswith(
+        "(advantages)"
+    )
+    assert with_senses("What are the weak points of closed models?", known).endswith("(challenges)")
 
 
 def test_multibillion_is_an_amount() -> None:
