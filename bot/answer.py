@@ -839,6 +839,7 @@ def _of_expected_type(
                 and not question.lacks_attribute(set(s.candidate.terms), s.candidate.title)
                 and not question.lacks_count(set(s.candidate.terms))
                 and not question.lacks_role(set(s.candidate.terms))
+                and not question.names_another_version(s.candidate.text)
                 and (not question.asks_maker or question.states_maker(s.candidate.text))
                 and not s.candidate.other_names
             ]

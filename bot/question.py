@@ -511,6 +511,24 @@ class Question:
             return True
         return bool(self.name_units) and not any(unit <= present for unit in self.name_units)
 
+    def names_another_version(self, sentence: str) -> bool:
+        """Whether ``sentence`` names another version of a versioned name the question
+        asks about, and not the one asked: "OpenAI spent hundreds of thousands coaching
+        GPT-3" says nothing of what GPT-4 cost, nor "Vicuna-7B" of Vicuna-13B."""
+        for match in _VERSIONED.finditer(self.text):
+            stem, version = match.group("stem"), match.group("version").lower()
+            if not set(terms(stem)) <= self.names:
+                continue  # "In 2023": no name
+            said = {
+                m.group(1).lower()
+                for m in re.finditer(
+                    rf"\b{re.escape(stem)}[-\s]?(\d+(?:\.\d+)?[a-z]?)\b", sentence, re.IGNORECASE
+                )
+            }
+            if said and version not in said:
+                return True
+        return False
+
     def states_maker(self, sentence: str) -> bool:
         """Whether ``sentence`` says who made what the question names.
 
@@ -588,6 +606,8 @@ _MAKING_VERBS = (
 _MAKING = _stems(_MAKING_VERBS)
 """How a who-question asks who made something; a sentence says it in any of them. Not
 "train": "pre-trained" and "trained on" say nothing of who did it."""
+_VERSIONED = re.compile(r"\b(?P<stem>[A-Z][A-Za-z]+)[-\s]?(?P<version>\d+(?:\.\d+)?[A-Za-z]?)\b")
+"""A name with its version or size: "GPT-4", "GPT-3.5", "LLaMA 2", "Vicuna-13B"."""
 _CAUSATIVE = re.compile(
     r"\bmak(?:e|es|ing)\s+(?:you|people|users|us|them|customers|developers|anyone|everyone)\b",
     re.IGNORECASE,

@@ -87,6 +87,18 @@ def test_a_name_counts_only_whole() -> None:
     assert bison.about_other_names(set(terms("Claude-instant has a context length of 9K")))
 
 
+def test_another_version_of_a_name_is_not_the_one_asked_about() -> None:
+    gpt4 = _analyse("How much did OpenAI spend training GPT-4?")
+    vicuna = _analyse("How many GPUs trained Vicuna-13B?")
+
+    assert gpt4.names_another_version("OpenAI spent hundreds of thousands coaching GPT-3.")
+    assert not gpt4.names_another_version("GPT-4 and GPT-3 cost OpenAI a fortune.")
+    assert not gpt4.names_another_version("OpenAI spent a lot.")
+    assert vicuna.names_another_version("Vicuna-7B was trained on 8 A100 GPUs.")
+    assert not vicuna.names_another_version("Vicuna-13B was trained on 8 A100 GPUs.")
+    assert not _analyse("What happened in 2023?").names_another_version("In 2022, little.")
+
+
 def test_a_name_the_knowledge_base_never_uses_is_in_no_sentence() -> None:
     question = Question.analyse(
         "What Elo rating do Mistral models have on Chatbot Arena?",
