@@ -517,7 +517,8 @@ class Question:
         GPT-3" says nothing of what GPT-4 cost, nor "Vicuna-7B" of Vicuna-13B."""
         for match in _VERSIONED.finditer(self.text):
             stem, version = match.group("stem"), match.group("version").lower()
-            if not set(terms(stem)) <= self.names:
+            stems = set(terms(stem))
+            if not stems or not stems <= self.names:
                 continue  # "In 2023": no name
             said = {
                 m.group(1).lower()

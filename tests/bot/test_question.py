@@ -97,6 +97,7 @@ def test_another_version_of_a_name_is_not_the_one_asked_about() -> None:
     assert vicuna.names_another_version("Vicuna-7B was trained on 8 A100 GPUs.")
     assert not vicuna.names_another_version("Vicuna-13B was trained on 8 A100 GPUs.")
     assert not _analyse("What happened in 2023?").names_another_version("In 2022, little.")
+    assert not _analyse("In 2023, who led OpenAI?").names_another_version("In 2022, Sam did.")
 
 
 def test_a_name_the_knowledge_base_never_uses_is_in_no_sentence() -> None:
