@@ -38,6 +38,7 @@ from bot.question import (
     names_a_remedy,
     names_place,
     names_something,
+    said_of,
     side_of,
     spells_out,
     states_topic,
@@ -794,7 +795,11 @@ def _of_expected_type(
     a "who wins" question one that says how the contest ends, or might ("a hybrid
     model might prevail"), a "where is X based" question one that names a place, and
     "Which models are open source?" one that names some, "What does ONNX stand for?" one
-    that spells it out. A measure ("What hardware…") must be named in the same clause as
+    that spells it out, and "What license is Phi-1 released under?" one that says something
+    of what it asks ("license", "released") and, with its headings, article title or
+    article opening, names what it asks about: "The code is released under the Apache
+    License 2.0" in an article that never names Phi-1 does not answer it (on dev, four near
+    misses refused and no answer lost). A measure ("What hardware…") must be named in the same clause as
     one of the question's names. A comparison of two named things ("How does LLaMA differ
     from BLOOM?") needs a sentence about one of them, not one about differences in general.
     A question about one side of an opposition (open or closed, advantages or
@@ -829,6 +834,17 @@ def _of_expected_type(
         ]
     if question.expands:  # "What does ONNX stand for?": a sentence that spells it out
         return [s for s in ranked if spells_out(question.expands, s.candidate.text)]
+    if question.asks_which_attribute:  # "What license is Phi-1 released under?"
+        opening = openings or _Openings(ranked, passages)
+        ranked = [
+            s
+            for s in ranked
+            if question.attributes & said_of(set(s.candidate.terms))
+            and (
+                not s.candidate.other_names
+                or question.names <= s.candidate.about | opening.get(s.candidate.title)
+            )
+        ]
     if question.kind in ("quantity", "time", "who"):
 
         def typed(as_a_class: bool) -> list[Scored]:

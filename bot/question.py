@@ -119,6 +119,12 @@ _ASKS_WHAT_IT_IS = re.compile(
     re.IGNORECASE,
 )
 """What a thing is: "What are hybrid models?", "What is BLOOM?"."""
+_ASKS_WHICH_ATTRIBUTE = re.compile(
+    r"^\W*(?:what|which)\s+(?P<kind>(?:[\w\-]+\s+){0,2}?[\w\-]+)\s+(?:is|are|was|were|does|do"
+    r"|did|has|have)\b",
+    re.IGNORECASE,
+)
+"""What or which, the kind of value asked for, and the verb: "What license is…"."""
 _NEVER_A_TERM = "\x00"
 """No text's term: its IDF is that of a term the knowledge base never uses."""
 _ASKS_WHAT_IT_IS_START = re.compile(r"^\W*what(?:\s+is|'s|\s+are)\s+", re.IGNORECASE)
@@ -344,6 +350,20 @@ class Question:
         locally?"): articles that never give a way of doing it (:func:`gives_a_way`) do not
         answer it."""
         return bool(_ASKS_HOW_TO.match(self.text))
+
+    @property
+    def asks_which_attribute(self) -> bool:
+        """Whether it asks which value something it names has, by the value's kind ("What
+        license is Phi-1 released under?", "Which programming language is ChEMBL written
+        in?"): the answer says so of that thing (:attr:`attributes` and :attr:`names`)."""
+        match = _ASKS_WHICH_ATTRIBUTE.match(self.text)
+        return (
+            self.kind == "other"
+            and match is not None
+            and not _NAME.search(match.group("kind"))
+            and bool(self.names)
+            and bool(self.attributes)
+        )
 
     @property
     def asks_place(self) -> bool:

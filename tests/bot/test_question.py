@@ -500,6 +500,19 @@ def test_a_name_where_a_sentence_starts_is_still_a_name() -> None:
     )
 
 
+def test_which_attribute_questions_ask_a_kind_of_value_of_something_named() -> None:
+    licence = _analyse("What license is Phi-1 released under?")
+    assert licence.asks_which_attribute
+    assert {"licens", "releas"} <= licence.attributes
+    assert _analyse("Which programming language is ChEMBL written in?").asks_which_attribute
+    # a name is no kind of value, a question that names nothing asks of nothing named
+    assert not _analyse("Which GPT-4 version is cheaper?").asks_which_attribute
+    assert not _analyse("What kind of data is used for training?").asks_which_attribute
+    # other kinds have their own rules
+    assert not _analyse("What year was BLOOM released?").asks_which_attribute
+    assert not _analyse("What are the drawbacks of BLOOM?").asks_which_attribute
+
+
 def test_a_how_to_question_asks_for_a_way_and_a_way_is_told_or_commanded() -> None:
     assert _analyse("How do I deploy an open-source LLM?").asks_how_to
     assert _analyse("How can we reduce hosting costs?").asks_how_to
