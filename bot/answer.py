@@ -852,7 +852,7 @@ def _of_expected_type(
                 s
                 for s in ranked
                 if states_expected(question, s.candidate.text, as_a_class=as_a_class)
-                and not question.lacks_attribute(set(s.candidate.terms), s.candidate.title)
+                and not question.lacks_attribute(set(s.candidate.terms))
                 and not question.lacks_count(set(s.candidate.terms))
                 and not question.lacks_role(set(s.candidate.terms))
                 and not question.names_another_version(s.candidate.text)

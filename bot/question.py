@@ -505,16 +505,15 @@ class Question:
             idf(_NEVER_A_TERM),
         )
 
-    def lacks_attribute(self, present: set[str], title: frozenset[str] = frozenset()) -> bool:
-        """Whether ``present`` names everything the question names but none of what it asks.
+    def lacks_attribute(self, present: set[str]) -> bool:
+        """Whether ``present`` says none of what the question asks of what it names.
 
         "OpenAI spent hundreds of thousands coaching GPT-3" names GPT-3 but says
-        nothing of "parameters": the near miss the issue describes.
+        nothing of "parameters": the near miss the issue describes. Whatever it names:
+        "Microsoft agreed to multibillion greenback partnerships with OpenAI" names OpenAI and
+        an amount, not what OpenAI charges per token for GPT-4.
         """
-        asked = self.attributes
-        if not asked or not self.names <= present | title:  # named in its article's title
-            return False
-        return not asked & said_of(present)
+        return bool(self.attributes) and not self.attributes & said_of(present)
 
     def lacks_count(self, present: set[str]) -> bool:
         """Whether ``present`` never says what a "how many" question counts: "ranging from 7B

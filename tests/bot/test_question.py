@@ -772,12 +772,14 @@ def test_how_x_stacks_up_against_y_is_asked_how_they_differ() -> None:
     )
 
 
-def test_a_name_held_by_the_articles_title_counts_for_the_near_miss_rule() -> None:
+def test_a_sentence_lacks_the_attribute_whether_or_not_it_names_what_is_asked_about() -> None:
     question = _analyse("In what year was the LMSYS organisation founded?")
-    updated = set(terms("Last Updated: April 29, 2024."))
 
-    assert not question.lacks_attribute(updated)  # LMSYS is nowhere: not this rule's case
-    assert question.lacks_attribute(updated, frozenset(terms("LMSYS Chatbot Arena")))
+    assert question.lacks_attribute(set(terms("Last Updated: April 29, 2024.")))
+    per_token = _analyse("How much does OpenAI charge per token for GPT-4 API access?")
+    partnership = "Microsoft agreed to multibillion greenback partnerships with OpenAI"  # spun
+    assert per_token.lacks_attribute(set(terms(partnership)))
+    assert not per_token.lacks_attribute(set(terms("GPT-4 costs $0.03 per 1K prompt tokens")))
 
 
 def test_a_lowercase_model_name_with_a_number_is_a_name() -> None:
