@@ -19,6 +19,7 @@ import numpy as np
 from bot.question import (
     COMMON_ACRONYMS,
     NUMBER,
+    OPENNESS,
     SUBJECT_WEIGHT,
     TIME,
     Question,
@@ -356,13 +357,23 @@ def settles(
     anywhere in ``read``, what was read of its article) and say something about
     what is asked of it, or its opposite:
     "GPT-4 surpasses human baselines on SuperGLUE" does not settle "Is GPT-4
-    open source?"; "GPT-4 is a closed model" would.
+    open source?"; "GPT-4 is a closed model" would. A question that takes a side (open
+    or closed models) needs a sentence on that side or the other: "LLMs are trained on
+    diverse datasets" does not say whether open-source LLMs share theirs, though its
+    article's title is "…Open Source vs. Closed Source LLMs". Only for open or closed, in
+    the asker's own words: "limit" is no drawback in "Is there a limit on how long…?".
     """
     about = candidate.about | (article or frozenset())
     if question.unknown_names or not question.names - question.qualifiers <= about:
         return False  # "Is ChatGPT open source?" in a knowledge base that never names ChatGPT
     if not question.qualifiers <= about | (read or frozenset()):
         return False
+    taken = question.own_terms - question.names  # not "Open" of "Open QA", nor a follow-up's
+    if any(
+        own & taken & OPENNESS and not (own | other) & candidate.terms
+        for own, other in question.sides
+    ):
+        return False  # "Do open-source LLMs ever share their data?": not LLMs in general
     asked = set(question.weights) - question.names
     asked = asked - question.subject_heads or asked  # "Is the LLM decontaminator open source?"
     if not asked:

@@ -93,7 +93,8 @@ _ASKS_LIST = re.compile(
     r"\s+(exist|are|were|do|did|can|could|have|had|should|would|will|might|may)\b"
     r"|what\s+\w+s\s+(do|does|did|are|can|could|would|should)\b"
     r"|list\b|name\s+(some|the|a\s+few|a\s+couple|several|any|all|two|three|four|five|six|\d+)\b"
-    r"|what\s+(kinds|types|sorts)\s+of\b|give\s+(me\s+)?(some|examples)"
+    r"|what\s+(kinds|types|sorts)\s+of\b|give\s+((me|us)\s+)?(some|examples"
+    r"|the\s+([\w\-]+\s+){0,2}[\w\-]+s\b)"
     r"|what\s+(kind|type|sort)\s+of\s+((?!this\b)[\w\-]+s|[\w\-]+\s+[\w\-]+s\s+(do|did|are|were"
     r"|can|could|should|would|will|might|have|exist))\b)",
     re.IGNORECASE,
@@ -708,6 +709,8 @@ _PAIRS = (
         "challenges drawbacks disadvantages cons weaknesses risks limitations downsides",
     ),
 )
+OPENNESS = _stems(" ".join(_PAIRS[0]))
+"""The words of the open-or-closed opposition, stemmed."""
 _OPPOSITES = tuple(
     (a, b) for x, y in _PAIRS for a, b in ((_stems(x), _stems(y)), (_stems(y), _stems(x)))
 )
@@ -730,7 +733,8 @@ _ALSO_ASKING = (
 )
 """Other words that ask for the same, per sense: too common in articles to search for."""
 _ASKS_SENSE = re.compile(
-    r"^\W*((what|which)\s+((are|were)\s+(some\s+of\s+)?(the\s+)?)?|(list|name)\s+(some\s+|the\s+)?"
+    r"^\W*((what|which)\s+((are|were)\s+(some\s+of\s+)?(the\s+)?)?"
+    r"|(list|name|give\s+(?:me|us))\s+(some\s+|the\s+)?"
     r"|(the\s+)?(?=[\w\s]+\bof\b))"  # or typed as keywords: "pros and cons of open source"
     r"(\w+\s+)?(" + "|".join(" ".join(_SENSES + _ALSO_ASKING).split()) + r")\b",
     re.IGNORECASE,

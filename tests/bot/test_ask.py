@@ -494,6 +494,11 @@ def test_the_hardware_a_sentence_names_is_of_the_model_its_clause_names(
         ("Who backs closed-source models?", "backed by big tech companies"),
         # a word in lower case is no acronym to spell out (it was refused at 0.0)
         ("What does tokenization mean for LLMs?", "Text is broken into smaller units"),
+        # not "LLMs are trained on diverse datasets…", of LLMs in general
+        (
+            "Do open-source LLMs ever share the data they were trained on?",
+            "sometimes even the data used to train them",
+        ),
     ],
 )
 def test_a_question_is_answered_by_the_sentence_that_says_it_in_other_words(
@@ -509,6 +514,7 @@ def test_a_question_is_answered_by_the_sentence_that_says_it_in_other_words(
     [
         ("What are the weak points of closed models?", "Lack of Transparency"),
         ("What are the strong points of open-source LLMs?", "Full Transparency"),
+        ("Give me the main selling points of proprietary LLMs.", "Cutting-Edge Performance"),
     ],
 )
 def test_strong_and_weak_points_are_pros_and_cons(

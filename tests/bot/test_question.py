@@ -304,6 +304,11 @@ def test_which_is_asks_for_one_thing_and_which_plural_for_a_list() -> None:
     assert kind_of("What kinds of LLMs are there?") == "list"
     assert kind_of("What kind of tasks can LLMs do?") == "list"
     assert kind_of("What kind of new tests do the researchers recommend?") == "list"
+    # "give me" the things asks for them as "what are" does; one thing is one thing
+    assert kind_of("Give me the main selling points of proprietary LLMs.") == "list"
+    assert kind_of("Give us some examples") == "list"
+    assert kind_of("Give me the name of the model") != "list"
+    assert kind_of("Give me an example of a hybrid model.") != "list"
 
 
 def test_when_asks_for_a_date_unless_it_asks_for_a_circumstance() -> None:
@@ -678,6 +683,22 @@ def test_a_yes_no_question_about_a_name_is_settled_under_its_articles_title() ->
 
     assert settles(question, _sentence(sentence, "Release", title="Vicuna: An Open-Source Chatbot"))
     assert not settles(question, _sentence(sentence, "Release", title="Alpaca"))
+
+
+def test_a_yes_no_question_on_one_side_is_settled_by_a_sentence_on_a_side() -> None:
+    question = _analyse("Do open-source LLMs ever share the data they were trained on?")
+    title = "The Ultimate Debate: Open Source vs. Closed Source LLMs"
+    general = "LLMs are trained on diverse datasets to learn grammar."
+
+    assert not settles(question, _sentence(general, "Training on Data", title=title))
+    shared = "Open-source LLMs allow anyone to access the data used to train them."
+    assert settles(question, _sentence(shared, title=title))
+    closed = "Closed-source LLMs never share the data used to train them."
+    assert settles(question, _sentence(closed, title=title))  # the other side settles it too
+    # "Open" of a name is no side taken
+    named = _analyse("Does Open QA come with a reference text?")
+    assert settles(named, _sentence("Open QA provides no reference text."))
+    assert settles(named, _sentence("This task does not provide any reference text.", "Open QA"))
 
 
 def test_what_an_acronym_stands_for_is_said_by_words_that_spell_it() -> None:
