@@ -793,7 +793,9 @@ def _of_expected_type(
     misses it refused, so untyped questions leave this to the answerability model.
     A yes/no question needs a sentence that settles it (:func:`bot.features.settles`),
     a "who wins" question one that says how the contest ends, or might ("a hybrid
-    model might prevail"), a "where is X based" question one that names a place, and
+    model might prevail"), a "where is X based" question one that names a place and X
+    (in its words or headings: "…the bias found in Wikipedia" says nothing of where
+    Databricks is, though its article is Databricks' dataset card), and
     "Which models are open source?" one that names some, "What does ONNX stand for?" one
     that spells it out, and "What license is Phi-1 released under?" one that says something
     of what it asks ("license", "released") and, with its headings, article title or
@@ -873,7 +875,12 @@ def _of_expected_type(
             )
         ]
     if question.asks_place:  # "Where is EleutherAI based?": a sentence that names a place
-        return [s for s in ranked if names_place(s.candidate.text, question.names)]
+        return [
+            s
+            for s in ranked
+            if names_place(s.candidate.text, question.names)
+            and question.names <= s.candidate.terms  # and whose place it is
+        ]
     if question.asks_for_named:  # "Which models are open source?": sentences that name some
         return [s for s in ranked if names_something(s.candidate.text, question.text)]
     if question.kind == "outcome":

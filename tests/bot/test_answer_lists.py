@@ -387,3 +387,45 @@ def test_a_how_to_question_is_refused_when_nothing_read_says_how_to_do_it() -> N
     third = SimpleNamespace(chunk=SimpleNamespace(indexed_text="Deploy BLOOM locally. Run …"))
     ranked = _ranked(debate, advice, command)
     assert _told_how(asked, ranked, [first, second, third]) == ranked
+
+
+def _said(
+    rank: int, text: str, section: str = "", title: str = "", asked: Question | None = None
+) -> Candidate:
+    words = frozenset(terms(text))
+    context = words | frozenset(terms(section)) | frozenset(terms(title))
+    return _candidate(
+        rank,
+        0,
+        text,
+        section=section,
+        terms=words | frozenset(terms(section)),
+        headings=frozenset(terms(section)),
+        words=words,
+        title=frozenset(terms(title)),
+        other_names=asked is not None and asked.about_other_names(set(context)),
+    )
+
+
+def test_a_place_answers_where_something_is_only_in_a_sentence_that_names_it() -> None:
+    where = Question.analyse("Where is Databricks headquartered?", idf=lambda t: 1.0)
+    card = "databricks-dolly-15k"  # the article's title names Databricks
+    wikipedia = _said(0, "The dataset reflects the topical focus found in Wikipedia.", title=card)
+    office = _said(1, "The company is headquartered in San Francisco.", "About Databricks")
+    passages = [_passage("dolly", 0, 1), _passage("dolly", 1, 1)]
+
+    kept = _of_expected_type(where, _ranked(wikipedia, office), passages)
+    assert [s.candidate for s in kept] == [office]
+
+
+def test_which_kind_of_value_is_answered_by_a_sentence_on_it_about_what_is_named() -> None:
+    licence = Question.analyse("What license is Phi-1 released under?", idf=lambda t: 1.0)
+    apache = _said(
+        0, "The code is released under the Apache License 2.0.", "", "Licensing", licence
+    )
+    phi = _said(1, "Phi-1 is released under the MIT license.", "", "Licensing", licence)
+    unsaid = _said(2, "Phi-1 was trained on textbook-quality data.", "", "Licensing", licence)
+    passages = [_passage("licensing", i, 1) for i in range(3)]
+
+    kept = _of_expected_type(licence, _ranked(apache, phi, unsaid), passages)
+    assert [s.candidate for s in kept] == [phi]
