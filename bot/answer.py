@@ -797,12 +797,12 @@ def _of_expected_type(
     (in its words or headings: "…the bias found in Wikipedia" says nothing of where
     Databricks is, though its article is Databricks' dataset card), and
     "Which models are open source?" one that names some, "What does ONNX stand for?" one
-    that spells it out, and "What license is Phi-1 released under?" one that says something
-    of what it asks ("license", "released") and, with its headings, article title or
-    article opening, names what it asks about: "The code is released under the Apache
-    License 2.0" in an article that never names Phi-1 does not answer it (on dev, four near
-    misses refused and no answer lost). A measure ("What hardware…") must be named in the same clause as
-    one of the question's names. A comparison of two named things ("How does LLaMA differ
+    that spells it out, and "What license is Phi-1 released under?" one that says
+    something of what it asks ("license", "released") and, with its headings, article
+    title or article opening, names what it asks about: "The code is released under the
+    Apache License 2.0" in an article that never names Phi-1 does not answer it (on dev,
+    four near misses refused and no answer lost). A measure ("What hardware…") must be
+    named in the same clause as one of the question's names. A comparison of two named things ("How does LLaMA differ
     from BLOOM?") needs a sentence about one of them, not one about differences in general.
     A question about one side of an opposition (open or closed, advantages or
     risks) never quotes a sentence filed under a heading about the other side only,
