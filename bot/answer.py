@@ -229,11 +229,9 @@ class ExtractiveAnswerer:
         if following and (question.kind == "list" or _announces(best.text)):
             return [best, *following]  # "...involves two steps:" is answered by the steps
         if question.kind == "list":  # "…the best lever for improving outputs." + "Try tricks like:"
-            intro = _sentences_of(best.passage_rank, every).get(best.sentence + 1)
-            if intro is not None and _announces(intro.text):
-                following = _items_after(intro, every, limit, passages, reader)
-                if following:
-                    return [best, intro, *following]
+            following = _list_led_by(best, every, limit, passages, reader)
+            if following:
+                return [best, *following]
         chosen = [best]
         if question.kind == "why" and not GIVES_REASON.search(best.text):
             chosen += _reason_beside(best, ranked)  # "...an accuracy drop." + "...because..."
@@ -259,6 +257,11 @@ class ExtractiveAnswerer:
             "why",
         ):  # the sentence limit cut a list the answer quotes from
             return _whole_list(best, every, limit, passages, reader)
+        if question.kind == "list":  # "…the models end up learning concepts…" quoted second
+            for lead in chosen[1:]:
+                items = _list_led_by(lead, every, limit, passages, reader)
+                if items:
+                    return [best, lead, *items]
         chosen = _with_their_lines(chosen, ranked)
         return chosen + _other_side(question, chosen, ranked)
 
@@ -590,6 +593,22 @@ def _list_items(best: Candidate, ranked: list[Scored], limit: int) -> list[Candi
         kept = sorted(range(len(items)), key=lambda i: abs(i - at))[:limit]
         items = [items[i] for i in sorted(kept)]
     return [c for item in items for c in item]
+
+
+def _list_led_by(
+    lead: Candidate,
+    every: list[Scored],
+    limit: int,
+    passages: list[Passage],
+    reader: _Reader | None = None,
+) -> list[Candidate]:
+    """The sentence after ``lead`` that announces a list ("For example, they learn:") and
+    the list's items; nothing when no such sentence follows it."""
+    intro = _sentences_of(lead.passage_rank, every).get(lead.sentence + 1)
+    if intro is None or not _announces(intro.text):
+        return []
+    following = _items_after(intro, every, limit, passages, reader)
+    return [intro, *following] if following else []
 
 
 def _items_after(

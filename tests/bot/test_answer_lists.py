@@ -224,6 +224,21 @@ def test_a_list_question_answered_by_the_sentence_before_an_intro_gets_the_intro
     assert _answerer()._choose(why, ranked, [_passage("cookbook", 0, 4)])[:2] != [lever, intro]
 
 
+def test_a_list_question_whose_second_sentence_leads_into_a_list_gets_the_list() -> None:
+    question = Question.analyse("What abilities do LLMs pick up?", idf=lambda term: 1.0)
+    learning = _candidate(0, 0, "By minimising prediction error, models learn concepts.")
+    intro = _candidate(0, 1, "For example, they learn:")
+    items = [_candidate(0, i, f"Skill {i}.", list_item=True) for i in (2, 3)]
+    reading = _candidate(0, 4, "They do this by reading a large amount of existing text.")
+    ranked = [Scored(reading, 0.5), Scored(learning, 0.4), Scored(intro, 0.01), *_ranked(*items)]
+
+    chosen = _answerer()._choose(question, ranked, [_passage("cookbook", 0, 5)])
+
+    assert chosen == [reading, learning, intro, *items]
+    why = Question.analyse("Why do LLMs learn concepts?", idf=lambda term: 1.0)
+    assert intro not in _answerer()._choose(why, ranked, [_passage("cookbook", 0, 5)])
+
+
 def test_a_model_saved_before_keep_in_passage_keeps_one_ratio_for_both() -> None:
     data = AnswerModel.load().to_dict()
     del data["keep_in_passage"]
