@@ -38,7 +38,6 @@ from bot.question import (
     names_a_remedy,
     names_place,
     names_something,
-    said_of,
     side_of,
     spells_out,
     states_topic,
@@ -821,8 +820,9 @@ def _of_expected_type(
     title or article opening, names what it asks about: "The code is released under the
     Apache License 2.0" in an article that never names Phi-1 does not answer it (on dev,
     four near misses refused and no answer lost). A measure ("What hardware…") must be
-    named in the same clause as one of the question's names. A comparison of two named things ("How does LLaMA differ
-    from BLOOM?") needs a sentence about one of them, not one about differences in general.
+    named in the same clause as one of the question's names. A comparison of two named
+    things ("How does LLaMA differ from BLOOM?") needs a sentence about one of them, not
+    one about differences in general.
     A question about one side of an opposition (open or closed, advantages or
     risks) never quotes a sentence filed under a heading about the other side only,
     nor one that itself speaks of the other side only ("Open-source LLMs are accessible
@@ -860,7 +860,7 @@ def _of_expected_type(
         ranked = [
             s
             for s in ranked
-            if question.attributes & said_of(set(s.candidate.terms))
+            if not question.lacks_attribute(set(s.candidate.terms))
             and (
                 not s.candidate.other_names
                 or question.names <= s.candidate.about | opening.get(s.candidate.title)
@@ -940,11 +940,13 @@ def _gives_a_way_asked(
     rarest word ("deploy" in "How do I deploy an open-source LLM?")."""
     weighed = {t: w for t, w in question.weights.items() if t not in _LIGHT} or question.weights
     rarest = max(weighed, key=weighed.__getitem__)
-    held = {rank for rank, p in enumerate(passages) if rarest in terms(p.chunk.indexed_text)}
+    ways = [s.candidate for s in ranked if gives_a_way(s.candidate.text)]
+    if any(rarest in c.about for c in ways):
+        return True
+    # only then the passages of the sentences that give a way, each stemmed once
     return any(
-        gives_a_way(s.candidate.text)
-        and (rarest in s.candidate.about or s.candidate.passage_rank in held)
-        for s in ranked
+        rarest in terms(passages[rank].chunk.indexed_text)
+        for rank in {c.passage_rank for c in ways}
     )
 
 
