@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol
 
@@ -227,6 +227,10 @@ class ExtractiveAnswerer:
         following = _items_after(best, every, limit, passages, reader)
         if following and (question.kind == "list" or _announces(best.text)):
             return [best, *following]  # "...involves two steps:" is answered by the steps
+        if question.kind == "list" or _announces(best.text):
+            headed = _sections_after(best, every, limit, passages, reader)
+            if headed:  # "This suite incorporates two tasks…" + "Task 1: …", "Task 2: …"
+                return [best, *headed]
         if question.kind == "list":  # "…the best lever for improving outputs." + "Try tricks like:"
             following = _list_led_by(best, every, limit, passages, reader)
             if following:
@@ -261,6 +265,9 @@ class ExtractiveAnswerer:
                 items = _list_led_by(lead, every, limit, passages, reader)
                 if items:
                     return [best, lead, *items]
+                headed = _sections_after(lead, every, limit, passages, reader)
+                if headed:
+                    return [*chosen[: chosen.index(lead) + 1], *headed]
         chosen = _with_their_lines(chosen, ranked)
         return chosen + _other_side(question, chosen, ranked)
 
@@ -661,6 +668,66 @@ def _items_after(
     if run and not any(c.list_item for c in run):
         run = _through_last_counted(run)
     return run
+
+
+_COUNTS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6}
+_ANNOUNCED_COUNT = re.compile(
+    rf"\b({'|'.join(_COUNTS)}|[2-6])\s+(\w+\s+){{0,2}}\w+s\b", re.IGNORECASE
+)
+_SECTIONS_READ = 8
+"""How many passages on a list of headed sections is looked for."""
+
+
+def _sections_after(
+    intro: Candidate,
+    ranked: list[Scored],
+    limit: int,
+    passages: list[Passage],
+    reader: _Reader | None = None,
+) -> list[Candidate]:
+    """The opening sentence of each sub-section that directly follows ``intro``, when it
+    closes its section by announcing as many things as follow ("This suite incorporates
+    two tasks…" and then "Task 1: …", "Task 2: …"); nothing otherwise.
+
+    Each opening sentence stands as an item, so the answer shows it under its heading.
+    """
+    match = _ANNOUNCED_COUNT.search(intro.text)
+    if match is None:
+        return []
+    word = match.group(1).lower()
+    announced = _COUNTS.get(word) or int(word)
+    if announced > limit:
+        return []
+    prefix = intro.section + SECTION_SEPARATOR
+    by_place = {(s.candidate.passage_rank, s.candidate.sentence): s.candidate for s in ranked}
+    openings: dict[str, Candidate] = {}
+    rank, index, read = intro.passage_rank, intro.sentence + 1, 0
+    while True:
+        if index >= len(passages[rank].chunk.sentences):
+            following = _next_passage(passages, rank)
+            if following is None and reader is not None and read < _SECTIONS_READ:
+                following = reader.read_next(rank, passages, ranked)
+                read += 1
+                by_place.update(
+                    ((s.candidate.passage_rank, s.candidate.sentence), s.candidate)
+                    for s in ranked
+                    if s.candidate.passage_rank == following
+                )
+            if following is None:
+                break
+            rank, index = following, 0
+        candidate = by_place.get((rank, index))
+        if candidate is None or not candidate.section.startswith(prefix):
+            break
+        child = candidate.section[len(prefix) :].split(SECTION_SEPARATOR)[0]
+        if child not in openings:
+            if len(openings) == announced:
+                break
+            openings[child] = candidate
+        index += 1
+    if len(openings) != announced:
+        return []
+    return [replace(c, list_item=True) for c in openings.values()]
 
 
 @dataclass(frozen=True)

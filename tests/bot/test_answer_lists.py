@@ -25,6 +25,7 @@ from bot.answer import (
     _Openings,
     _Reader,
     _reason_beside,
+    _sections_after,
     _told_how,
     _under_its_heading,
     _with_their_lines,
@@ -237,6 +238,37 @@ def test_a_list_question_whose_second_sentence_leads_into_a_list_gets_the_list()
     assert chosen == [reading, learning, intro, *items]
     why = Question.analyse("Why do LLMs learn concepts?", idf=lambda term: 1.0)
     assert intro not in _answerer()._choose(why, ranked, [_passage("cookbook", 0, 5)])
+
+
+def test_an_intro_that_counts_the_headed_sections_after_it_is_answered_by_their_openings() -> None:
+    suite = "Evaluation toolkits › LongEval"
+    intro = _candidate(
+        0, 1, "This suite incorporates two tasks of varying difficulty.", section=suite
+    )
+    first = _candidate(1, 0, "Users jump between topics.", section=f"{suite} › Task 1: Topic")
+    more = _candidate(1, 1, "The task mimics this.", section=f"{suite} › Task 1: Topic")
+    deeper = _candidate(2, 0, "An example.", section=f"{suite} › Task 1: Topic › Example")
+    second = _candidate(2, 1, "We test lines too.", section=f"{suite} › Task 2: Line")
+    results = _candidate(2, 2, "Results follow.", section="Results")
+    passages = [_passage("longchat", 5, 2), _passage("longchat", 6, 2), _passage("longchat", 7, 3)]
+    ranked = _ranked(intro, first, more, deeper, second, results)
+
+    items = _sections_after(intro, ranked, 8, passages)
+
+    assert items == [replace(first, list_item=True), replace(second, list_item=True)]
+    text = _as_text([(c, f"{c.text} [1]") for c in [intro, *items]])
+    assert text.splitlines() == [
+        "This suite incorporates two tasks of varying difficulty. [1]",
+        "Task 1: Topic:",
+        "- Users jump between topics. [1]",
+        "Task 2: Line:",
+        "- We test lines too. [1]",
+    ]
+    three = replace(intro, text="This suite incorporates three tasks.")
+    assert _sections_after(three, ranked, 8, passages) == []  # only two follow
+    assert _sections_after(intro, ranked, 1, passages) == []  # more than the list limit
+    uncounted = replace(intro, text="This suite measures long-context performance.")
+    assert _sections_after(uncounted, ranked, 8, passages) == []
 
 
 def test_a_model_saved_before_keep_in_passage_keeps_one_ratio_for_both() -> None:
