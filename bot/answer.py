@@ -262,6 +262,10 @@ class ExtractiveAnswerer:
             return _whole_list(best, every, limit, passages, reader)
         if question.kind == "list":  # "…the models end up learning concepts…" quoted second
             for lead in chosen[1:]:
+                if _announces(lead.text):  # "…are as follows:" quoted second
+                    items = _items_after(lead, every, limit, passages, reader)
+                    if items:
+                        return [*chosen[: chosen.index(lead) + 1], *items]
                 items = _list_led_by(lead, every, limit, passages, reader)
                 if items:
                     return [best, lead, *items]

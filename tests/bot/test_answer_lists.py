@@ -271,6 +271,19 @@ def test_an_intro_that_counts_the_headed_sections_after_it_is_answered_by_their_
     assert _sections_after(uncounted, ranked, 8, passages) == []
 
 
+def test_a_list_question_whose_second_sentence_announces_a_list_gets_its_items() -> None:
+    question = Question.analyse("Which kinds of tasks did annotators write?", idf=lambda term: 1.0)
+    record = _candidate(0, 0, "Employees were given a description of each annotation task.")
+    aside = _candidate(0, 1, "Caveat emptor.")
+    intro = _candidate(0, 2, "The guidelines for each of the categories are as follows:")
+    items = [_candidate(0, i, f"Task {i}: write something.", list_item=True) for i in (3, 4)]
+    ranked = [Scored(record, 0.5), Scored(intro, 0.4), *_ranked(aside, *items)]
+
+    chosen = _answerer()._choose(question, ranked, [_passage("dolly", 0, 5)])
+
+    assert chosen == [record, intro, *items]
+
+
 def test_a_model_saved_before_keep_in_passage_keeps_one_ratio_for_both() -> None:
     data = AnswerModel.load().to_dict()
     del data["keep_in_passage"]
