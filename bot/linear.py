@@ -89,6 +89,7 @@ def fit_monotone(
     features: tuple[str, ...],
     signs: dict[str, int],
     l2: float = 1.0,
+    sample_weight: np.ndarray | None = None,
 ) -> LogisticModel:
     """:func:`fit_logistic` with each weight's sign fixed (+1 or -1; features not named are free).
 
@@ -97,7 +98,7 @@ def fit_monotone(
     until every weight has its sign.
     """
     return _signed(
-        lambda kept: fit_logistic(rows[:, kept], labels, _named(features, kept), l2),
+        lambda kept: fit_logistic(rows[:, kept], labels, _named(features, kept), l2, sample_weight),
         features,
         signs,
     )
