@@ -8,7 +8,7 @@ no LLM) quotes the sentences that best answer the question, and
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol
@@ -621,6 +621,35 @@ def _list_led_by(
     return [intro, *following] if following else []
 
 
+def _read_on(
+    start: Candidate,
+    ranked: list[Scored],
+    passages: list[Passage],
+    reader: _Reader | None,
+    may_read: Callable[[], bool],
+) -> Iterator[Candidate | None]:
+    """The sentences after ``start`` in reading order, on into the article's next passage
+    (a retrieved one, or one ``reader`` reads when ``may_read()``); None for a sentence
+    that is not among ``ranked``. Ends where the article's passages run out."""
+    by_place = {(s.candidate.passage_rank, s.candidate.sentence): s.candidate for s in ranked}
+    rank, index = start.passage_rank, start.sentence + 1
+    while True:
+        if index >= len(passages[rank].chunk.sentences):
+            following = _next_passage(passages, rank)
+            if following is None and reader is not None and may_read():
+                following = reader.read_next(rank, passages, ranked)
+                by_place.update(
+                    ((s.candidate.passage_rank, s.candidate.sentence), s.candidate)
+                    for s in ranked
+                    if s.candidate.passage_rank == following
+                )
+            if following is None:
+                return
+            rank, index = following, 0
+        yield by_place.get((rank, index))
+        index += 1
+
+
 def _items_after(
     intro: Candidate,
     ranked: list[Scored],
@@ -635,26 +664,14 @@ def _items_after(
     them off ("First, ...", "Second, ..."). A list cut by the end of a passage
     goes on in the article's next passage: a retrieved one, or one ``reader`` reads.
     """
-    by_place = {(s.candidate.passage_rank, s.candidate.sentence): s.candidate for s in ranked}
     run: list[Candidate] = []
     opened = 0
-    rank, index = intro.passage_rank, intro.sentence + 1
     counted = _announces(intro.text)
-    while True:
-        if index >= len(passages[rank].chunk.sentences):
-            following = _next_passage(passages, rank)
-            in_list = run or intro.list_item or intro.in_item or counted
-            if following is None and reader is not None and in_list:
-                following = reader.read_next(rank, passages, ranked)
-                by_place.update(
-                    ((s.candidate.passage_rank, s.candidate.sentence), s.candidate)
-                    for s in ranked
-                    if s.candidate.passage_rank == following
-                )
-            if following is None:
-                break
-            rank, index = following, 0
-        candidate = by_place.get((rank, index))
+
+    def may_read() -> bool:  # a list under way, or announced
+        return bool(run or intro.list_item or intro.in_item or counted)
+
+    for candidate in _read_on(intro, ranked, passages, reader, may_read):
         if candidate is None or candidate.section != intro.section:
             break
         bulleted = any(c.list_item for c in run)
@@ -668,7 +685,6 @@ def _items_after(
         elif not run or (bulleted and not candidate.in_item):
             break
         run.append(candidate)
-        index += 1
     if run and not any(c.list_item for c in run):
         run = _through_last_counted(run)
     return run
@@ -703,24 +719,11 @@ def _sections_after(
     if announced > limit:
         return []
     prefix = intro.section + SECTION_SEPARATOR
-    by_place = {(s.candidate.passage_rank, s.candidate.sentence): s.candidate for s in ranked}
     openings: dict[str, Candidate] = {}
-    rank, index, read = intro.passage_rank, intro.sentence + 1, 0
-    while True:
-        if index >= len(passages[rank].chunk.sentences):
-            following = _next_passage(passages, rank)
-            if following is None and reader is not None and read < _SECTIONS_READ:
-                following = reader.read_next(rank, passages, ranked)
-                read += 1
-                by_place.update(
-                    ((s.candidate.passage_rank, s.candidate.sentence), s.candidate)
-                    for s in ranked
-                    if s.candidate.passage_rank == following
-                )
-            if following is None:
-                break
-            rank, index = following, 0
-        candidate = by_place.get((rank, index))
+    reads = iter(range(_SECTIONS_READ))
+    for candidate in _read_on(
+        intro, ranked, passages, reader, lambda: next(reads, None) is not None
+    ):
         if candidate is None or not candidate.section.startswith(prefix):
             break
         child = candidate.section[len(prefix) :].split(SECTION_SEPARATOR)[0]
@@ -728,7 +731,6 @@ def _sections_after(
             if len(openings) == announced:
                 break
             openings[child] = candidate
-        index += 1
     if len(openings) != announced:
         return []
     return [replace(c, list_item=True) for c in openings.values()]
