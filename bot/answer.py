@@ -225,12 +225,12 @@ class ExtractiveAnswerer:
         if question.kind == "list" and best.list_item:
             return _whole_list(best, every, limit, passages, reader)
         following = _items_after(best, every, limit, passages, reader)
-        if following and (question.kind == "list" or _announces(best.text)):
-            return [best, *following]  # "...involves two steps:" is answered by the steps
         if question.kind == "list" or _announces(best.text):
-            headed = _sections_after(best, every, limit, passages, reader)
-            if headed:  # "This suite incorporates two tasks…" + "Task 1: …", "Task 2: …"
-                return [best, *headed]
+            # "...involves two steps:" is answered by the steps; "This suite incorporates
+            # two tasks…" by its sub-sections "Task 1: …", "Task 2: …"
+            following = following or _sections_after(best, every, limit, passages, reader)
+            if following:
+                return [best, *following]
         if question.kind == "list":  # "…the best lever for improving outputs." + "Try tricks like:"
             following = _list_led_by(best, every, limit, passages, reader)
             if following:
@@ -261,17 +261,17 @@ class ExtractiveAnswerer:
         ):  # the sentence limit cut a list the answer quotes from
             return _whole_list(best, every, limit, passages, reader)
         if question.kind == "list":  # "…the models end up learning concepts…" quoted second
-            for lead in chosen[1:]:
+            for at, lead in enumerate(chosen[1:], start=2):
                 if _announces(lead.text):  # "…are as follows:" quoted second
                     items = _items_after(lead, every, limit, passages, reader)
                     if items:
-                        return [*chosen[: chosen.index(lead) + 1], *items]
+                        return [*chosen[:at], *items]
                 items = _list_led_by(lead, every, limit, passages, reader)
                 if items:
                     return [best, lead, *items]
                 headed = _sections_after(lead, every, limit, passages, reader)
                 if headed:
-                    return [*chosen[: chosen.index(lead) + 1], *headed]
+                    return [*chosen[:at], *headed]
         chosen = _with_their_lines(chosen, ranked)
         return chosen + _other_side(question, chosen, ranked)
 
