@@ -143,6 +143,15 @@ _ASKS_WHAT_IT_IS_AND = re.compile(
 )
 """What a thing is, and more: "What is retrieval-augmented generation and when should I use
 it?"."""
+_ASKS_WHAT_IT_IS_IN = re.compile(
+    r"^\W*what(?:\s+is|'s|\s+are)\s+(?:an?\s+)?(?!the\b)"
+    r"(?!.*\b(?:of|for|on|to|with|between|from|by|about|that|do|does|can|should|used|mean|known)"
+    r"\b.*\b(?:in|within)\b)((?:[\w\-’']+\s+){0,2}[\w\-’']+)\s+(?:in|within)\s+"
+    r"(?:an?\s+|the\s+)?(?:[\w\-’']+\s+){0,3}[\w\-’']+\W*$",
+    re.IGNORECASE,
+)
+"""What a thing is, within a field: "What is quantization in LLMs?" asks what quantization is.
+Not "What are the main arguments in the debate?": "the" points at something in it."""
 
 NUMBER = re.compile(
     r"\d+(?:[.,]\d+)*|\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve"
@@ -280,7 +289,11 @@ class Question:
         """What "What is X?", "What is X and …?" or "How does X work?" asks about: the words
         of X that say what is asked ("reinforc", "learn", "human", "feedback"; not "model"),
         and those the knowledge base never uses ("augment"). Empty for any other question."""
-        works = _ASKS_HOW_IT_WORKS.match(self.text) or _ASKS_WHAT_IT_IS_AND.match(self.text)
+        works = (
+            _ASKS_HOW_IT_WORKS.match(self.text)
+            or _ASKS_WHAT_IT_IS_AND.match(self.text)
+            or _ASKS_WHAT_IT_IS_IN.match(self.text)
+        )
         if works:
             phrase = works.group(1)
         elif self.defines:

@@ -837,6 +837,18 @@ def test_what_a_thing_is_or_how_it_works_is_answered_only_by_a_sentence_that_nam
     assert rag.defined_subject == {"retriev", "augment", "generat"}
     assert not rag.names_defined(set(terms("abilities of text generation, retrieval, and …")))
     assert rag.names_defined(set(terms("Retrieval-augmented generation quotes passages.")))
+    # "What is X in <field>?" asks what X is, not what the field is: the sentence that
+    # defines LLMs does not say what quantization is. "the X in Y" is something of Y.
+    known = {"llm": 0.02, "main": 1.5, "argument": 2.0, "debat": 1.0}
+    in_field = Question.analyse(
+        "What is quantization in LLMs?", lambda t: known.get(t, 5.0), known=lambda t: t in known
+    )
+    assert in_field.defined_subject == {"quantiz"}
+    assert not in_field.names_defined(set(terms("Large Language Models, or LLMs, are AI systems")))
+    in_debate = Question.analyse(
+        "What are the main arguments in the debate?", lambda t: known.get(t, 5.0)
+    )
+    assert not in_debate.defined_subject
     # Not "How do communities fund their work?", nor a question of another shape.
     assert not _analyse("How do open-source communities fund their work?").defined_subject
     assert not _analyse("Why did EleutherAI take GPT-J offline?").defined_subject
