@@ -8,8 +8,18 @@ from collections.abc import AsyncIterator, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from bot.followup import repeats_earlier, standalone
-from bot.item_reference import points_at_an_item, with_item_named
+from bot.followup import (
+    points_at_the_one_answered,
+    repeats_earlier,
+    standalone,
+    the_one_answered,
+)
+from bot.item_reference import (
+    picks_an_item,
+    points_at_an_item,
+    with_item_named,
+    with_items_to_pick_from,
+)
 from bot.results import Answer
 from bot.small_talk import is_small_talk, without_opener
 from bot.streaming import in_thread
@@ -131,6 +141,10 @@ class Conversation:
             return question
         if points_at_an_item(question):  # "the second one": of the last answer's list
             question = with_item_named(question, self._answered(self._turns[-1]))
+        elif picks_an_item(question):  # "Which one is open source?": of the last answer's list
+            picked = with_items_to_pick_from(question, self._answered(self._turns[-1]))
+            if picked != question:
+                return picked[: self._kb.settings.max_question_chars]
         condense = getattr(self._kb.answerer, "condense", None)
         if condense is not None:
             history = [
@@ -141,6 +155,11 @@ class Conversation:
             if isinstance(rewritten, str) and rewritten.strip():
                 limit = self._kb.settings.max_question_chars
                 return rewritten.strip()[:limit]
+        last = self._turns[-1]
+        if points_at_the_one_answered(question, last.standalone):
+            one = the_one_answered(last.standalone, self._answered(last))
+            if one is not None:  # "Who made it?" after "Which model…?": the model answered
+                earlier = [*earlier, f"What is {one}?"]
         return standalone(question, earlier)
 
     def _repeats(self, answer: Answer) -> Answer | None:

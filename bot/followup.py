@@ -67,6 +67,8 @@ _VAGUE = _words("""make makes made making use uses used using get gets got tell 
     important different similar same main key other another instead there here now why
     example examples detail details thing things way ways kind sort compare compared
     cost costs thanks thank hello hi hey cool nice sure yes yeah ok okay""")
+# Said of the article, not of what it is about: "the types of LLMs mentioned" are of LLMs.
+_SAID_OF_ARTICLE = _words("mentioned listed discussed covered named described given")
 # Nouns that, after "this"/"that"/"these"/"those", stand for the subject itself
 # ("Who made this model?"), and that continue a name ("DeepMind's Gopher model").
 _GENERIC = _words("""model models llm llms mannequin system systems one ones company
@@ -107,6 +109,8 @@ _ABOUT = re.compile(
     re.IGNORECASE | re.DOTALL,
 )
 """'What about X?', and 'What's the equivalent figure for X?': the earlier question of X."""
+_HOW_COME = re.compile(r"^how\s+come\b", re.IGNORECASE)
+"""Another way of asking why ("How come?")."""
 _LEADING = re.compile(r"^(?:and|but|so|also|ok|okay|then|well)\b[\s,]*", re.IGNORECASE)
 _END = re.compile(r"[\s?.!]*$")
 # Adverbs that may end a question after "that" used as a pronoun ("change that later").
@@ -298,6 +302,8 @@ def _run_after(tokens: list[_Token], i: int) -> _Span | None:
     end = i
     while end < len(tokens) and tokens[end].is_word and not tokens[end].is_function:
         end += 1
+    while end > i + 1 and tokens[end - 1].bare in _SAID_OF_ARTICLE:
+        end -= 1  # "the types of LLMs mentioned": of LLMs
     if end == i or not any(t.is_content or t.is_name for t in tokens[i:end]):
         return None
     return _Span(tokens[i].start, tokens[end - 1].end)
@@ -447,6 +453,7 @@ def _rewrite(question: str, context: Frame, before: Frame | None = None) -> str:
     text = question.strip()
     body = _LEADING.sub("", text)
     stripped_leading = body != text
+    body = _HOW_COME.sub("why", body)
     if not body:
         return question
     if before is not None and not _ambiguous(context.question) and _picks_one(_tokens(body)):
@@ -928,7 +935,57 @@ def _no_subject(body: str, tokens: list[_Token], context: Frame) -> str:
         # "With whom?" after "What did Microsoft agree to?": with whom Microsoft agreed
         rest = _DANGLING.sub("", context.question[previous[0].end :])
         return wh + rest
+    if bare_wh:  # "Why?" after "Which companies charge for access?": why they charge
+        carried = ", ".join(key_terms(context.question)) or context.subject_text
+        return f"{_END.sub('', body)} ({carried})?"
     return f"{_END.sub('', body)} ({context.subject_text})?"
+
+
+# --- "it" for what the previous answer named ----------------------------------------------
+
+_ASKS_WHICH_ONE = re.compile(
+    r"^\W*(?:which\s+(?!one\b|of\b)[\w\-]+|what\s+(?:company|model|organi[sz]ation|lab"
+    r"|laboratory|firm|startup|dataset|benchmark|team|group|institution|university)\b)",
+    re.IGNORECASE,
+)
+_SINGULAR_IT = _words("it its")
+
+
+def points_at_the_one_answered(follow_up: str, question: str) -> bool:
+    """Whether ``follow_up``'s "it" may be the thing the answer to ``question`` named:
+    "Who made it?" after "Which model did EleutherAI take offline?" asks who made the
+    model the answer named, not EleutherAI (see :func:`the_one_answered`)."""
+    return bool(_ASKS_WHICH_ONE.match(question)) and any(
+        t.bare in _SINGULAR_IT for t in _tokens(follow_up)
+    )
+
+
+def the_one_answered(question: str, answer: Answer) -> str | None:
+    """The one thing ``answer``'s first sentence names that ``question`` did not (GPT-J for
+    "Which model did EleutherAI take offline?"); None when it names none or several.
+
+    Example:
+        >>> from bot.results import Answer, Citation
+        >>> quote = "EleutherAI had to take the GPT-J model offline."
+        >>> cited = Citation(1, "a", "A", "", quote, 1.0, quote=quote)
+        >>> the_one_answered("Which model did EleutherAI take offline?",
+        ...                  Answer("Which model…?", quote, True, [cited]))
+        'GPT-J model'
+    """
+    if not answer.answered or not answer.citations:
+        return None
+    first = answer.citations[0].quote.split(" … ")[0]
+    asked = {t.bare for t in _tokens(question) if t.is_word}
+    tokens = _tokens(first)
+    new = [
+        run
+        for run in _name_runs(tokens)
+        for names in [[t for t in tokens if run.start <= t.start < run.end and t.is_name]]
+        if names
+        and not any(t.bare in asked for t in names)
+        and run.of(first).lower() not in COMMON_ACRONYMS
+    ]
+    return new[0].of(first) if len(new) == 1 else None
 
 
 # --- not re-answering the previous question ---------------------------------------------

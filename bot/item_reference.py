@@ -125,6 +125,39 @@ def with_item_named(question: str, previous: Answer | None) -> str:
     return _REFERENCE.sub(named, question)
 
 
+_PICKS_ONE = re.compile(
+    r"^\W*which\s+(?:one|of\s+(?:them|these|those|the\s+(?:two|three|four|five)))\s+",
+    re.IGNORECASE,
+)
+
+
+def picks_an_item(question: str) -> bool:
+    """Whether ``question`` asks which of the earlier things ("Which one is open source?")."""
+    return _PICKS_ONE.match(question) is not None
+
+
+def with_items_to_pick_from(question: str, previous: Answer | None) -> str:
+    """``question``, "Which one…?", asked of the items of the previous answer's list: their
+    labels carried, so it is answered by the item that is what it asks ("BLOOM: An open-source
+    model…" for "Which one is open source?" after the types of LLMs), not by a sentence
+    that says "one". ``question`` as it is after an answer without a list.
+
+    Example:
+        >>> previous = Answer(
+        ...     "What are the types of LLMs?",
+        ...     "- BERT: A model by Google. [1]\\n- BLOOM: An open-source model. [1]",
+        ...     True,
+        ... )
+        >>> with_items_to_pick_from("Which one is open source?", previous)
+        'Which is open source? (BERT, BLOOM)'
+    """
+    names = _names(previous) if previous is not None and previous.answered else []
+    if len(names) < 2 or not picks_an_item(question):
+        return question
+    asked = _PICKS_ONE.sub("Which ", question, count=1).rstrip(" ?.!")
+    return f"{asked}? ({', '.join(names)})"
+
+
 def _used_before(noun: str, question: str) -> bool:
     """Whether ``noun`` (perhaps singular where the question had a plural) is a word of it."""
     words = {w.lower() for w in re.findall(r"[A-Za-z]+", question)}

@@ -74,7 +74,7 @@ _ASKS_YESNO = re.compile(
     re.IGNORECASE,
 )
 _ASKS_WHY = re.compile(
-    r"^\W*(why\b|how\s+(does|do|did|can|could|is|are|would|will)\b"
+    r"^\W*(why\b|how\s+come\b|how\s+(does|do|did|can|could|is|are|would|will)\b"
     r"|what(?:['’]s|\s+(?:is|was))?\s+(?:the\s+)?(?:main\s+)?(?:reason|reasoning"
     r"|rationale|motivation|motive|cause|justification)\b"
     r"|what\s+(?:motivated|motivates|justified|justifies|caused|causes|prompted|prompts"

@@ -96,6 +96,37 @@ def test_who_made_it_is_answered_by_the_earlier_sentence_when_it_names_the_maker
     assert maker.answered and "A model by Google" in maker.text
 
 
+def test_it_after_which_company_is_the_company_the_answer_named(
+    corpus_kb: KnowledgeBase,
+) -> None:
+    conversation = corpus_kb.conversation()
+    first = conversation.ask("Which company is behind BERT?")
+    assert "A model by Google" in first.text
+
+    follow = conversation.ask("What else does it make?")
+
+    assert follow.standalone_question == "What else does Google make?"  # not BERT
+    # a conversation rebuilt from a chat's log answers the earlier question to know
+    rebuilt = corpus_kb.conversation(["Which company is behind BERT?"])
+    assert rebuilt.ask("What else does it make?").standalone_question == follow.standalone_question
+    # "it" after a question that asks for no one thing is still that question's subject
+    assert corpus_kb.conversation(["What is BERT?"]).ask("Who made it?").standalone_question == (
+        "Who made BERT?"
+    )
+
+
+def test_which_one_after_a_list_is_answered_by_the_item_that_is_it(
+    corpus_kb: KnowledgeBase,
+) -> None:
+    conversation = corpus_kb.conversation()
+    conversation.ask("What are the types of LLMs?")
+
+    picked = conversation.ask("Which one is open source?")
+
+    assert picked.standalone_question.startswith("Which is open source? (GPT Models, BERT")
+    assert picked.answered and picked.text.startswith("BLOOM: An open-source model")
+
+
 def test_any_downsides_asks_for_the_downsides_of_the_earlier_subject(
     corpus_kb: KnowledgeBase,
 ) -> None:

@@ -135,7 +135,19 @@ GPT_J = "Why did EleutherAI take GPT-J offline?"
         (["Did EleutherAI take GPT-J offline?"], "Why?", "Why did EleutherAI take GPT-J offline?"),
         (["When was GPT-J taken offline?"], "Why?", "Why was GPT-J taken offline?"),
         (["What do closed-source LLMs charge for?"], "Why?", "Why do closed-source LLMs charge?"),
-        (["What did EleutherAI do with GPT-J?"], "Why?", "Why (GPT-J)?"),  # not "Why did … do"
+        # not "Why did … do": why, of what the earlier question is about
+        (["What did EleutherAI do with GPT-J?"], "Why?", "Why (EleutherAI, GPT-J)?"),
+        # not only its subject: why those companies charge for access
+        (
+            ["Which companies charge for access to their LLMs?"],
+            "Why?",
+            "Why (companies charge, access, LLMs)?",
+        ),
+        (
+            ["Did EleutherAI take GPT-J offline?"],
+            "How come?",
+            "Why did EleutherAI take GPT-J offline?",
+        ),
         ([BENEFITS], "Which one is better?", "Which one is better (closed-source models)?"),
         # "With whom?" asks the earlier question again, with whom; "Why?" after it, why
         (["What did Microsoft agree to?"], "With whom?", "With whom did Microsoft agree?"),
@@ -157,6 +169,12 @@ GPT_J = "Why did EleutherAI take GPT-J offline?"
         # one of the things asked about before
         (
             ["What kinds of LLMs are there?"],
+            "Which one is open source?",
+            "Which one is open source? (LLMs)",
+        ),
+        # "mentioned" is said of the article: the types are of LLMs
+        (
+            ["Can you list the types of LLMs mentioned?"],
             "Which one is open source?",
             "Which one is open source? (LLMs)",
         ),

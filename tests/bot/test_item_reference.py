@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from bot.item_reference import list_items, points_at_an_item, with_item_named
+from bot.item_reference import (
+    list_items,
+    points_at_an_item,
+    with_item_named,
+    with_items_to_pick_from,
+)
 from bot.results import Answer
 
 FEATURES = Answer(
@@ -75,3 +80,28 @@ def test_the_articles_an_overview_names_are_its_items() -> None:
     assert list_items(overview) == ["Cats: A Study", "Dogs"]
     # a title is named whole, though it has a colon
     assert with_item_named("Summarize the first one.", overview) == "Summarize Cats: A Study."
+
+
+@pytest.mark.parametrize(
+    ("question", "resolved"),
+    [
+        (
+            "Which one is the hardest?",
+            "Which is the hardest? (Training on Data, Transformer Architecture, "
+            "Text is broken into tokens)",
+        ),
+        (
+            "which of them matters most",
+            "Which matters most? (Training on Data, "
+            "Transformer Architecture, Text is broken into tokens)",
+        ),
+    ],
+)
+def test_which_one_is_asked_of_the_items_of_the_list_before(question: str, resolved: str) -> None:
+    assert with_items_to_pick_from(question, FEATURES) == resolved
+
+
+def test_which_one_without_a_list_before_is_left_alone() -> None:
+    prose = Answer("What is BLOOM?", "BLOOM is an open model. [1]", True)
+    assert with_items_to_pick_from("Which one is open?", prose) == "Which one is open?"
+    assert with_items_to_pick_from("Which models are open?", FEATURES) == "Which models are open?"
