@@ -33,8 +33,10 @@ from bot.small_talk import (
     OVERVIEW_ARTICLES,
     asked_article,
     asks_about_an_article,
+    asks_when_published,
     is_small_talk,
     overview,
+    publication,
     summary,
     without_opener,
 )
@@ -615,7 +617,10 @@ class KnowledgeBase:
                 record = asked_article(asked, self.sources())
                 opening = self._store.openings([record.source_id]) if record is not None else {}
                 if record is not None and record.source_id in opening:
-                    reply = summary(question, record, opening[record.source_id])
+                    # "When was X published?" is answered from the record, "What is X about?"
+                    # from the article's opening
+                    reply_with = publication if asks_when_published(asked) else summary
+                    reply = reply_with(question, record, opening[record.source_id])
                     return replace(reply, standalone_question=standalone)
         if not is_small_talk(message):
             return None

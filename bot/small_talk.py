@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from datetime import date
 from pathlib import PurePath
 
-from bot.results import Answer, Citation
+from bot.results import Answer, Citation, SuggestedSource
 from bot.terms import query_terms
 from ingest.store import SourceRecord, StoredChunk
 
@@ -142,19 +143,39 @@ _ASKS_ABOUT = re.compile(
     r"\s+(?P<summary>.+?))" + _END,
     re.IGNORECASE,
 )
+_ASKS_WHEN_PUBLISHED = re.compile(
+    r"^(?:when\s+(?:was|were|did)\s+(?P<when>.+?)\s+(?:published|written|posted|released"
+    r"|come\s+out|get\s+published|appear)"
+    r"|what\s+is\s+the\s+(?:publication|publishing|release)\s+date\s+of\s+(?P<date>.+?)"
+    r"|(?:on\s+)?what\s+date\s+was\s+(?P<on>.+?)\s+published)" + _END,
+    re.IGNORECASE,
+)
+"""When an article was published: the knowledge base's record says, not its passages."""
 _ARTICLE_WORDS = frozenset({"article", "post", "piece", "page", "paper", "blog", "essay"})
 _THIS = re.compile(r"^(?:the|this|that)\s+", re.IGNORECASE)
 
 
 def asks_about_an_article(message: str) -> bool:
-    """Whether ``message`` has the form of "What is X about?" / "Summarize X" (whether X is
-    an article, :func:`asked_article` says).
+    """Whether ``message`` has the form of "What is X about?" / "Summarize X" / "When was X
+    published?" (whether X is an article, :func:`asked_article` says).
 
     Example:
         >>> asks_about_an_article("Summarize the ultimate debate."), asks_about_an_article("Why?")
         (True, False)
+        >>> asks_about_an_article("When was the ultimate debate article published?")
+        True
     """
-    return _ASKS_ABOUT.match(message.strip()) is not None
+    return _asked_form(message) is not None
+
+
+def asks_when_published(message: str) -> bool:
+    """Whether ``message`` asks when X was published (X perhaps an article)."""
+    return _ASKS_WHEN_PUBLISHED.match(message.strip()) is not None
+
+
+def _asked_form(message: str) -> re.Match[str] | None:
+    text = message.strip()
+    return _ASKS_ABOUT.match(text) or _ASKS_WHEN_PUBLISHED.match(text)
 
 
 def asked_article(message: str, records: Sequence[SourceRecord]) -> SourceRecord | None:
@@ -170,13 +191,13 @@ def asked_article(message: str, records: Sequence[SourceRecord]) -> SourceRecord
         >>> asked_article("What is the debate about?", [record]) is None
         True
     """
-    match = _ASKS_ABOUT.match(message.strip())
+    match = _asked_form(message)
     if not match or not records:
         return None
     reference = _THIS.sub("", next(g for g in match.groups() if g)).strip(" “”\"'")
     words = reference.lower().split()
-    article_word = bool(words) and words[-1] in _ARTICLE_WORDS
-    named = set(query_terms(" ".join(words[:-1] if article_word else words)))
+    article_word = any(w in _ARTICLE_WORDS for w in words)  # "the debate article on LLMs"
+    named = set(query_terms(" ".join(w for w in words if w not in _ARTICLE_WORDS)))
     if not named:  # "the article", "this post"
         return records[0] if article_word and len(records) == 1 else None
     fitting = []
@@ -195,6 +216,42 @@ def summary(question: str, record: SourceRecord, opening: StoredChunk) -> Answer
     citation = _opening_cited(1, record, opening, quote=" … ".join(quoted))
     text = " ".join(f"{sentence} [1]" for sentence in quoted)
     return Answer(question, text, True, [citation], confidence=1.0)
+
+
+def publication(question: str, record: SourceRecord, opening: StoredChunk) -> Answer:
+    """When an article was published, as the knowledge base recorded it at ingest (the
+    corpus manifest's ``published``, a web page's date), citing the article's opening; not
+    answered when no date was recorded.
+
+    Example:
+        >>> from ingest.models import Chunk, Span
+        >>> opening = Chunk("c", "a.txt", "The Debate", "", "Open models win.", 0, 16, 0, "",
+        ...                 (Span(0, 16),))
+        >>> record = SourceRecord("a.txt", "The Debate", "txt", "h", 1, "", published="2025-02-22")
+        >>> publication("When was the debate article published?", record, opening).text
+        '“The Debate” was published on 22 February 2025 (the date recorded with the article). [1]'
+    """
+    citation = _opening_cited(1, record, opening, quote="")
+    published = _date(record.published)
+    if published is None:
+        text = f"The knowledge base has no publication date for “{record.title}”."
+        suggested = [SuggestedSource(record.source_id, record.title, record.url)]
+        return Answer(question, text, False, closest=suggested)
+    text = (
+        f"“{record.title}” was published on {published} (the date recorded with the article). [1]"
+    )
+    return Answer(question, text, True, [citation], confidence=1.0)
+
+
+def _date(published: str | None) -> str | None:
+    """An ISO date as "22 February 2025"; a value that is no ISO date as it is."""
+    if not published or not published.strip():
+        return None
+    try:
+        day = date.fromisoformat(published.strip()[:10])
+    except ValueError:
+        return published.strip()
+    return f"{day.day} {day:%B %Y}"
 
 
 def _opening_cited(n: int, record: SourceRecord, opening: StoredChunk, quote: str = "") -> Citation:

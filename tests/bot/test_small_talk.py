@@ -155,6 +155,41 @@ def test_what_an_article_is_about_is_quoted_from_its_opening(corpus_kb: Knowledg
     assert answer.text.count("[1]") == 3  # each quoted sentence points at the passage
 
 
+@pytest.mark.parametrize(
+    "question",
+    [
+        "When was the ultimate debate article published?",
+        "When was the ultimate debate article on open vs closed LLMs published?",
+        "What is the publication date of the ultimate debate article?",
+    ],
+)
+def test_when_an_article_was_published_is_answered_from_its_record(
+    corpus_kb: KnowledgeBase, question: str
+) -> None:
+    answer = corpus_kb.ask(question)
+
+    # corpus/manifest.toml records 2025-02-22; a sentence of some passage would not say it
+    assert answer.answered
+    assert answer.text.startswith("“The Ultimate Debate: Open Source vs. Closed Source LLMs”")
+    assert "22 February 2025" in answer.text
+    [citation] = answer.citations
+    assert citation.title == "The Ultimate Debate: Open Source vs. Closed Source LLMs"
+
+
+def test_an_article_without_a_recorded_date_is_said_to_have_none(
+    corpus_kb: KnowledgeBase,
+) -> None:
+    answer = corpus_kb.ask("When was the technical analysis article published?")
+
+    assert not answer.answered
+    assert answer.text.startswith("The knowledge base has no publication date for “The Battle")
+    assert [s.title for s in answer.closest] == [
+        "The Battle of Open Source vs Closed Source Language Models: A Technical Analysis"
+    ]
+    # a question of that form about no article is a question
+    assert corpus_kb.ask("When was GPT-J released?").text.startswith("I could not find this")
+
+
 def test_a_greeting_before_a_question_is_not_searched_for(corpus_kb: KnowledgeBase) -> None:
     plain = corpus_kb.ask("How big is Gopher?")
 
