@@ -92,6 +92,8 @@ def test_answers_are_grounded_in_their_citations(corpus_kb: KnowledgeBase, quest
         "What are the risks of LLaMA?",
         # "…reinforcing our commitment to openness" names none of it but a word form
         "How does reinforcement learning from human feedback work?",
+        # what quantization is, asked within a field: the sentence defining LLMs is no answer
+        "What is quantization in LLMs?",
         # the corpus gives no instructions: "…two approaches to building and deploying LLMs"
         # is no way to deploy one
         "How do I deploy an open-source LLM?",
@@ -219,7 +221,14 @@ def test_the_cons_of_something_are_found_under_its_challenges_heading(
 
 @pytest.mark.parametrize(
     "question",
-    ["What are examples of open source LLMs?", "Which models are examples of open source LLMs?"],
+    [
+        "What are examples of open source LLMs?",
+        "Which models are examples of open source LLMs?",
+        # "some" is how the question asks, not what it asks about: it had found
+        # "Some companies are exploring hybrid approaches…"
+        "What are some examples of open-source LLMs?",
+        "give me some examples of open source llms",
+    ],
 )
 def test_a_list_headed_as_examples_of_something_else_is_no_answer(
     corpus_kb: KnowledgeBase, question: str

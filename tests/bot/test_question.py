@@ -578,6 +578,18 @@ def test_a_question_asking_for_kinds_searches_for_the_words_for_kinds() -> None:
     assert "kind" not in query_terms("What kind of model is T5?")  # asks what T5 is
 
 
+def test_words_that_only_shape_a_question_are_not_searched_for() -> None:
+    # "some" found "Some companies are exploring hybrid approaches…"; "having" found
+    # "Users may have to rely on community forums"
+    assert query_terms("What are some examples of open-source LLMs?") == [
+        "exampl",
+        "open",
+        "sourc",
+        "llm",
+    ]
+    assert query_terms("Which areas are LLMs having an impact on?") == ["area", "llm", "impact"]
+
+
 def test_the_heading_of_the_list_a_question_asks_for() -> None:
     kinds = _analyse("What kinds of LLMs are there?").list_heading_asked
     assert kinds is not None and kinds[1] == {"llm"}
