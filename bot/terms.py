@@ -88,11 +88,13 @@ def terms(text: str) -> list[str]:
 # Words that shape a question but are not what it is about. Dropped from queries
 # only: "how" or "did" in a question should not have to appear in the answer, nor
 # "mentioned" in "Which models are mentioned?" (it is said of the article), nor "some" in
-# "What are some examples…?" (it matched "Some companies are exploring hybrid approaches").
+# "What are some examples…?" (it matched "Some companies are exploring hybrid approaches"),
+# nor "all" in "What should developers do about all this?" ("…accessible to all").
 _QUESTION_WORDS = frozenset(
     """what which who whom whose why how when where do does did done can could would should will shall may might must has have had was were been being am
     i you me my we our us your tell explain describe about please anyone someone something thing things know give list kind kinds type types way ways much many more most make makes made consider considered exactly really mean means
-    mention mentioned mentions discussed some any several having""".split()  # noqa: SIM905
+    mention mentioned mentions discussed some any several all every each either neither
+    having""".split()  # noqa: SIM905
 )
 
 

@@ -588,6 +588,7 @@ def test_words_that_only_shape_a_question_are_not_searched_for() -> None:
         "llm",
     ]
     assert query_terms("Which areas are LLMs having an impact on?") == ["area", "llm", "impact"]
+    assert query_terms("what should developers do about all this") == ["develop"]
 
 
 def test_the_heading_of_the_list_a_question_asks_for() -> None:
