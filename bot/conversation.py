@@ -142,9 +142,7 @@ class Conversation:
         if points_at_an_item(question):  # "the second one": of the last answer's list
             question = with_item_named(question, self._answered(self._turns[-1]))
         elif picks_an_item(question):  # "Which one is open source?": of the last answer's list
-            picked = with_items_to_pick_from(question, self._answered(self._turns[-1]))
-            if picked != question:
-                return picked[: self._kb.settings.max_question_chars]
+            question = with_items_to_pick_from(question, self._answered(self._turns[-1]))
         condense = getattr(self._kb.answerer, "condense", None)
         if condense is not None:
             history = [
