@@ -143,11 +143,15 @@ _ASKS_ABOUT = re.compile(
     r"\s+(?P<summary>.+?))" + _END,
     re.IGNORECASE,
 )
+_PUBLISHED = (
+    r"(?:published|written|posted|released|come\s+out|get\s+(?:published|posted)|appear"
+    r"|go\s+(?:up|live|online))"
+)
 _ASKS_WHEN_PUBLISHED = re.compile(
-    r"^(?:when\s+(?:was|were|did)\s+(?P<when>.+?)\s+(?:published|written|posted|released"
-    r"|come\s+out|get\s+published|appear)"
-    r"|what\s+is\s+the\s+(?:publication|publishing|release)\s+date\s+of\s+(?P<date>.+?)"
-    r"|(?:on\s+)?what\s+date\s+was\s+(?P<on>.+?)\s+published)" + _END,
+    r"^(?:(?:when|(?:on\s+)?what\s+(?:date|day))\s+(?:was|were|did)\s+(?P<when>.+?)\s+"
+    + _PUBLISHED
+    + r"|what\s+is\s+the\s+(?:publication|publishing|release)\s+date\s+of\s+(?P<date>.+?))"
+    + _END,
     re.IGNORECASE,
 )
 """When an article was published: the knowledge base's record says, not its passages."""

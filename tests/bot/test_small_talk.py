@@ -161,6 +161,7 @@ def test_what_an_article_is_about_is_quoted_from_its_opening(corpus_kb: Knowledg
         "When was the ultimate debate article published?",
         "When was the ultimate debate article on open vs closed LLMs published?",
         "What is the publication date of the ultimate debate article?",
+        "What date did the ultimate debate post go up?",
     ],
 )
 def test_when_an_article_was_published_is_answered_from_its_record(
