@@ -227,6 +227,10 @@ def frame(question: str) -> Frame:
         if left and right:
             return Frame(question, right, left)
     names = _name_runs(tokens)
+    if names and all(
+        question[n.start : n.end].lower() in COMMON_ACRONYMS and _modifies(tokens, n) for n in names
+    ):  # "LLM" in "What are hybrid LLM approaches?" says which approaches
+        return Frame(question, _phrase_around(tokens, names[-1]))
     if names:
         # "GPUs" in "What did Anthropic spend on GPUs?" names no one the talk is about
         proper = [n for n in names if question[n.start : n.end].lower() not in COMMON_ACRONYMS]
@@ -258,6 +262,23 @@ def frame(question: str) -> Frame:
 
 
 _WHERE = _words("in at on from during within across inside into throughout since until")
+
+
+def _modifies(tokens: list[_Token], span: _Span) -> bool:
+    """Whether the name at ``span`` qualifies the content word after it ("LLM approaches")."""
+    after = next((t for t in tokens if t.start >= span.end), None)
+    return after is not None and after.is_content and not after.is_name
+
+
+def _phrase_around(tokens: list[_Token], span: _Span) -> _Span:
+    """The noun phrase a name qualifies: "hybrid LLM approaches" around "LLM"."""
+    inside = [i for i, t in enumerate(tokens) if span.start <= t.start < span.end]
+    first, last = inside[0], inside[-1]
+    while first > 0 and (tokens[first - 1].is_content or tokens[first - 1].bare in _ADJECTIVES):
+        first -= 1
+    while last + 1 < len(tokens) and tokens[last + 1].is_content:
+        last += 1
+    return _Span(tokens[first].start, tokens[last].end)
 
 
 def _after_preposition(tokens: list[_Token], span: _Span) -> bool:

@@ -388,6 +388,10 @@ def test_frame_finds_the_subject_and_what_is_asked_of_it() -> None:
     assert frame("What is open-source AI?").subject_text == "open-source AI"
     assert frame("How do closed-source models make money?").subject_text == "closed-source models"
     assert frame("Why?").subject is None
+    # "LLM" says which approaches: the talk is about them
+    assert frame("What are hybrid LLM approaches?").subject_text == "hybrid LLM approaches"
+    assert frame("What goes into LLM training data?").subject_text == "LLM training data"
+    assert frame("What is an LLM?").subject_text == "LLM"
 
 
 def test_is_elliptical() -> None:
