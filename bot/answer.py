@@ -30,6 +30,7 @@ from bot.features import (
 from bot.linear import AnswerModel, softmax
 from bot.question import (
     CONS_STEMS,
+    LIGHT_TERMS,
     OUTCOME,
     Question,
     gives_a_way,
@@ -464,12 +465,23 @@ def _attribute_first(
         if scored.probability < floor:
             break
         candidate = scored.candidate
-        if asked & candidate.words and (
+        if _holds_most_of(question, asked, candidate.words) and (
             question.names <= candidate.about
             or question.names <= candidate.about | opening.get(candidate.title)
         ):
             return [scored, *ranked[:i], *ranked[i + 1 :]]
     return ranked
+
+
+def _holds_most_of(question: Question, asked: frozenset[str], words: frozenset[str]) -> bool:
+    """Whether ``words`` hold at least half the weight of what is ``asked``: "…backed by big
+    tech companies…" holds "companies" but not "bad" nor "handful" of "Why is it bad if only
+    a handful of companies own AI?"."""
+    weight = {t: question.weights.get(t, 0.0) for t in asked}
+    total = sum(weight.values())
+    if not total:
+        return bool(asked & words)
+    return sum(w for t, w in weight.items() if t in words) >= total / 2
 
 
 DEFINITION_SHARE = 0.5
@@ -933,7 +945,10 @@ def _of_expected_type(
         ranked = [
             s
             for s in ranked
-            if not question.lacks_attribute(set(s.candidate.terms))
+            if (
+                not question.lacks_attribute(set(s.candidate.terms))
+                or (question.asks_which_named and names_something(s.candidate.text, question.text))
+            )
             and (
                 not s.candidate.other_names
                 or question.names <= s.candidate.about | opening.get(s.candidate.title)
@@ -980,13 +995,6 @@ def _of_expected_type(
     return ranked
 
 
-_LIGHT = frozenset(
-    terms("without with from its it get make do use better best good way own also than them")
-)
-"""Words a how-to question says in passing ("How do I get better outputs…"), not what it asks
-to do; BM25's short stopword list keeps them, and they can be its rarest words."""
-
-
 def _told_how(
     question: Question, ranked: list[Scored], passages: Sequence[Passage]
 ) -> list[Scored]:
@@ -1011,7 +1019,8 @@ def _gives_a_way_asked(
     """Whether a sentence read gives a way of doing what a how-to question asks: it tells
     how (:func:`gives_a_way`), and it, its headings or its passage hold the question's
     rarest word ("deploy" in "How do I deploy an open-source LLM?")."""
-    weighed = {t: w for t, w in question.weights.items() if t not in _LIGHT} or question.weights
+    weighed = {t: w for t, w in question.weights.items() if t not in LIGHT_TERMS}
+    weighed = weighed or question.weights
     rarest = max(weighed, key=weighed.__getitem__)
     ways = [s.candidate for s in ranked if gives_a_way(s.candidate.text)]
     if any(rarest in c.about for c in ways):

@@ -18,6 +18,7 @@ import numpy as np
 
 from bot.question import (
     COMMON_ACRONYMS,
+    LIGHT_TERMS,
     NUMBER,
     OPENNESS,
     SUBJECT_WEIGHT,
@@ -343,6 +344,10 @@ def _bulleted(text: str, start: int) -> bool:
     return text[line_start:start].strip() == "-"
 
 
+_SIDE_WORDS = OPENNESS | frozenset(terms("source sourced"))
+"""The words that name a side ("closed-source"), not what is asked of it."""
+
+
 def settles(
     question: Question,
     candidate: Candidate,
@@ -376,6 +381,9 @@ def settles(
         return False  # "Do open-source LLMs ever share their data?": not LLMs in general
     asked = set(question.weights) - question.names
     asked = asked - question.subject_heads or asked  # "Is the LLM decontaminator open source?"
+    beyond = asked - LIGHT_TERMS - _SIDE_WORDS
+    if beyond or question.unheard_terms:  # "pay", not "use" nor "closed", in "…pay to use…?"
+        return bool((beyond | question.unheard_terms) & said_of(candidate.terms))
     if not asked:
         return True
     # a word the knowledge base never uses may be said in another: "pay" by "cost for entry"

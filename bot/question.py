@@ -380,6 +380,18 @@ class Question:
         )
 
     @property
+    def asks_which_named(self) -> bool:
+        """Whether it asks which thing of a kind, and asks nothing of it beyond the kind
+        ("Which model did EleutherAI take offline?"): a sentence that names one answers it
+        without saying the kind's word ("…take away the GPT-J mannequin…")."""
+        match = _ASKS_WHICH_ATTRIBUTE.match(self.text)
+        return (
+            self.asks_which_attribute
+            and match is not None
+            and self.attributes <= frozenset(terms(match.group("kind")))
+        )
+
+    @property
     def asks_place(self) -> bool:
         """Whether it asks where something is ("Where is EleutherAI based?", "Where are
         Anthropic's headquarters?"): only a sentence that names a place answers it."""
@@ -714,6 +726,14 @@ def _answer_type(text: str) -> frozenset[str]:
     return (_stems(match.group(0)) if match else frozenset()) | _MAKING
 
 
+LIGHT_TERMS = frozenset(
+    terms("without with from its it get make do use better best good way own also than them")
+)
+"""Words a question says in passing ("How do I get better outputs…", "Do you have to pay to
+use…?"), not what it asks; BM25's short stopword list keeps them, and they can be its rarest
+words."""
+
+
 # Opposites that decide which half of a comparison a passage is about (stemmed, both ways).
 _PAIRS = (
     ("open freely community", "closed proprietary"),
@@ -870,7 +890,36 @@ def asks_pros_or_cons_of_nothing(question: str) -> bool:
     return match is not None and _OF_WHAT.match(question, match.end()) is None
 
 
+_SAME_SIDE = (("proprietary", "closed"),)
+"""A word for one side of an opposition, and the word articles mostly use for it: a question
+about "proprietary LLMs" asks about what most articles call "closed-source LLMs" (not the
+other way: "closed" would pull in every passage that says "proprietary" in passing)."""
+
+
 def with_senses(question: str, known: Callable[[str], bool]) -> str:
+    """A question with the knowledge base's other words for what it asks, in brackets:
+    for pros or cons (:func:`with_sense_words`), and for the side of an opposition it
+    names ("closed" for "proprietary", :data:`_SAME_SIDE`).
+
+    Example:
+        >>> with_senses("Who funds proprietary LLMs?", {"close", "proprietari"}.__contains__)
+        'Who funds proprietary LLMs? (closed)'
+    """
+    expanded = with_sense_words(question, known)
+    said = set(terms(expanded))
+    extra = [
+        usual
+        for word, usual in _SAME_SIDE
+        if said & _stems(word) and not said & _stems(usual) and all(map(known, terms(usual)))
+    ]
+    if not extra:
+        return expanded
+    if expanded != question:  # one pair of brackets (:attr:`Question.own_terms`)
+        return f"{expanded[:-1]}, {', '.join(extra)})"
+    return f"{question} ({', '.join(extra)})"
+
+
+def with_sense_words(question: str, known: Callable[[str], bool]) -> str:
     """A question asking for the pros or cons of something, with the knowledge base's
     other words for them ("What are the cons of open models?" finds "Challenges").
 
@@ -878,7 +927,7 @@ def with_senses(question: str, known: Callable[[str], bool]) -> str:
     risks…"): one that only mentions them ("offset the drawbacks of both") is left as is.
 
     Example:
-        >>> with_senses("What are the cons of open models?", {"challeng", "drawback"}.__contains__)
+        >>> with_sense_words("What are the cons of open models?", {"challeng", "drawback"}.__contains__)
         'What are the cons of open models? (challenges, drawbacks)'
     """
     match = _ASKS_SENSE.search(question)

@@ -321,6 +321,21 @@ def test_a_sentence_that_itself_says_what_is_asked_comes_before_one_that_only_na
     )  # it does not name Chatbot Arena
 
 
+def test_a_sentence_that_holds_little_of_what_is_asked_does_not_come_first() -> None:
+    question = Question.analyse(
+        "Why is it bad if only a handful of companies own AI?",
+        idf=lambda term: {"compani": 1.0, "ai": 0.5}.get(term, 3.0),  # "bad", "handful": rarer
+    )
+    risk = _candidate(
+        0, 0, "Monopoly Risks: A few corporations controlling AI can limit diversity."
+    )
+    backed = _candidate(1, 0, "Closed-source AI is backed by big tech companies.")
+    risk, backed = (replace(c, words=frozenset(terms(c.text))) for c in (risk, backed))
+
+    ranked = [Scored(risk, 0.14), Scored(backed, 0.06)]
+    assert _attribute_first(question, ranked) == ranked
+
+
 def test_an_answer_model_fitted_on_other_features_is_refused_with_a_clear_error(
     tmp_path: Path,
 ) -> None:

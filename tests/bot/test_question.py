@@ -865,3 +865,43 @@ def test_what_a_thing_is_or_how_it_works_is_answered_only_by_a_sentence_that_nam
     # Not "How do communities fund their work?", nor a question of another shape.
     assert not _analyse("How do open-source communities fund their work?").defined_subject
     assert not _analyse("Why did EleutherAI take GPT-J offline?").defined_subject
+
+
+def test_a_yes_no_question_is_settled_by_what_it_asks_of_a_side_not_by_the_side() -> None:
+    question = Question.analyse(
+        "Do you have to pay to use closed-source LLMs?", idf=lambda term: 1.0, known="pay".__ne__
+    )
+    skills = "Skill Up: Learn about both open-source and closed-source LLMs; gaining expertise."
+    paid = (
+        "These companies keep their models’ inner workings private, offering them as paid services."
+    )
+
+    assert not settles(question, _sentence(skills))  # "closed" and "use" ask nothing
+    assert settles(question, _sentence(paid, "Closed Source LLMs"))
+    assert settles(_analyse("Is GPT-4 open source?"), _sentence("GPT-4 is a closed model."))
+
+
+def test_which_thing_of_a_kind_is_asked_without_the_kinds_word() -> None:
+    question = "Which model did EleutherAI have to pull offline?"
+    unheard = {"pull", "offlin"}  # the article says "take away … from public entry"
+
+    assert Question.analyse(question, lambda t: 1.0, lambda t: t not in unheard).asks_which_named
+    assert not _analyse(question).asks_which_named  # it asks "pull offline" of the model too
+    assert not _analyse("What license is Phi-1 released under?").asks_which_named
+
+
+def test_a_question_about_proprietary_models_searches_for_closed_ones_too() -> None:
+    known = {"close", "proprietari", "challeng", "drawback"}.__contains__
+
+    assert (
+        with_senses("Who funds proprietary LLMs?", known) == "Who funds proprietary LLMs? (closed)"
+    )
+    assert with_senses("What are the cons of proprietary models?", known) == (
+        "What are the cons of proprietary models? (challenges, drawbacks, closed)"
+    )
+    assert with_senses("Who funds closed LLMs?", known) == "Who funds closed LLMs?"
+    assert _analyse("What are the cons of proprietary models? (challenges, closed)").own_terms == {
+        "con",
+        "proprietari",
+        "model",
+    }
