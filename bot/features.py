@@ -367,6 +367,11 @@ def settles(
     diverse datasets" does not say whether open-source LLMs share theirs, though its
     article's title is "…Open Source vs. Closed Source LLMs". Only for open or closed, in
     the asker's own words: "limit" is no drawback in "Is there a limit on how long…?".
+    What is asked is what the question says beyond the side it names and words said in
+    passing: "pay", not "closed" nor "use", in "Do you have to pay to use closed-source
+    LLMs?", which "Skill Up: Learn about both open-source and closed-source LLMs" does not
+    settle. Only a question that asks nothing beyond its side ("Is GPT-4 open source?")
+    is settled by the side or its opposite.
     """
     about = candidate.about | (article or frozenset())
     if question.unknown_names or not question.names - question.qualifiers <= about:
@@ -382,12 +387,12 @@ def settles(
     asked = set(question.weights) - question.names
     asked = asked - question.subject_heads or asked  # "Is the LLM decontaminator open source?"
     beyond = asked - LIGHT_TERMS - _SIDE_WORDS
-    if beyond or question.unheard_terms:  # "pay", not "use" nor "closed", in "…pay to use…?"
+    if beyond or question.unheard_terms:
+        # a word the knowledge base never uses may be said in another: "pay" by "paid"
         return bool((beyond | question.unheard_terms) & said_of(candidate.terms))
     if not asked:
         return True
-    # a word the knowledge base never uses may be said in another: "pay" by "cost for entry"
-    return bool((asked | question.unheard_terms | question.contrasts) & said_of(candidate.terms))
+    return bool((asked | question.contrasts) & said_of(candidate.terms))
 
 
 def states_expected(question: Question, sentence: str, *, as_a_class: bool = False) -> bool:

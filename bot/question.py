@@ -898,14 +898,14 @@ other way: "closed" would pull in every passage that says "proprietary" in passi
 
 def with_senses(question: str, known: Callable[[str], bool]) -> str:
     """A question with the knowledge base's other words for what it asks, in brackets:
-    for pros or cons (:func:`with_sense_words`), and for the side of an opposition it
+    for pros or cons (:func:`_with_sense_words`), and for the side of an opposition it
     names ("closed" for "proprietary", :data:`_SAME_SIDE`).
 
     Example:
         >>> with_senses("Who funds proprietary LLMs?", {"close", "proprietari"}.__contains__)
         'Who funds proprietary LLMs? (closed)'
     """
-    expanded = with_sense_words(question, known)
+    expanded = _with_sense_words(question, known)
     said = set(terms(expanded))
     extra = [
         usual
@@ -919,7 +919,7 @@ def with_senses(question: str, known: Callable[[str], bool]) -> str:
     return f"{question} ({', '.join(extra)})"
 
 
-def with_sense_words(question: str, known: Callable[[str], bool]) -> str:
+def _with_sense_words(question: str, known: Callable[[str], bool]) -> str:
     """A question asking for the pros or cons of something, with the knowledge base's
     other words for them ("What are the cons of open models?" finds "Challenges").
 
@@ -927,7 +927,7 @@ def with_sense_words(question: str, known: Callable[[str], bool]) -> str:
     risks…"): one that only mentions them ("offset the drawbacks of both") is left as is.
 
     Example:
-        >>> with_sense_words("What are the cons of open models?", {"challeng", "drawback"}.__contains__)
+        >>> _with_sense_words("What are the cons of open models?", {"challeng", "drawback"}.__contains__)
         'What are the cons of open models? (challenges, drawbacks)'
     """
     match = _ASKS_SENSE.search(question)
