@@ -223,7 +223,7 @@ class ExtractiveAnswerer:
             both = _pros_and_cons(question, ranked, limit)
             if both:
                 return both
-        if question.kind == "list" and best.list_item:
+        if (question.kind == "list" or question.asks_advice) and best.list_item:
             return _whole_list(best, every, limit, passages, reader)
         following = _items_after(best, every, limit, passages, reader)
         if question.kind == "list" or _announces(best.text):

@@ -387,10 +387,10 @@ def settles(
     asked = set(question.weights) - question.names
     asked = asked - question.subject_heads or asked  # "Is the LLM decontaminator open source?"
     beyond = asked - LIGHT_TERMS - _SIDE_WORDS
-    if beyond or question.unheard_terms:
+    if beyond or (asked and question.unheard_terms):
         # a word the knowledge base never uses may be said in another: "pay" by "paid"
         return bool((beyond | question.unheard_terms) & said_of(candidate.terms))
-    if not asked:
+    if not asked:  # "Was GPT-J taken offline?" in other words than the article's
         return True
     return bool((asked | question.contrasts) & said_of(candidate.terms))
 

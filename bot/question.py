@@ -380,6 +380,12 @@ class Question:
         )
 
     @property
+    def asks_advice(self) -> bool:
+        """Whether it asks what someone should do ("What should developers do to prepare
+        for the future of LLMs?"): an article's recommendations are a list, answered whole."""
+        return bool(_ASKS_ADVICE.match(self.text))
+
+    @property
     def asks_which_named(self) -> bool:
         """Whether it asks which thing of a kind, and asks nothing of it beyond the kind
         ("Which model did EleutherAI take offline?"): a sentence that names one answers it
@@ -1317,6 +1323,12 @@ def heads_list_asked(heading: str, asked: tuple[frozenset[str], frozenset[str]] 
     return bool(set(terms(match.group("what"))) & words) and set(terms(match.group("of"))) == of
 
 
+_ASKS_ADVICE = re.compile(
+    r"^\W*what\s+(?:should|must|ought)\s+(?!i\b|we\b|you\b|one\b)[\w\s'’\-]{1,60}?\s+do\b",
+    re.IGNORECASE,
+)
+"""What someone in the third person should do ("What should developers do…?"); what *I* should
+do is a request for a way (:data:`_ASKS_HOW_TO`)."""
 _ASKS_HOW_TO = re.compile(
     r"^\W*(how\s+(do|can|could|should|would|might|may|must)\s+(i|we|you|one)\s+(?!tell\b|know\b)"
     r"|how\s+to\s|what(?:'s|’s|\s+is|\s+are)\s+(the\s+)?(best\s+|right\s+|easiest\s+)?"

@@ -879,6 +879,12 @@ def test_a_yes_no_question_is_settled_by_what_it_asks_of_a_side_not_by_the_side(
     assert not settles(question, _sentence(skills))  # "closed" and "use" ask nothing
     assert settles(question, _sentence(paid, "Closed Source LLMs"))
     assert settles(_analyse("Is GPT-4 open source?"), _sentence("GPT-4 is a closed model."))
+    # asked only in words the knowledge base never uses: any sentence about GPT-J may say it
+    unheard = {"taken", "offlin"}
+    offline = Question.analyse(
+        "Was GPT-J taken offline?", lambda t: 1.0, lambda t: t not in unheard
+    )
+    assert settles(offline, _sentence("EleutherAI had to take away the GPT-J model."))
 
 
 def test_which_thing_of_a_kind_is_asked_without_the_kinds_word() -> None:
@@ -905,3 +911,11 @@ def test_a_question_about_proprietary_models_searches_for_closed_ones_too() -> N
         "proprietari",
         "model",
     }
+
+
+def test_what_someone_should_do_asks_for_advice_and_what_i_should_do_for_a_way() -> None:
+    advice = _analyse("What should developers do to prepare for the future of LLMs?")
+    assert advice.asks_advice and not advice.asks_how_to
+    mine = _analyse("What should I do to deploy BLOOM?")
+    assert mine.asks_how_to and not mine.asks_advice
+    assert not _analyse("What should be open sourced?").asks_advice
