@@ -22,6 +22,7 @@ from bot.answer import (
     citations_for,
     holds_the_list_asked,
 )
+from bot.article_scope import could_name_an_article, named_article
 from bot.conversation import Conversation
 from bot.generative import StreamingAnswerer
 from bot.lexical import LexicalIndex
@@ -598,6 +599,7 @@ class KnowledgeBase:
         reply = self._about_the_knowledge_base(question, standalone, source)
         if reply is not None:
             return reply
+        standalone, source = self._scoped(standalone, source)
         evidence = self._gather(standalone, source)
         answer = self.answerer.answer(evidence) if evidence.passages else abstain(evidence)
         return self._finish(answer, evidence, question, standalone, repeats)
@@ -632,6 +634,17 @@ class KnowledgeBase:
         shown = [r.source_id for r in records[:OVERVIEW_ARTICLES]]
         return overview(question, records, self._store.openings(shown))
 
+    def _scoped(self, standalone: str, source: str | None) -> tuple[str, str | None]:
+        """What to search for, and in which article: a question that names an article
+        ("…, according to the ultimate debate?") is answered from it, without its name
+        (:mod:`bot.article_scope`); an article chosen by the caller stays chosen."""
+        if source is not None or not could_name_an_article(standalone):
+            return standalone, source
+        scope = named_article(standalone, self.sources())
+        if scope is None:
+            return standalone, source
+        return scope.question, scope.record.source_id
+
     def _stream(
         self,
         question: str,
@@ -646,6 +659,7 @@ class KnowledgeBase:
             yield reply.text
             yield reply
             return
+        standalone, source = self._scoped(standalone, source)
         evidence = self._gather(standalone, source)
         answerer = self.answerer
         final: Answer | None = None

@@ -155,7 +155,8 @@ _ASKS_WHEN_PUBLISHED = re.compile(
     re.IGNORECASE,
 )
 """When an article was published: the knowledge base's record says, not its passages."""
-_ARTICLE_WORDS = frozenset({"article", "post", "piece", "page", "paper", "blog", "essay"})
+ARTICLE_WORDS = frozenset({"article", "post", "piece", "page", "paper", "blog", "essay"})
+"""Words that say a reference is to an article ("the debate article", "the Alpaca post")."""
 _THIS = re.compile(r"^(?:the|this|that)\s+", re.IGNORECASE)
 
 
@@ -199,9 +200,19 @@ def asked_article(message: str, records: Sequence[SourceRecord]) -> SourceRecord
     if not match or not records:
         return None
     reference = _THIS.sub("", next(g for g in match.groups() if g)).strip(" “”\"'")
+    return fits_title(reference, records)
+
+
+def fits_title(
+    reference: str, records: Sequence[SourceRecord], *, article_word: bool = False
+) -> SourceRecord | None:
+    """The one article ``reference`` names: by its title or file name, by two or more words
+    of its title, or by one beside a word such as "article" (in ``reference``, or
+    ``article_word`` when the caller saw one after it); in a knowledge base of one
+    article, "the article" names it."""
     words = reference.lower().split()
-    article_word = any(w in _ARTICLE_WORDS for w in words)  # "the debate article on LLMs"
-    named = set(query_terms(" ".join(w for w in words if w not in _ARTICLE_WORDS)))
+    article_word = article_word or any(w in ARTICLE_WORDS for w in words)  # "the X article"
+    named = set(query_terms(" ".join(w for w in words if w not in ARTICLE_WORDS)))
     if not named:  # "the article", "this post"
         return records[0] if article_word and len(records) == 1 else None
     fitting = []
