@@ -32,43 +32,17 @@ _LEAD = re.compile(
     re.IGNORECASE,
 )
 """What may come before a reference to a source, taken out with it ("…listed in the X article")."""
-_SAYING = frozenset(
-    [
-        "say",
-        "says",
-        "said",
-        "think",
-        "thinks",
-        "argue",
-        "argues",
-        "claim",
-        "claims",
-        "suggest",
-        "suggests",
-        "recommend",
-        "recommends",
-        "list",
-        "lists",
-        "mention",
-        "mentions",
-        "describe",
-        "describes",
-        "conclude",
-        "concludes",
-        "sketch",
-        "sketches",
-        "predict",
-        "predicts",
-        "propose",
-        "proposes",
-    ]
+_SAYING_VERBS = (
+    r"(?:say|think|argue|claim|suggest|recommend|list|mention|describe|conclude|sketch"
+    r"|predict|propose)(?:s|es|ed|d)?|said"
 )
+_SAYING = re.compile(_SAYING_VERBS, re.IGNORECASE)
 """Verbs after which the words before them name who says it: "the technical analysis say"."""
 _WORD = re.compile(r"[\w’'\-]+")
 _SPACE = re.compile(r"[\s“”\"'‘’]*")
 """What may stand between the words of a name (quotes: "the 'which will dominate' article")."""
 _MARKER = re.compile(
-    r"\b(?:according\s+to|per|" + "|".join(sorted(ARTICLE_WORDS | _SAYING)) + r")\b"
+    rf"\b(?:according\s+to|per|{'|'.join(sorted(ARTICLE_WORDS))}|{_SAYING_VERBS})\b"
     r"|^\W*(?:in|from)\s+the\b[^,?]+,",  # "In the technical analysis, why…?"
     re.IGNORECASE,
 )
@@ -129,7 +103,7 @@ def _longest_reference(
         named = [w.group().strip("'’").lower() for w in words[at + 1 : end]]
         after = words[end].group().lower() if end < len(words) else ""
         article_word = named[-1] in ARTICLE_WORDS or after in ARTICLE_WORDS
-        if not (lead or article_word or after in _SAYING):
+        if not (lead or article_word or _SAYING.fullmatch(after)):
             continue
         record = fits_title(" ".join(named), records, article_word=article_word)
         if record is None:
