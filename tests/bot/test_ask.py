@@ -582,7 +582,9 @@ def test_a_few_items_the_answer_chose_from_a_list_are_not_widened_to_the_list(
 ) -> None:
     answer = corpus_kb.ask("How do closed models make money?")
 
-    assert answer.answered and "Profitability:" in answer.text
+    # either sentence that says how (near-tied since the eighteenth session's refit)
+    assert answer.answered
+    assert "Profitability:" in answer.text or "as paid services" in answer.text
     assert "Reliable Support:" not in answer.text  # another perk, not how they make money
 
 
