@@ -17,6 +17,7 @@ or by two words of its title ("What is the debate about?" is a question).
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping, Sequence
 from datetime import date
@@ -219,10 +220,17 @@ def fits_title(
     for record in records:
         if reference.lower() in (record.title.lower(), PurePath(record.source_id).name.lower()):
             return record
-        if named <= set(query_terms(record.title)) and (len(named) >= 2 or article_word):
+        if named <= _title_terms(record.title) and (len(named) >= 2 or article_word):
             fitting.append(record)
     # "open source vs closed source" fits every title here: no one article is asked about
     return fitting[0] if len(fitting) == 1 else None
+
+
+@functools.lru_cache(maxsize=4096)
+def _title_terms(title: str) -> frozenset[str]:
+    """A title's terms, stemmed once: a question may try several references against every
+    title of the knowledge base (:mod:`bot.article_scope`)."""
+    return frozenset(query_terms(title))
 
 
 def summary(question: str, record: SourceRecord, opening: StoredChunk) -> Answer:
