@@ -33,13 +33,17 @@ _ASKS_MEASURE = re.compile(
     r"|number\s+of|amount\s+of|count\s+of)\b",
     re.IGNORECASE,
 )
-# "Who wins the debate?", "Which approach will prevail?", "Will open-source LLMs win?": asks
-# how a contest ends.
+# "Who wins the debate?", "Which approach will prevail?", "Will open-source LLMs win?", "Is
+# either side going to win?", "Does the author think one camp will win outright?", "Is there
+# a clear winner?": asks how a contest ends.
 _ASKS_OUTCOME = re.compile(
     r"^\W*((who|which\b[^?]*?)\s+(will\s+|would\s+|might\s+|is\s+going\s+to\s+)?"
-    r"|(will|would|could|might)\s+[^?]+?\s+)"
+    r"|(will|would|could|might)\s+[^?]+?\s+"
+    r"|(is|are|does|do)\b[^?]*?\b(will|would|going\s+to|likely\s+to|expected\s+to)\s+)"
     r"(win|wins|won|winning|prevail|prevails|dominate|dominates|triumph|triumphs"
-    r"|come\s+out\s+on\s+top)\b",
+    r"|come\s+out\s+on\s+top)\b"
+    r"|^\W*(is|are|does|do|did|who)\b[^?]*?\b(predicts?|names?|picks?|declares?|there|be|is|was)"
+    r"\s+(an?\s+|the\s+|any\s+|one\s+)?(clear\s+|outright\s+|obvious\s+|single\s+)?winners?\b",
     re.IGNORECASE,
 )
 OUTCOME = re.compile(
@@ -48,6 +52,16 @@ OUTCOME = re.compile(
     re.IGNORECASE,
 )
 """A sentence that says how a contest ends, or might."""
+_OUTCOME_WORDS = "prevail dominate"
+"""How articles say a contest ends, searched for besides a "who wins" question's own words."""
+_CONTEST = frozenset(
+    terms(
+        "side sides camp camps either one outright author authors article articles think "
+        "expect predict going end eventually ultimately clear overall debate battle contest"
+    )
+)
+"""Words that frame a "who wins" question (the contest, its sides, who foresees the end), not
+what it asks about: "Is either side going to win?" uses none the knowledge base lacks."""
 _ASKS_TIME = re.compile(r"^\W*(when\b|(in\s+)?(what|which)\s+year\b)", re.IGNORECASE)
 _ASKS_CIRCUMSTANCE = re.compile(
     r"^\W*when\s+(should|would|could|might|to|do\s+(i|you|we)|does\s+it)\b"
@@ -487,15 +501,17 @@ class Question:
         seen = related or known
         measure = _measure_words(text)
         units = tuple(u for u in _name_units(text) if not any(u <= m for m in measure))  # "GPUs"
-        # "wins" in "Who wins the debate?" is the frame the outcome rule reads, not content
-        framing = (
-            set(terms(" ".join(OUTCOME.findall(text)))) if kind_of(text) == "outcome" else set()
-        )
+        # "wins" in "Who wins the debate?" is the frame the outcome rule reads, not content;
+        # so are the sides and who judges ("Is either side going to win?")
+        outcome = kind_of(text) == "outcome"
+        framing = set(terms(" ".join(OUTCOME.findall(text)))) | _CONTEST if outcome else set()
         content = [t for t in all_terms if t not in framing]
         # "charge" in a knowledge base that says "cost" is a word for what it says, not news
         said = {t for sense in _ATTRIBUTE_SENSES if any(map(known, sense)) for t in sense}
         unknown = (
-            sum(not seen(t) and t not in said for t in content) / len(content) if content else 1.0
+            sum(not seen(t) and t not in said for t in content) / len(content)
+            if content
+            else float(not outcome)  # "Who will win?" asks only how the contest ends
         )
         asked = set(all_terms)
         contrasts = {
@@ -936,6 +952,8 @@ def _with_sense_words(question: str, known: Callable[[str], bool]) -> str:
         >>> _with_sense_words("What are the cons of open models?", {"challeng", "drawback"}.__contains__)
         'What are the cons of open models? (challenges, drawbacks)'
     """
+    if kind_of(question) == "outcome":  # "Is either side going to win?" finds "…might prevail"
+        return _appended(question, set(terms(question)), _OUTCOME_WORDS, known)
     match = _ASKS_SENSE.search(question)
     kinds = KINDS_OF.search(question)
     if kinds:  # "What kinds of LLMs…?" finds the "Types of LLMs" heading

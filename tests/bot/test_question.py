@@ -659,6 +659,26 @@ def test_will_x_win_asks_how_a_contest_ends() -> None:
     assert kind_of("Will open-source LLMs win?") == "outcome"
     assert kind_of("Will either open or proprietary AI end up winning outright?") == "outcome"
     assert kind_of("Will the Vicuna team release the dataset?") == "yesno"
+    # asked of what someone foresees, or of the winner
+    assert kind_of("Is either side going to win?") == "outcome"
+    assert kind_of("Does the author think one camp will win outright?") == "outcome"
+    assert kind_of("Is there a clear winner?") == "outcome"
+    assert kind_of("Did the winner release its weights?") == "yesno"
+    assert kind_of("What did the winner of the arena get?") == "other"
+
+
+def test_a_who_wins_question_searches_for_how_articles_say_a_contest_ends() -> None:
+    known = {"prevail", "domin", "side", "go"}.__contains__
+    assert with_senses("Is either side going to win?", known) == (
+        "Is either side going to win? (prevail, dominate)"
+    )
+    assert with_senses("Which approach will prevail?", known).endswith("(dominate)")
+    # its sides and who foresees the end are no news: nothing asked is unknown
+    question = Question.analyse(
+        "Does the author think one camp will win outright?", lambda t: 1.0, lambda t: t == "one"
+    )
+    assert question.kind == "outcome" and question.unknown == 0.0
+    assert Question.analyse("Who won the 2022 World Cup?", lambda t: 1.0, lambda t: False).unknown
 
 
 def _sentence(text: str, section: str = "", title: str = "") -> Candidate:
