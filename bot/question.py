@@ -920,8 +920,8 @@ other way: "closed" would pull in every passage that says "proprietary" in passi
 
 def with_senses(question: str, known: Callable[[str], bool]) -> str:
     """A question with the knowledge base's other words for what it asks, in brackets:
-    for pros or cons (:func:`_with_sense_words`), and for the side of an opposition it
-    names ("closed" for "proprietary", :data:`_SAME_SIDE`).
+    for pros or cons and for how a contest ends (:func:`_with_sense_words`), and for the
+    side of an opposition it names ("closed" for "proprietary", :data:`_SAME_SIDE`).
 
     Example:
         >>> with_senses("Who funds proprietary LLMs?", {"close", "proprietari"}.__contains__)
@@ -943,7 +943,8 @@ def with_senses(question: str, known: Callable[[str], bool]) -> str:
 
 def _with_sense_words(question: str, known: Callable[[str], bool]) -> str:
     """A question asking for the pros or cons of something, with the knowledge base's
-    other words for them ("What are the cons of open models?" finds "Challenges").
+    other words for them ("What are the cons of open models?" finds "Challenges"); one
+    asking who wins, with its words for how a contest ends ("prevail", "dominate").
 
     Only a question that asks for them ("What are the (main) drawbacks…", "List the
     risks…"): one that only mentions them ("offset the drawbacks of both") is left as is.
