@@ -34,8 +34,14 @@ from bot.small_talk import (
     OVERVIEW_ARTICLES,
     asked_article,
     asks_about_an_article,
+    asks_conclusion,
+    asks_every_conclusion,
     asks_when_published,
+    conclusion,
+    conclusions,
+    first_section,
     is_small_talk,
+    last_section,
     overview,
     publication,
     summary,
@@ -65,6 +71,8 @@ USED = "used"
 BOOTSTRAPPING = "ingesting-bundled-corpus"
 MAX_K = CANDIDATES
 """Most passages one search returns."""
+_CONCLUSION_PASSAGES = 4
+"""How many passages back an article's last section is followed to where it starts."""
 
 
 def bundled_corpus() -> Path | None:
@@ -615,14 +623,8 @@ class KnowledgeBase:
         message = without_opener(question)  # "Hi! What articles do you have?"
         for asked in dict.fromkeys([message, standalone]):
             if asks_about_an_article(asked):  # the form first: no store call for a question
-                self._ensure_content()
-                record = asked_article(asked, self.sources())
-                opening = self._store.openings([record.source_id]) if record is not None else {}
-                if record is not None and record.source_id in opening:
-                    # "When was X published?" is answered from the record, "What is X about?"
-                    # from the article's opening
-                    reply_with = publication if asks_when_published(asked) else summary
-                    reply = reply_with(question, record, opening[record.source_id])
+                reply = self._about_an_article(question, asked, source)
+                if reply is not None:
                     return replace(reply, standalone_question=standalone)
         if not is_small_talk(message):
             return None
@@ -633,6 +635,56 @@ class KnowledgeBase:
             records = [r for r in records if r.source_id == wanted]
         shown = [r.source_id for r in records[:OVERVIEW_ARTICLES]]
         return overview(question, records, self._store.openings(shown))
+
+    def _about_an_article(self, question: str, asked: str, source: str | None) -> Answer | None:
+        """The reply to "What is X about?", "When was X published?", "What does X conclude?"
+        (``asked``, the message or its rewrite) when X names an article, or to "What do the
+        articles conclude?"; None when it names none."""
+        self._ensure_content()
+        record = asked_article(asked, self.sources())
+        if record is None:
+            return (
+                self._every_conclusion(question, source) if asks_every_conclusion(asked) else None
+            )
+        if asks_conclusion(asked):  # from where the article concludes
+            found = self._conclusion_of(record)
+            return conclusion(question, record, *found) if found is not None else None
+        opening = self._store.openings([record.source_id])
+        if record.source_id not in opening:
+            return None
+        # "When was X published?" is answered from the record, "What is X about?" from the
+        # article's opening
+        reply_with = publication if asks_when_published(asked) else summary
+        return reply_with(question, record, opening[record.source_id])
+
+    def _conclusion_of(self, record: SourceRecord) -> tuple[StoredChunk, str] | None:
+        """Where an article concludes: its last section, and the passage where that section
+        starts (looking back a few passages at most)."""
+        closing = self._store.chunk_at(record.source_id, record.chunks - 1)
+        if closing is None:
+            return None
+        section = last_section(closing)
+        for _ in range(_CONCLUSION_PASSAGES):
+            if closing.position == 0 or first_section(closing) != section:
+                break
+            before = self._store.chunk_at(record.source_id, closing.position - 1)
+            if before is None or last_section(before) != section:
+                break
+            closing = before
+        return closing, section
+
+    def _every_conclusion(self, question: str, source: str | None) -> Answer | None:
+        """What each article concludes, in a knowledge base of a few articles (at most
+        :data:`OVERVIEW_ARTICLES`; with more, the question is searched for)."""
+        records = self.sources()
+        if source:
+            wanted = self.resolve_source(source)
+            records = [r for r in records if r.source_id == wanted]
+        if not records or len(records) > OVERVIEW_ARTICLES:
+            return None
+        found = [(record, self._conclusion_of(record)) for record in records]
+        reply = conclusions(question, [(r, *where) for r, where in found if where is not None])
+        return reply if reply.answered else None
 
     def _scoped(self, standalone: str, source: str | None) -> tuple[str, str | None]:
         """What to search for, and in which article: a question that names an article

@@ -156,6 +156,15 @@ _ASKS_WHEN_PUBLISHED = re.compile(
     re.IGNORECASE,
 )
 """When an article was published: the knowledge base's record says, not its passages."""
+_ASKS_CONCLUSION = re.compile(
+    r"^(?:what\s+(?:does|do|did)\s+(?P<concludes>.+?)\s+conclude"
+    r"|what(?:\s+is|'s|’s|\s+are)\s+(?:the\s+)?(?:conclusions?|bottom\s+line|verdict"
+    r"|(?:key\s+|main\s+)?takeaways?)\s+(?:of|in|from)\s+(?P<conclusion>.+?)"
+    r"|how\s+does\s+(?P<ends>.+?)\s+(?:end|conclude|wrap\s+up))" + _END,
+    re.IGNORECASE,
+)
+"""What an article concludes: its last section says ("What does the technical analysis
+conclude?", whatever that section is called)."""
 ARTICLE_WORDS = frozenset({"article", "post", "piece", "page", "paper", "blog", "essay"})
 """Words that say a reference is to an article ("the debate article", "the Alpaca post")."""
 _THIS = re.compile(r"^(?:the|this|that)\s+", re.IGNORECASE)
@@ -179,9 +188,48 @@ def asks_when_published(message: str) -> bool:
     return _ASKS_WHEN_PUBLISHED.match(message.strip()) is not None
 
 
+def asks_conclusion(message: str) -> bool:
+    """Whether ``message`` asks what X concludes (X perhaps an article).
+
+    Example:
+        >>> asks_conclusion("What does the technical analysis conclude?")
+        True
+        >>> asks_conclusion("What is the bottom line of the dominate article?")
+        True
+        >>> asks_conclusion("What is the conclusion?")  # of no article: searched for
+        False
+    """
+    return _ASKS_CONCLUSION.match(message.strip()) is not None
+
+
+_EVERY_ARTICLE = re.compile(
+    r"^(?:the|these|those|your|all(?:\s+(?:the|these|your))?|both(?:\s+the)?)?\s*"
+    r"(?:articles|posts|sources|papers|pieces|authors|writers)$",
+    re.IGNORECASE,
+)
+
+
+def asks_every_conclusion(message: str) -> bool:
+    """Whether ``message`` asks what the articles, all of them, conclude.
+
+    Example:
+        >>> asks_every_conclusion("What do the articles conclude?")
+        True
+        >>> asks_every_conclusion("What does the technical analysis conclude?")
+        False
+    """
+    match = _ASKS_CONCLUSION.match(message.strip())
+    if not match:
+        return False
+    reference = next(g for g in match.groups() if g).strip(" “”\"'")
+    return _EVERY_ARTICLE.match(reference) is not None
+
+
 def _asked_form(message: str) -> re.Match[str] | None:
     text = message.strip()
-    return _ASKS_ABOUT.match(text) or _ASKS_WHEN_PUBLISHED.match(text)
+    return (
+        _ASKS_ABOUT.match(text) or _ASKS_WHEN_PUBLISHED.match(text) or _ASKS_CONCLUSION.match(text)
+    )
 
 
 def asked_article(message: str, records: Sequence[SourceRecord]) -> SourceRecord | None:
@@ -241,6 +289,64 @@ def summary(question: str, record: SourceRecord, opening: StoredChunk) -> Answer
     return Answer(question, text, True, [citation], confidence=1.0)
 
 
+def conclusion(question: str, record: SourceRecord, closing: StoredChunk, section: str) -> Answer:
+    """The first sentences of an article's last section, ``section``, from ``closing``, the
+    passage where it starts (or the article's last): where articles conclude, whatever
+    that section is called.
+
+    Example:
+        >>> from ingest.models import Chunk, Span
+        >>> text = "Costs are high. A hybrid model might prevail. Stay informed."
+        >>> closing = Chunk("c", "a.txt", "The Debate", "", text, 0, len(text), 4, "",
+        ...                 (Span(0, 15), Span(16, 45), Span(46, 60)),
+        ...                 sentence_sections=("Costs", "Conclusion", "Conclusion"))
+        >>> record = SourceRecord("a.txt", "The Debate", "txt", "h", 5, "")
+        >>> conclusion("What does the debate article conclude?", record, closing, "Conclusion").text
+        'A hybrid model might prevail. [1] Stay informed. [1]'
+    """
+    quoted = _concluding(closing, section)[:SUMMARY_SENTENCES]
+    citation = _opening_cited(1, record, closing, quote=" … ".join(quoted))
+    text = " ".join(f"{sentence} [1]" for sentence in quoted)
+    return Answer(question, text, True, [citation], confidence=1.0)
+
+
+def conclusions(
+    question: str, concluded: Sequence[tuple[SourceRecord, StoredChunk, str]]
+) -> Answer:
+    """What each article concludes ("What do the articles conclude?"): the first sentence of
+    its last section, each cited apart; ``concluded`` as :func:`conclusion` takes them."""
+    citations: list[Citation] = []
+    parts: list[str] = []
+    for record, closing, section in concluded:
+        quoted = _concluding(closing, section)[:1]
+        if not quoted:
+            continue
+        n = len(citations) + 1
+        citations.append(_opening_cited(n, record, closing, quote=quoted[0]))
+        parts.append(f"“{record.title}”: {quoted[0]} [{n}]")
+    return Answer(question, " ".join(parts), bool(parts), citations, confidence=float(bool(parts)))
+
+
+def _concluding(closing: StoredChunk, section: str) -> list[str]:
+    """The sentences of ``closing`` under ``section``, in order."""
+    sections = closing.sentence_sections or (closing.section,) * len(closing.sentences)
+    return [
+        closing.text[span.start : span.end]
+        for span, heading in zip(closing.sentences, sections)
+        if heading == section
+    ]
+
+
+def last_section(chunk: StoredChunk) -> str:
+    """The section ``chunk`` ends in."""
+    return chunk.sentence_sections[-1] if chunk.sentence_sections else chunk.section
+
+
+def first_section(chunk: StoredChunk) -> str:
+    """The section ``chunk`` starts in."""
+    return chunk.sentence_sections[0] if chunk.sentence_sections else chunk.section
+
+
 def publication(question: str, record: SourceRecord, opening: StoredChunk) -> Answer:
     """When an article was published, as the knowledge base recorded it at ingest (the
     corpus manifest's ``published``, a web page's date), citing the article's opening; not
@@ -278,5 +384,5 @@ def _date(published: str | None) -> str | None:
 
 
 def _opening_cited(n: int, record: SourceRecord, opening: StoredChunk, quote: str = "") -> Citation:
-    """An article's opening passage as citation ``n``."""
+    """An article's passage (its opening, or where it concludes) as citation ``n``."""
     return Citation.of_chunk(n, opening, score=1.0, quote=quote, url=record.url, title=record.title)

@@ -6,7 +6,14 @@ import pytest
 
 from bot import KnowledgeBase
 from bot.followup import standalone
-from bot.small_talk import OVERVIEW_ARTICLES, asked_article, is_small_talk, overview
+from bot.small_talk import (
+    OVERVIEW_ARTICLES,
+    asked_article,
+    asks_conclusion,
+    asks_every_conclusion,
+    is_small_talk,
+    overview,
+)
 from ingest.models import Span
 from ingest.store import SourceRecord, StoredChunk
 from tests.conftest import DEBATE, DOMINATE, GPT_J
@@ -216,3 +223,61 @@ def test_thanks_gets_a_reply_that_still_cites_the_articles(corpus_kb: KnowledgeB
 
     assert answer.answered and answer.text.startswith("You're welcome; ask me anything else")
     assert len(answer.citations) == 3 and "[3]" in answer.text
+
+
+@pytest.mark.parametrize(
+    ("question", "article", "concluded"),
+    [
+        # its last section is "Navigating the Open Supply vs Closed Supply LLM Panorama",
+        # which starts a passage before the article's last
+        (
+            "What does the technical analysis conclude?",
+            GPT_J,
+            "Deciding between open or closed supply LLMs requires matching",
+        ),
+        (
+            "What is the conclusion of the ultimate debate article?",
+            DEBATE,
+            "hinges on finding a balance between open source and closed source",
+        ),
+        ("How does the dominate article end?", DOMINATE, "a hybrid model might prevail"),
+        ("What is the bottom line of the dominate article?", DOMINATE, "might prevail"),
+    ],
+)
+def test_what_an_article_concludes_is_answered_from_its_last_section(
+    corpus_kb: KnowledgeBase, question: str, article: str, concluded: str
+) -> None:
+    answer = corpus_kb.ask(question)
+
+    assert answer.answered and concluded in answer.text
+    [citation] = answer.citations
+    assert citation.source.endswith(article) and concluded in citation.quote
+    assert concluded in citation.text  # the quote is in the passage cited
+
+
+def test_what_the_articles_conclude_is_each_article_s_conclusion(
+    corpus_kb: KnowledgeBase,
+) -> None:
+    answer = corpus_kb.ask("What do the articles conclude?")
+
+    assert answer.answered
+    assert sorted(c.source.rsplit("/", 1)[-1] for c in answer.citations) == sorted(
+        [DEBATE, DOMINATE, GPT_J]
+    )
+    for citation in answer.citations:
+        assert f"“{citation.title}”: {citation.quote} [{citation.n}]" in answer.text
+    assert "The future of AI and Large Language Models hinges on" in answer.text
+    # one article named by a word only is searched for; so is a conclusion of nothing named
+    assert corpus_kb.ask("What does Vicuna conclude?").text.startswith("I could not find")
+    assert len(corpus_kb.ask("What is the conclusion?").citations) >= 1
+
+
+def test_conclusion_questions_are_recognised_by_their_form() -> None:
+    assert asks_conclusion("What does the technical analysis conclude?")
+    assert asks_conclusion("What are the key takeaways of the Alpaca post?")
+    assert asks_conclusion("How does the dominate article end?")
+    assert not asks_conclusion("What is the conclusion?")
+    assert not asks_conclusion("Why did the authors conclude that?")
+    assert asks_every_conclusion("What do the articles conclude?")
+    assert asks_every_conclusion("What do all the authors conclude?")
+    assert not asks_every_conclusion("What does the ultimate debate conclude?")
