@@ -1,13 +1,14 @@
 """Messages about the knowledge base rather than in it: "hello", "help", "What articles do
-you have?", "What is the technical analysis about?".
+you have?", "What is the technical analysis about?", "What does it conclude?".
 
 A user's first message to a bot is often one of these. Searched for like a question,
 "hello" finds nothing, "What articles do you have?" quotes a sentence that happens to
 say "articles", and "Summarize the ultimate debate article" some sentence with
 "article" in it. Instead, small talk gets an overview (what the bot answers from, each
 article cited by its opening passage) and a question about one article is answered by
-the first sentences of its opening passage, where articles say what they are about. Both
-keep the rule that every sentence of an answer points at a passage.
+the first sentences of its opening passage, where articles say what they are about, and
+what it concludes by the first sentences of its last section. All keep the rule that
+every sentence of an answer points at a passage.
 
 The patterns match a whole message only, so a question that merely starts like one
 ("What articles discuss licensing?", "How does it work?" after "What is BLOOM?") is
