@@ -14,6 +14,7 @@ from bot.small_talk import (
     is_small_talk,
     overview,
 )
+from ingest.load import TextDocument
 from ingest.models import Span
 from ingest.store import SourceRecord, StoredChunk
 from tests.conftest import DEBATE, DOMINATE, GPT_J
@@ -281,3 +282,29 @@ def test_conclusion_questions_are_recognised_by_their_form() -> None:
     assert asks_every_conclusion("What do the articles conclude?")
     assert asks_every_conclusion("What do all the authors conclude?")
     assert not asks_every_conclusion("What does the ultimate debate conclude?")
+
+
+def test_what_the_articles_conclude_is_searched_for_in_a_larger_knowledge_base(
+    kb: KnowledgeBase,
+) -> None:
+    animals = ["Otters", "Badgers", "Herons", "Newts", "Voles", "Stoats"]
+    documents = [
+        TextDocument(
+            f"notes:{name.lower()}",
+            f"# {name}\n\n{name} live near rivers in the north.\n\n"
+            f"## Verdict\n\n{name} deserve protection from the draining of wetlands.\n",
+        )
+        for name in animals
+    ]
+    assert kb.ingest(documents).ok
+    assert len(kb.sources()) > OVERVIEW_ARTICLES
+
+    every = kb.ask("What do the articles conclude?")
+    one = kb.ask("What is the verdict of the Stoats article?")
+
+    # six articles are too many to quote each: the question is answered like any other
+    assert not any(f"“{name}”:" in every.text for name in animals)
+    assert one.answered
+    assert "Stoats deserve protection from the draining of wetlands." in one.text
+    [citation] = one.citations
+    assert citation.source == "notes:stoats"
