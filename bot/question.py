@@ -46,6 +46,17 @@ _ASKS_OUTCOME = re.compile(
     r"\s+(an?\s+|the\s+|any\s+|one\s+)?(clear\s+|outright\s+|obvious\s+|single\s+)?winners?\b",
     re.IGNORECASE,
 )
+# "Which is better, open or closed source LLMs?", "Which approach is better?": asks for the
+# articles' verdict on the contest, not for a comparison along one attribute ("…better for
+# privacy…") or of named things ("…, Vicuna or Alpaca?", see :func:`kind_of`).
+_ASKS_WHICH_IS_BETTER = re.compile(
+    r"^\W*(?:which|what)\s+(?:is|are|would\s+be|will\s+be)\s+(?:the\s+)?(?:better|best|superior"
+    r"|preferable|better\s+choice|best\s+choice|way\s+to\s+go)\b"
+    r"(?![^?]*\b(?:for|at|in|when|if|on|with|regarding|about|to)\b)[^?]*\bor\b"
+    r"|^\W*which\s+(?:approach|side|camp|option)\s+(?:is|would\s+be|will\s+be)\s+(?:the\s+)?"
+    r"(?:better|best|superior|preferable)\W*$",
+    re.IGNORECASE,
+)
 OUTCOME = re.compile(
     r"\b(win|wins|winning|winner|won|prevail\w*|dominat\w*|triumph\w*|emerge\w*"
     r"|come\s+out\s+on\s+top|outcompete\w*|overtake\w*)\b",
@@ -1026,7 +1037,9 @@ def kind_of(text: str) -> Kind:
     text = _LEADING_CLAUSE.sub("", text, count=1)
     if _ASKS_QUANTITY.search(text) or _ASKS_MEASURE.search(text):
         return "quantity"
-    if _ASKS_OUTCOME.search(text):
+    if _ASKS_OUTCOME.search(text) or (
+        _ASKS_WHICH_IS_BETTER.search(text) and not _names(text) - _ACRONYM_TERMS
+    ):
         return "outcome"
     if _ASKS_TIME.search(text) and not _ASKS_CIRCUMSTANCE.search(text):
         return "time"
@@ -1524,3 +1537,5 @@ _TITLE_CASE_TERMS = _words_of(
     " learning natural processing deep neural network networks"
 )
 """Words a title-cased term is made of ("Large Language Models"), none of them a name."""
+_ACRONYM_TERMS = frozenset(terms(" ".join(COMMON_ACRONYMS)))
+""":data:`COMMON_ACRONYMS` as terms ("llm" for "LLMs"), as :func:`_names` gives them."""

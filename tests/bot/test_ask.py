@@ -152,6 +152,7 @@ def test_asking_for_more_results_never_reorders_the_first_ones(corpus_kb: Knowle
         "Who wins the debate?",
         "Is either side going to win?",  # no word of its own but "go"
         "Does the author think one camp will win outright?",  # "camp", "outright" unknown
+        "Which is better, open or closed source LLMs?",  # had quoted how each is funded
     ],
 )
 def test_who_wins_is_answered_by_the_sentence_that_says_how_it_ends(

@@ -665,6 +665,13 @@ def test_will_x_win_asks_how_a_contest_ends() -> None:
     assert kind_of("Is there a clear winner?") == "outcome"
     assert kind_of("Did the winner release its weights?") == "yesno"
     assert kind_of("What did the winner of the arena get?") == "other"
+    # which of the sides is better: the articles' verdict; not along one attribute, nor of
+    # named things, which are compared
+    assert kind_of("Which is better, open or closed source LLMs?") == "outcome"
+    assert kind_of("Which approach is better?") == "outcome"
+    assert kind_of("Which is better for privacy, open or closed?") != "outcome"
+    assert kind_of("Which is better, Vicuna or Alpaca?") != "outcome"
+    assert kind_of("Which LLM is the best?") != "outcome"
 
 
 def test_a_who_wins_question_searches_for_how_articles_say_a_contest_ends() -> None:
