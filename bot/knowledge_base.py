@@ -628,24 +628,27 @@ class KnowledgeBase:
                     return replace(reply, standalone_question=standalone)
         if not is_small_talk(message):
             return None
-        self._ensure_content()
-        records = self.sources()
-        if source:
-            wanted = self.resolve_source(source)
-            records = [r for r in records if r.source_id == wanted]
+        records = self._within(self.sources(), source)
         shown = [r.source_id for r in records[:OVERVIEW_ARTICLES]]
         return overview(question, records, self._store.openings(shown))
+
+    def _within(self, records: list[SourceRecord], source: str | None) -> list[SourceRecord]:
+        """``records``, or only ``source`` of them when the caller chose one."""
+        if not source:
+            return records
+        wanted = self.resolve_source(source)
+        return [r for r in records if r.source_id == wanted]
 
     def _about_an_article(self, question: str, asked: str, source: str | None) -> Answer | None:
         """The reply to "What is X about?", "When was X published?", "What does X conclude?"
         (``asked``, the message or its rewrite) when X names an article, or to "What do the
         articles conclude?"; None when it names none."""
-        self._ensure_content()
-        record = asked_article(asked, self.sources())
+        records = self.sources()
+        record = asked_article(asked, records)
         if record is None:
-            return (
-                self._every_conclusion(question, source) if asks_every_conclusion(asked) else None
-            )
+            if not asks_every_conclusion(asked):
+                return None
+            return self._every_conclusion(question, self._within(records, source))
         if asks_conclusion(asked):  # from where the article concludes
             found = self._conclusion_of(record)
             return conclusion(question, record, *found) if found is not None else None
@@ -673,13 +676,9 @@ class KnowledgeBase:
             closing = before
         return closing, section
 
-    def _every_conclusion(self, question: str, source: str | None) -> Answer | None:
-        """What each article concludes, in a knowledge base of a few articles (at most
+    def _every_conclusion(self, question: str, records: list[SourceRecord]) -> Answer | None:
+        """What each of ``records`` concludes, when they are a few (at most
         :data:`OVERVIEW_ARTICLES`; with more, the question is searched for)."""
-        records = self.sources()
-        if source:
-            wanted = self.resolve_source(source)
-            records = [r for r in records if r.source_id == wanted]
         if not records or len(records) > OVERVIEW_ARTICLES:
             return None
         found = [(record, self._conclusion_of(record)) for record in records]

@@ -117,7 +117,7 @@ def overview(
         text = "The knowledge base holds no articles yet: add some with `kb ingest`."
         return Answer(question, text, False)
     citations = [
-        _opening_cited(n, record, openings[record.source_id])
+        _article_cited(n, record, openings[record.source_id])
         for n, record in enumerate(cited, start=1)
     ]
     named = "; ".join(f"“{c.title}” [{c.n}]" for c in citations)
@@ -285,7 +285,7 @@ def _title_terms(title: str) -> frozenset[str]:
 def summary(question: str, record: SourceRecord, opening: StoredChunk) -> Answer:
     """The first sentences of an article's opening passage, which say what it is about."""
     quoted = [opening.text[s.start : s.end] for s in opening.sentences[:SUMMARY_SENTENCES]]
-    citation = _opening_cited(1, record, opening, quote=" … ".join(quoted))
+    citation = _article_cited(1, record, opening, quote=" … ".join(quoted))
     text = " ".join(f"{sentence} [1]" for sentence in quoted)
     return Answer(question, text, True, [citation], confidence=1.0)
 
@@ -306,7 +306,7 @@ def conclusion(question: str, record: SourceRecord, closing: StoredChunk, sectio
         'A hybrid model might prevail. [1] Stay informed. [1]'
     """
     quoted = _concluding(closing, section)[:SUMMARY_SENTENCES]
-    citation = _opening_cited(1, record, closing, quote=" … ".join(quoted))
+    citation = _article_cited(1, record, closing, quote=" … ".join(quoted))
     text = " ".join(f"{sentence} [1]" for sentence in quoted)
     return Answer(question, text, True, [citation], confidence=1.0)
 
@@ -323,7 +323,7 @@ def conclusions(
         if not quoted:
             continue
         n = len(citations) + 1
-        citations.append(_opening_cited(n, record, closing, quote=quoted[0]))
+        citations.append(_article_cited(n, record, closing, quote=quoted[0]))
         parts.append(f"“{record.title}”: {quoted[0]} [{n}]")
     return Answer(question, " ".join(parts), bool(parts), citations, confidence=float(bool(parts)))
 
@@ -361,7 +361,7 @@ def publication(question: str, record: SourceRecord, opening: StoredChunk) -> An
         >>> publication("When was the debate article published?", record, opening).text
         '“The Debate” was published on 22 February 2025 (the date recorded with the article). [1]'
     """
-    citation = _opening_cited(1, record, opening, quote="")
+    citation = _article_cited(1, record, opening, quote="")
     published = _date(record.published)
     if published is None:
         text = f"The knowledge base has no publication date for “{record.title}”."
@@ -384,6 +384,6 @@ def _date(published: str | None) -> str | None:
     return f"{day.day} {day:%B %Y}"
 
 
-def _opening_cited(n: int, record: SourceRecord, opening: StoredChunk, quote: str = "") -> Citation:
-    """An article's passage (its opening, or where it concludes) as citation ``n``."""
+def _article_cited(n: int, record: SourceRecord, opening: StoredChunk, quote: str = "") -> Citation:
+    """A passage of an article (its opening, or where it concludes) as citation ``n``."""
     return Citation.of_chunk(n, opening, score=1.0, quote=quote, url=record.url, title=record.title)
