@@ -165,14 +165,15 @@ class ExtractiveAnswerer:
             confidence = 0.0
         if not ranked or confidence < self.model.threshold:
             return abstain(evidence, confidence)
-        chosen = self._choose(question, ranked, passages, _Reader(question, evidence), every)
+        reader = _Reader(question, evidence, self.model.sentence_query(evidence.vector))
+        chosen = self._choose(question, ranked, passages, reader, every)
         return _compose(evidence, passages, chosen, confidence)
 
     def rank(self, question: Question, evidence: Evidence, passages: list[Passage]) -> list[Scored]:
         """Every candidate sentence, most likely to state the answer first."""
         found = candidates(
             question,
-            evidence.vector,
+            self.model.sentence_query(evidence.vector),
             passages,
             evidence.sentence_vectors,
             word_vectors=evidence.word_vectors,
@@ -484,10 +485,6 @@ def _holds_most_of(question: Question, asked: frozenset[str], words: frozenset[s
     return sum(w for t, w in weight.items() if t in words) >= total / 2
 
 
-DEFINITION_SHARE = 0.5
-"""How likely, against the best, a sentence that says what a thing is must be to come first."""
-
-
 def _of_the_defined(question: Question, ranked: list[Scored]) -> list[Scored]:
     """For what a thing is or how it works, only sentences that name it (with their headings
     and article title): "We have observed many efficiency issues … during training and
@@ -504,6 +501,9 @@ def _definition_first(question: Question, ranked: list[Scored]) -> list[Scored]:
     hybrid models; "Some companies are exploring hybrid approaches that aim to strike a
     balance…" says what they are. An item the question names ("BLOOM: An open-source
     model…" for "What is BLOOM?") stays first: :func:`_named_first` put it there.
+    The sentence may be much less likely than the item: until the sentence model read
+    similarities through the question adapter it had to be half as likely, and then the
+    adapter made the item five times as likely as "Some companies are exploring…".
     """
     if not ranked or not question.defines:
         return ranked
@@ -513,12 +513,7 @@ def _definition_first(question: Question, ranked: list[Scored]) -> list[Scored]:
     subject = {t for t, w in question.weights.items() if w > 0}
     for i, scored in enumerate(ranked[1:NAMED_ITEM_REACH], start=1):
         candidate = scored.candidate
-        if (
-            not candidate.list_item
-            and not candidate.in_item
-            and scored.probability >= DEFINITION_SHARE * best.probability
-            and subject <= candidate.words
-        ):
+        if not candidate.list_item and not candidate.in_item and subject <= candidate.words:
             return [scored, *ranked[:i], *ranked[i + 1 :]]
     return ranked
 
@@ -754,6 +749,8 @@ class _Reader:
 
     question: Question
     evidence: Evidence
+    vector: np.ndarray
+    """The question vector its sentences are compared with (:meth:`AnswerModel.sentence_query`)."""
 
     def read_next(self, rank: int, passages: list[Passage], ranked: list[Scored]) -> int | None:
         """The rank of the passage after ``passages[rank]`` in its article, appended to
@@ -768,7 +765,7 @@ class _Reader:
         passages.append(passage)
         rows = candidates(
             self.question,
-            self.evidence.vector,
+            self.vector,
             [passage],
             {passage.chunk.id: vectors},
             new,

@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from bot.query_adapter import QueryAdapter
+
 
 @dataclass(frozen=True)
 class LogisticModel:
@@ -233,6 +235,9 @@ class AnswerModel:
         keep_in_passage: The same for a sentence of a passage already cited (it adds
             words to the quote but no citation).
         provenance: How and on what it was fitted (file digests, cross-validation scores).
+        query_adapter: Moves a question's vector toward the sentences that answer such
+            questions, for the sentence similarity the sentence model reads (None: as
+            embedded, what models fitted before it had).
     """
 
     sentence: LogisticModel
@@ -241,6 +246,11 @@ class AnswerModel:
     keep: float
     keep_in_passage: float
     provenance: dict[str, Any] = field(default_factory=dict)
+    query_adapter: QueryAdapter | None = None
+
+    def sentence_query(self, vector: np.ndarray) -> np.ndarray:
+        """The question vector sentences are compared with (see :attr:`query_adapter`)."""
+        return vector if self.query_adapter is None else self.query_adapter(vector)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -250,6 +260,11 @@ class AnswerModel:
             "keep": round(self.keep, 6),
             "keep_in_passage": round(self.keep_in_passage, 6),
             "provenance": self.provenance,
+            **(
+                {"query_adapter": self.query_adapter.to_dict()}
+                if self.query_adapter is not None
+                else {}
+            ),
         }
 
     @classmethod
@@ -261,6 +276,7 @@ class AnswerModel:
             float(data["keep"]),
             float(data.get("keep_in_passage", data["keep"])),
             dict(data.get("provenance", {})),
+            QueryAdapter.from_dict(data["query_adapter"]) if "query_adapter" in data else None,
         )
 
     def save(self, path: Path) -> None:

@@ -3,6 +3,12 @@
 What is chosen, and how (all by 5-fold cross-validation over the dev split,
 folds drawn by fact group so paraphrases of one fact never straddle folds):
 
+0. The **question adapter** (:mod:`bot.query_adapter`): a linear map on question vectors,
+   fitted so each question's answering sentences get more of the softmax over its
+   candidates. Each question's ``dense`` feature is then read through an adapter fitted
+   without its fold, so the models below learn how much to trust the similarity of a
+   question they never saw; answers use the adapter fitted on every fold. Its penalty,
+   temperature and steps are fixed (:data:`bot.query_adapter.L2`), measured flat on dev.
 1. The **sentence model** (a conditional logit over :data:`bot.features.SENTENCE_FEATURES`,
    softmax over each question's candidate sentences): a sentence is a positive
    when it holds one of its question's evidence strings.
@@ -41,6 +47,7 @@ import numpy as np
 from rich.console import Console
 from rich.progress import Progress
 
+from bot import query_adapter
 from bot.answer import (
     ANSWER_PASSAGES,
     ExtractiveAnswerer,
@@ -68,6 +75,7 @@ from bot.features import (
 )
 from bot.knowledge_base import KnowledgeBase
 from bot.linear import AnswerModel, LogisticModel, fit_choice, fit_monotone, softmax
+from bot.query_adapter import Judged, QueryAdapter, fit_query_adapter
 from bot.question import Question as Analysed
 from bot.retrieve import Passage
 from ingest.embed import ChunkEncoder
@@ -103,6 +111,8 @@ class Sample:
     labels: np.ndarray
     passages: list[Passage]
     fold: int
+    vector: np.ndarray
+    """The question's vector as embedded (before any :class:`QueryAdapter`)."""
 
 
 def fold_of(group: str, repeat: int = 0) -> int:
@@ -145,8 +155,65 @@ def collect(
             labels = np.array(
                 [q.answerable and holds_evidence(c.text, q.evidence) for c in found], dtype=bool
             )
-            samples.append(Sample(q, analysed, found, labels, passages, fold_of(q.group)))
+            sample = Sample(q, analysed, found, labels, passages, fold_of(q.group), evidence.vector)
+            samples.append(sample)
     return samples
+
+
+_DENSE = SENTENCE_FEATURES.index("dense")
+
+
+def _judged(samples: list[Sample]) -> list[Judged]:
+    return [
+        (s.vector, np.vstack([c.vector for c in s.candidates]), s.labels)
+        for s in samples
+        if s.candidates
+    ]
+
+
+def _compared_with(sample: Sample, adapter: QueryAdapter) -> Sample:
+    """``sample`` with each sentence's ``dense`` feature read against the adapted question."""
+    query = adapter(sample.vector)
+    found = []
+    for c in sample.candidates:
+        features = c.features.copy()
+        features[_DENSE] = float(c.vector @ query)
+        found.append(replace(c, features=features))
+    return replace(sample, candidates=found)
+
+
+def _adapted(
+    samples: list[Sample], log: Callable[[str], None]
+) -> tuple[list[Sample], QueryAdapter, dict[str, Any]]:
+    """Every sample compared with a question adapter fitted without its fold (what the
+    models are then fitted on: a sentence's similarity as it will be for a question never
+    seen), and the adapter fitted on them all (what answers use)."""
+
+    def fitted(on: list[Sample]) -> QueryAdapter:
+        judged = _judged(on)
+        if judged:
+            return fit_query_adapter(judged)
+        size = len(samples[0].vector)  # only one fold: nothing to fit on without it
+        return QueryAdapter(np.zeros((size, size), dtype=np.float32))
+
+    adapters = {f: fitted([s for s in samples if s.fold != f]) for f in {s.fold for s in samples}}
+    adapted = [_compared_with(s, adapters[s.fold]) for s in samples]
+    before = _similarity_top1([s for s in samples if s.labels.any()])
+    after = _similarity_top1([s for s in adapted if s.labels.any()])
+    log(f"question adapter: out-of-fold top-1 by similarity alone {before:.3f} -> {after:.3f}")
+    record = {
+        "l2": query_adapter.L2,
+        "temperature": query_adapter.TEMPERATURE,
+        "iterations": query_adapter.ITERATIONS,
+        "cv_similarity_top1": {"as_embedded": round(before, 4), "adapted": round(after, 4)},
+    }
+    return adapted, fit_query_adapter(_judged(samples)), record
+
+
+def _similarity_top1(samples: list[Sample]) -> float:
+    """How often the sentence most similar to the question holds its evidence."""
+    firsts = [s.labels[np.argmax([c.features[_DENSE] for c in s.candidates])] for s in samples]
+    return float(np.mean(firsts)) if firsts else 0.0
 
 
 def _fit_sentence(samples: list[Sample], l2: float) -> LogisticModel:
@@ -326,6 +393,8 @@ def fit_answer_model(
     samples: list[Sample], dev_path: Path, log: Callable[[str], None] = lambda _: None
 ) -> AnswerModel:
     """Choose and fit everything on ``samples`` (the dev split), as the module docstring says."""
+    # 0. the question adapter, and every sentence's similarity read through it
+    samples, adapter, adapter_record = _adapted(samples, log)
     answerable = [s for s in samples if s.question.answerable and s.labels.any()]
 
     # 1. sentence model
@@ -415,9 +484,10 @@ def fit_answer_model(
         "keep_in_passage_cv_score": {str(k): round(v, 4) for k, v in in_passage_scores.items()},
         "keep_cv_score": {str(k): round(v, 4) for k, v in keep_scores.items()},
         "keep_fold_draws": KEEP_REPEATS,
+        "query_adapter": adapter_record,
     }
     return AnswerModel(
-        final_sentence, final_answerable, threshold, keep, keep_in_passage, provenance
+        final_sentence, final_answerable, threshold, keep, keep_in_passage, provenance, adapter
     )
 
 

@@ -100,7 +100,7 @@ def test_a_list_cut_by_the_end_of_its_passage_goes_on_in_the_next_one_read_on_de
     passages = [_passage("vicuna", 12, 2)]
     ranked = _ranked(intro, first)
 
-    items = _items_after(intro, ranked, 8, passages, _Reader(question, evidence))
+    items = _items_after(intro, ranked, 8, passages, _Reader(question, evidence, evidence.vector))
 
     assert [c.text for c in items] == [
         "Memory: we expand the context.",
@@ -111,7 +111,13 @@ def test_a_list_cut_by_the_end_of_its_passage_goes_on_in_the_next_one_read_on_de
     assert len(read) == 1
     plain = _candidate(0, 1, "Nothing is announced here.")
     assert (
-        _items_after(plain, _ranked(plain), 8, [_passage("v", 0, 2)], _Reader(question, evidence))
+        _items_after(
+            plain,
+            _ranked(plain),
+            8,
+            [_passage("v", 0, 2)],
+            _Reader(question, evidence, evidence.vector),
+        )
         == []
     )
     assert len(read) == 1  # no list runs on: nothing is read

@@ -203,6 +203,9 @@ def test_refitting_on_the_dev_split_reproduces_the_shipped_model(
     for part in ("sentence", "answerable"):
         a, b = getattr(refitted, part).weights, getattr(shipped, part).weights
         assert np.corrcoef(a, b)[0, 1] > 0.99, part
+    assert refitted.query_adapter is not None and shipped.query_adapter is not None
+    adapters = refitted.query_adapter.matrix.ravel(), shipped.query_adapter.matrix.ravel()
+    assert np.corrcoef(*adapters)[0, 1] > 0.99
 
 
 def test_cross_fitted_dev_answers_each_question_with_a_model_that_never_saw_its_fold(
