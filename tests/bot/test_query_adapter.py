@@ -3,20 +3,23 @@ question for questions it never saw; stored compactly; absent, nothing changes."
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pytest
 
 from bot.linear import AnswerModel
-from bot.query_adapter import QueryAdapter, fit_query_adapter
+from bot.query_adapter import Judged, QueryAdapter, fit_query_adapter
 
 DIMENSIONS = 16
 
 
 def _unit(rows: np.ndarray) -> np.ndarray:
-    return rows / np.linalg.norm(rows, axis=-1, keepdims=True)
+    unit: np.ndarray = rows / np.linalg.norm(rows, axis=-1, keepdims=True)
+    return unit
 
 
-def _judged_questions(count: int, seed: int) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+def _judged_questions(count: int, seed: int) -> list[Judged]:
     """Questions whose answer says something else than they do (a fixed turn of the
     question's vector) among three sentences that echo the question's own words."""
     rng = np.random.default_rng(seed)
@@ -31,7 +34,7 @@ def _judged_questions(count: int, seed: int) -> list[tuple[np.ndarray, np.ndarra
     return questions
 
 
-def _answer_first(questions: list[tuple[np.ndarray, np.ndarray, np.ndarray]], adapter) -> float:  # type: ignore[no-untyped-def]
+def _answer_first(questions: list[Judged], adapter: Callable[[np.ndarray], np.ndarray]) -> float:
     return float(np.mean([labels[np.argmax(s @ adapter(q))] for q, s, labels in questions]))
 
 
