@@ -142,7 +142,8 @@ class ExtractiveAnswerer:
         question = Question.analyse(
             evidence.question, evidence.idf, evidence.known, evidence.related
         )
-        every = self.rank(question, evidence, passages)
+        query = self.model.sentence_query(evidence.vector)
+        every = self.rank(question, evidence, passages, query)
         openings = _Openings(every, passages, evidence.openings)
         ranked = _of_expected_type(question, every, passages, openings)
         ranked = _of_the_subject(question, ranked, passages, openings)
@@ -165,15 +166,18 @@ class ExtractiveAnswerer:
             confidence = 0.0
         if not ranked or confidence < self.model.threshold:
             return abstain(evidence, confidence)
-        reader = _Reader(question, evidence, self.model.sentence_query(evidence.vector))
+        reader = _Reader(question, evidence, query)
         chosen = self._choose(question, ranked, passages, reader, every)
         return _compose(evidence, passages, chosen, confidence)
 
-    def rank(self, question: Question, evidence: Evidence, passages: list[Passage]) -> list[Scored]:
-        """Every candidate sentence, most likely to state the answer first."""
+    def rank(
+        self, question: Question, evidence: Evidence, passages: list[Passage], query: np.ndarray
+    ) -> list[Scored]:
+        """Every candidate sentence, most likely to state the answer first; ``query`` is the
+        question vector they are compared with (:meth:`AnswerModel.sentence_query`)."""
         found = candidates(
             question,
-            self.model.sentence_query(evidence.vector),
+            query,
             passages,
             evidence.sentence_vectors,
             word_vectors=evidence.word_vectors,
